@@ -1,0 +1,103 @@
+//! A loaded config: its files, upstreams and servers, ready for planning edits.
+
+use crate::error::{Error, Result};
+use crate::server::{ProxyKind, Server, Upstream};
+use crate::source::Source;
+use crate::{haproxy, nginx};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// Everything the engine knows about one config tree.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// nginx or haproxy.
+    pub kind: ProxyKind,
+    /// The main config's path as given.
+    pub main: PathBuf,
+    /// Index 0 is the main file; nginx includes follow.
+    pub files: Vec<Source>,
+    /// Every upstream or backend.
+    pub upstreams: Vec<Upstream>,
+    /// Every server, live or commented out, in file order.
+    pub servers: Vec<Server>,
+    /// Non-fatal findings, such as an include that matched nothing.
+    pub warnings: Vec<String>,
+    pub(crate) includes: Vec<Include>,
+}
+
+/// An nginx `include` directive and the files it pulled in.
+#[derive(Debug, Clone)]
+pub(crate) struct Include {
+    pub from: usize,
+    pub span: Range<usize>,
+    pub targets: Vec<usize>,
+}
+
+impl Config {
+    /// Reads and parses `path`; without `kind`, detects it from the file.
+    pub fn load(path: &Path, kind: Option<ProxyKind>) -> Result<Config> {
+        let bytes = read(path)?;
+        let kind = kind.unwrap_or_else(|| detect_kind(path, &bytes));
+        Self::from_bytes(path, bytes, kind)
+    }
+
+    /// Parses bytes as if read from `path` (nginx includes are still read from disk).
+    pub fn from_bytes(path: &Path, bytes: Vec<u8>, kind: ProxyKind) -> Result<Config> {
+        let mut cfg = Config {
+            kind,
+            main: path.to_path_buf(),
+            files: vec![Source::new(path.to_path_buf(), bytes)],
+            upstreams: Vec::new(),
+            servers: Vec::new(),
+            warnings: Vec::new(),
+            includes: Vec::new(),
+        };
+        match kind {
+            ProxyKind::Nginx => nginx::inventory::build(&mut cfg)?,
+            ProxyKind::Haproxy => haproxy::inventory::build(&mut cfg)?,
+        }
+        Ok(cfg)
+    }
+
+    /// `file:line` of a server, for messages.
+    pub fn location(&self, s: &Server) -> String {
+        format!("{}:{}", self.files[s.file].path.display(), s.line)
+    }
+
+    /// The upstream a server belongs to.
+    pub fn upstream_of(&self, s: &Server) -> &Upstream {
+        &self.upstreams[s.upstream]
+    }
+}
+
+/// Reads a file with an error that names it.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| Error::io(path, "read", e))
+}
+
+/// haproxy when the name says so or a line starts with a haproxy section keyword and no `{` opens a block.
+pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
+    let name = path.to_string_lossy().to_ascii_lowercase();
+    if name.ends_with(".cfg") || name.contains("haproxy") {
+        return ProxyKind::Haproxy;
+    }
+    let mut sections = 0;
+    for line in bytes.split(|&b| b == b'\n') {
+        let t = line.trim_ascii_start();
+        if t.starts_with(b"#") {
+            continue;
+        }
+        if t.contains(&b'{') {
+            return ProxyKind::Nginx;
+        }
+        let word = t.split(|b| b.is_ascii_whitespace()).next().unwrap_or_default();
+        if matches!(word, b"global" | b"defaults" | b"frontend" | b"backend" | b"listen") {
+            sections += 1;
+        }
+    }
+    if sections > 0 {
+        ProxyKind::Haproxy
+    } else {
+        ProxyKind::Nginx
+    }
+}

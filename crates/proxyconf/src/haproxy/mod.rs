@@ -1,0 +1,4 @@
+//! haproxy: line tokenizer and backend inventory.
+
+pub mod inventory;
+pub mod lexer;

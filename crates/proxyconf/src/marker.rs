@@ -1,0 +1,63 @@
+//! The trailing comment that marks what upstream-toggle disabled.
+
+use crate::server::Marker;
+use std::ops::Range;
+use std::time::SystemTime;
+
+const TAG: &[u8] = b"# upstream-toggle: disabled";
+
+/// The text appended at the end of a disabled server's line.
+pub fn render(now: SystemTime, reason: Option<&str>) -> String {
+    let mut s = format!(
+        " {} {}",
+        String::from_utf8_lossy(TAG),
+        humantime::format_rfc3339_seconds(now)
+    );
+    if let Some(r) = reason.map(clean_reason).filter(|r| !r.is_empty()) {
+        s.push(' ');
+        s.push_str(&r);
+    }
+    s
+}
+
+/// A reason stays on one line and holds no control characters.
+pub fn clean_reason(reason: &str) -> String {
+    reason
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
+/// Finds a marker in `line` (a line's content range); returns the bytes to remove and its fields.
+pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> {
+    let text = &bytes[line.clone()];
+    let at = text.windows(TAG.len()).rposition(|w| w == TAG)?;
+    let tag_start = line.start + at;
+    let remove_start = if tag_start > line.start && bytes[tag_start - 1] == b' ' {
+        tag_start - 1
+    } else {
+        tag_start
+    };
+    let rest = String::from_utf8_lossy(&bytes[tag_start + TAG.len()..line.end]);
+    let mut words = rest.trim().splitn(2, ' ');
+    let at = words.next().unwrap_or_default().to_string();
+    let reason = words.next().map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    Some((remove_start..line.end, Marker { at, reason }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn render_then_find() {
+        let m = render(SystemTime::UNIX_EPOCH, Some("deploy\n42"));
+        let line = format!("server x;{m}");
+        let (range, marker) = find(line.as_bytes(), 0..line.len()).expect("found");
+        assert_eq!(&line[..range.start], "server x;");
+        assert_eq!(marker.at, "1970-01-01T00:00:00Z");
+        assert_eq!(marker.reason.as_deref(), Some("deploy 42"));
+    }
+}

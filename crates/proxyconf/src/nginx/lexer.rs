@@ -1,0 +1,331 @@
+//! nginx tokenizer over bytes, following `ngx_conf_read_token` (src/core/ngx_conf_file.c).
+
+use std::ops::Range;
+
+/// What a token is; `span` on [`Token`] always covers its raw bytes (quotes included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// An unquoted word; `}` and `${...}` inside it are literal.
+    Word,
+    /// A `"..."` or `'...'` string.
+    Quoted,
+    /// `;`
+    Semicolon,
+    /// `{`
+    Open,
+    /// `}`
+    Close,
+    /// `#` to the end of the line; only at the start of a token.
+    Comment,
+}
+
+/// One token with its byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// The token's kind.
+    pub kind: Kind,
+    /// Its raw bytes in the source.
+    pub span: Range<usize>,
+}
+
+/// A lexing error at a byte offset.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexError {
+    /// Where it happened.
+    pub offset: usize,
+    /// What nginx would say.
+    pub message: String,
+}
+
+/// Pull-based lexer; the parser drives it so it can switch to Lua for `*_by_lua_block`.
+pub struct Lexer<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+impl<'a> Lexer<'a> {
+    /// Starts at `pos` in `bytes`.
+    pub fn new(bytes: &'a [u8], pos: usize) -> Self {
+        Lexer { bytes, pos }
+    }
+
+    /// Current offset.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The next token, `Ok(None)` at end of input.
+    pub fn next_token(&mut self) -> Result<Option<Token>, LexError> {
+        let b = self.bytes;
+        while self.pos < b.len() && is_space(b[self.pos]) {
+            self.pos += 1;
+        }
+        if self.pos >= b.len() {
+            return Ok(None);
+        }
+        let start = self.pos;
+        let one = |kind| Token {
+            kind,
+            span: start..start + 1,
+        };
+        match b[start] {
+            b';' => {
+                self.pos += 1;
+                Ok(Some(one(Kind::Semicolon)))
+            }
+            b'{' => {
+                self.pos += 1;
+                Ok(Some(one(Kind::Open)))
+            }
+            b'}' => {
+                self.pos += 1;
+                Ok(Some(one(Kind::Close)))
+            }
+            b'#' => {
+                let end = b[start..]
+                    .iter()
+                    .position(|&c| c == b'\n')
+                    .map_or(b.len(), |p| start + p);
+                let end = if end > start + 1 && b[end - 1] == b'\r' {
+                    end - 1
+                } else {
+                    end
+                };
+                self.pos = end;
+                Ok(Some(Token {
+                    kind: Kind::Comment,
+                    span: start..end,
+                }))
+            }
+            q @ (b'"' | b'\'') => self.quoted(start, q),
+            _ => Ok(Some(self.word(start))),
+        }
+    }
+
+    fn quoted(&mut self, start: usize, quote: u8) -> Result<Option<Token>, LexError> {
+        let b = self.bytes;
+        let mut i = start + 1;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 2,
+                c if c == quote => {
+                    let end = i + 1;
+                    // nginx demands a separator right after a closing quote.
+                    if end < b.len() && !is_space(b[end]) && !matches!(b[end], b';' | b'{' | b')')
+                    {
+                        return Err(LexError {
+                            offset: end,
+                            message: format!("unexpected \"{}\"", b[end] as char),
+                        });
+                    }
+                    self.pos = end;
+                    return Ok(Some(Token {
+                        kind: Kind::Quoted,
+                        span: start..end,
+                    }));
+                }
+                _ => i += 1,
+            }
+        }
+        Err(LexError {
+            offset: start,
+            message: "unexpected end of file: this quoted string is never closed".into(),
+        })
+    }
+
+    fn word(&mut self, start: usize) -> Token {
+        let b = self.bytes;
+        let mut i = start;
+        let mut variable = false;
+        while i < b.len() {
+            let c = b[i];
+            if c == b'{' && variable {
+                i += 1;
+                variable = false;
+                continue;
+            }
+            variable = false;
+            match c {
+                b'\\' => {
+                    i = (i + 2).min(b.len());
+                    continue;
+                }
+                b'$' => variable = true,
+                b';' | b'{' => break,
+                c if is_space(c) => break,
+                _ => {}
+            }
+            i += 1;
+        }
+        self.pos = i;
+        Token {
+            kind: Kind::Word,
+            span: start..i,
+        }
+    }
+
+    /// Skips a Lua body whose `{` was just read; returns the offset of its closing `}`.
+    pub fn lua_body(&mut self) -> Result<usize, LexError> {
+        let b = self.bytes;
+        let open = self.pos.saturating_sub(1);
+        let mut depth = 1usize;
+        let mut i = self.pos;
+        while i < b.len() {
+            match b[i] {
+                b'{' => depth += 1,
+                b'}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        self.pos = i + 1;
+                        return Ok(i);
+                    }
+                }
+                b'-' if b.get(i + 1) == Some(&b'-') => {
+                    i += 2;
+                    if let Some(end) = long_bracket_end(b, i) {
+                        i = end;
+                    } else {
+                        while i < b.len() && b[i] != b'\n' {
+                            i += 1;
+                        }
+                    }
+                    continue;
+                }
+                q @ (b'"' | b'\'') => {
+                    i += 1;
+                    while i < b.len() && b[i] != q {
+                        i += if b[i] == b'\\' { 2 } else { 1 };
+                    }
+                }
+                b'[' => {
+                    if let Some(end) = long_bracket_end(b, i) {
+                        i = end;
+                        continue;
+                    }
+                }
+                _ => {}
+            }
+            i += 1;
+        }
+        Err(LexError {
+            offset: open,
+            message: "unexpected end of file: this Lua block is never closed".into(),
+        })
+    }
+}
+
+/// If `[`, `=`*, `[` starts at `i`, the offset just past the matching `]`, `=`*, `]`.
+fn long_bracket_end(b: &[u8], i: usize) -> Option<usize> {
+    if b.get(i) != Some(&b'[') {
+        return None;
+    }
+    let level = b[i + 1..].iter().take_while(|&&c| c == b'=').count();
+    if b.get(i + 1 + level) != Some(&b'[') {
+        return None;
+    }
+    let mut close = vec![b']'];
+    close.extend(std::iter::repeat_n(b'=', level));
+    close.push(b']');
+    let body = i + 2 + level;
+    b[body..]
+        .windows(close.len())
+        .position(|w| w == close.as_slice())
+        .map(|p| body + p + close.len())
+        .or(Some(b.len()))
+}
+
+/// The value nginx stores for a token: quotes dropped, `\"` `\'` `\\` `\t` `\r` `\n` unescaped.
+pub fn value(raw: &[u8], kind: Kind) -> Vec<u8> {
+    let inner = if kind == Kind::Quoted && raw.len() >= 2 {
+        &raw[1..raw.len() - 1]
+    } else {
+        raw
+    };
+    let mut out = Vec::with_capacity(inner.len());
+    let mut i = 0;
+    while i < inner.len() {
+        if inner[i] == b'\\' && i + 1 < inner.len() {
+            match inner[i + 1] {
+                c @ (b'"' | b'\'' | b'\\') => {
+                    out.push(c);
+                    i += 2;
+                    continue;
+                }
+                b't' => {
+                    out.push(b'\t');
+                    i += 2;
+                    continue;
+                }
+                b'r' => {
+                    out.push(b'\r');
+                    i += 2;
+                    continue;
+                }
+                b'n' => {
+                    out.push(b'\n');
+                    i += 2;
+                    continue;
+                }
+                _ => {}
+            }
+        }
+        out.push(inner[i]);
+        i += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kinds(s: &str) -> Vec<(Kind, String)> {
+        let mut l = Lexer::new(s.as_bytes(), 0);
+        let mut v = vec![];
+        while let Some(t) = l.next_token().expect("lexes") {
+            v.push((t.kind, s[t.span].to_string()));
+        }
+        v
+    }
+
+    #[test]
+    fn hash_inside_word_is_literal() {
+        let k = kinds("a#b c; #real\n");
+        assert_eq!(k[0], (Kind::Word, "a#b".into()));
+        assert_eq!(k[3], (Kind::Comment, "#real".into()));
+    }
+
+    #[test]
+    fn brace_inside_word_and_variable_braces() {
+        let k = kinds("set $a ${b}x}y;");
+        assert_eq!(k[2], (Kind::Word, "${b}x}y".into()));
+        assert_eq!(k[3].0, Kind::Semicolon);
+    }
+
+    #[test]
+    fn quotes_and_escapes() {
+        let k = kinds(r#"a "b; {c}" 'd\'e' f\ g;"#);
+        assert_eq!(k[1], (Kind::Quoted, r#""b; {c}""#.into()));
+        assert_eq!(k[2], (Kind::Quoted, r"'d\'e'".into()));
+        assert_eq!(k[3], (Kind::Word, r"f\ g".into()));
+        assert_eq!(value(br"'d\'e'", Kind::Quoted), b"d'e");
+    }
+
+    #[test]
+    fn quote_must_be_followed_by_separator() {
+        let mut l = Lexer::new(br#""a"b;"#, 0);
+        assert!(l.next_token().is_err());
+    }
+
+    #[test]
+    fn lua_body_skips_strings_comments_and_long_brackets() {
+        let src = "{ local t = {\"}\", '}'} -- }\n x = [[ } ]] --[==[ } ]==] }rest";
+        let mut l = Lexer::new(src.as_bytes(), 1);
+        let close = l.lua_body().expect("closes");
+        assert_eq!(&src[close..], "}rest");
+    }
+}

@@ -1,0 +1,5 @@
+//! nginx: tokenizer, directive tree and upstream inventory.
+
+pub mod inventory;
+pub mod lexer;
+pub mod parser;

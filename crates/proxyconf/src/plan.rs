@@ -1,0 +1,442 @@
+//! Turns "disable/enable these servers" into splices, applying the matching and safety rules.
+
+use crate::address::normalize;
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::marker;
+use crate::server::{FlagWord, Method, ProxyKind, Server, Shape, State};
+use crate::splice::{self, Splice};
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+/// How the user names a server: `ADDRESS`, `NAME`, or `UPSTREAM/SERVER`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    /// Only this upstream or backend, when given.
+    pub upstream: Option<String>,
+    /// An address (`host:port`, `[v6]:port`, `unix:/path`) or a haproxy server name.
+    pub server: String,
+}
+
+impl Selector {
+    /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
+    pub fn parse(arg: &str, upstream: Option<&str>) -> Result<Selector> {
+        let arg = arg.trim();
+        let (scope, server) = if arg.starts_with("unix:") || arg.starts_with('/') || arg.starts_with('[') {
+            (None, arg)
+        } else {
+            match arg.split_once('/') {
+                Some((u, s)) if !u.is_empty() && !s.is_empty() => (Some(u), s),
+                _ => (None, arg),
+            }
+        };
+        if server.is_empty() {
+            return Err(Error::Usage(format!(
+                "'{arg}' names no server; give an address like 127.0.0.1:8080, a haproxy server name, or UPSTREAM/SERVER"
+            )));
+        }
+        if let (Some(a), Some(b)) = (scope, upstream) {
+            if a != b {
+                return Err(Error::Usage(format!(
+                    "'{arg}' names upstream '{a}' but --upstream says '{b}'; drop one of them"
+                )));
+            }
+        }
+        Ok(Selector {
+            upstream: scope.or(upstream).map(str::to_string),
+            server: server.to_string(),
+        })
+    }
+
+    fn matches(&self, cfg: &Config, s: &Server) -> bool {
+        if let Some(u) = &self.upstream {
+            if &cfg.upstream_of(s).name != u {
+                return false;
+            }
+        }
+        if s.template.is_none() && s.name.as_deref() == Some(self.server.as_str()) {
+            return true;
+        }
+        let default_port = (cfg.kind == ProxyKind::Nginx).then_some(80);
+        normalize(&self.server, default_port) == normalize(&s.address, default_port)
+    }
+
+    /// Whether this selector names a member of a `server-template` line.
+    fn hits_template(&self, cfg: &Config, s: &Server) -> bool {
+        let (Some(range), Some(prefix)) = (&s.template, &s.name) else {
+            return false;
+        };
+        if let Some(u) = &self.upstream {
+            if &cfg.upstream_of(s).name != u {
+                return false;
+            }
+        }
+        let Some(num) = self.server.strip_prefix(prefix.as_str()) else {
+            return normalize(&self.server, None) == normalize(&s.address, None);
+        };
+        let Ok(n) = num.parse::<u64>() else {
+            return false;
+        };
+        let (lo, hi) = match range.split_once('-') {
+            Some((a, b)) => (a.parse().unwrap_or(1), b.parse().unwrap_or(0)),
+            None => (1, range.parse().unwrap_or(0)),
+        };
+        (lo..=hi).contains(&n)
+    }
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Request {
+    /// Take servers out; `method` None picks the upstream's default.
+    Disable {
+        /// `comment` or `down` (haproxy: `disabled`).
+        method: Option<Method>,
+        /// Written into the marker.
+        reason: Option<String>,
+    },
+    /// Bring the named servers back.
+    Enable,
+    /// Bring back every server upstream-toggle marked (optionally in one upstream).
+    EnableMarked {
+        /// Limit to this upstream.
+        upstream: Option<String>,
+    },
+}
+
+/// What happened to one server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Taken out with `method`; `marked` when a marker was written.
+    Disabled { method: Method, marked: bool },
+    /// Brought back.
+    Enabled,
+    /// Already out; nothing to do.
+    AlreadyDisabled,
+    /// Already in; nothing to do.
+    AlreadyEnabled,
+}
+
+/// One server's result.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    /// Index into `Config::servers`.
+    pub server: usize,
+    /// What changed.
+    pub change: Change,
+    /// A remark for the operator (such as a method fallback).
+    pub note: Option<String>,
+}
+
+/// The edits for one request.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Per server.
+    pub outcomes: Vec<Outcome>,
+    /// Per file index: sorted, non-overlapping splices.
+    pub splices: BTreeMap<usize, Vec<Splice>>,
+}
+
+impl Plan {
+    /// Whether anything would be written.
+    pub fn changes_files(&self) -> bool {
+        self.splices.values().any(|s| !s.is_empty())
+    }
+
+    /// The new bytes of every changed file.
+    pub fn apply(&self, cfg: &Config) -> Vec<(usize, Vec<u8>)> {
+        self.splices
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(&f, s)| (f, splice::apply(&cfg.files[f].bytes, s)))
+            .collect()
+    }
+}
+
+/// Plans `req` for `selectors` on `cfg`; `force` skips the last-server rule.
+pub fn plan(
+    cfg: &Config,
+    selectors: &[Selector],
+    req: &Request,
+    force: bool,
+    now: SystemTime,
+) -> Result<Plan> {
+    let mut chosen: Vec<(usize, Change, Option<String>)> = Vec::new();
+    match req {
+        Request::EnableMarked { upstream } => {
+            if let Some(u) = upstream {
+                check_upstream_exists(cfg, u)?;
+            }
+            for (i, s) in cfg.servers.iter().enumerate() {
+                let in_scope = upstream.as_ref().is_none_or(|u| &cfg.upstream_of(s).name == u);
+                if in_scope && s.marked() && s.state == State::Disabled {
+                    chosen.push((i, Change::Enabled, None));
+                }
+            }
+        }
+        _ => {
+            for sel in selectors {
+                chosen.extend(select(cfg, sel, req)?);
+            }
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    chosen.retain(|(i, _, _)| seen.insert(*i));
+
+    if !force {
+        safety(cfg, &chosen)?;
+    }
+    let mut per_file: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
+    let mut outcomes = Vec::new();
+    for (i, change, note) in chosen {
+        let s = &cfg.servers[i];
+        let splices = match (&change, req) {
+            (Change::Disabled { method, marked }, Request::Disable { reason, .. }) => {
+                let mark = marked.then(|| marker::render(now, reason.as_deref()));
+                disable_splices(cfg.kind, s, *method, mark)
+            }
+            (Change::Enabled, _) => enable_splices(s),
+            _ => Vec::new(),
+        };
+        per_file.entry(s.file).or_default().extend(splices);
+        outcomes.push(Outcome {
+            server: i,
+            change,
+            note,
+        });
+    }
+    let mut splices = BTreeMap::new();
+    for (f, s) in per_file {
+        splices.insert(f, splice::normalize(s)?);
+    }
+    Ok(Plan { outcomes, splices })
+}
+
+fn check_upstream_exists(cfg: &Config, name: &str) -> Result<()> {
+    if cfg.upstreams.iter().any(|u| u.name == name) {
+        return Ok(());
+    }
+    let mut names: Vec<_> = cfg.upstreams.iter().map(|u| u.name.clone()).collect();
+    names.dedup();
+    Err(Error::NoSuchServer {
+        wanted: format!("upstream {name}"),
+        known: vec![format!("upstreams: {}", names.join(", "))],
+    })
+}
+
+/// The servers a selector acts on, grouped per upstream, with the matching rules applied.
+fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<(usize, Change, Option<String>)>> {
+    if let Some(u) = &sel.upstream {
+        check_upstream_exists(cfg, u)?;
+    }
+    if let Some(t) = cfg.servers.iter().find(|s| sel.hits_template(cfg, s)) {
+        let up = &cfg.upstream_of(t).name;
+        return Err(Error::Refused(format!(
+            "{} is a member of `server-template {}` at {}: its members cannot be toggled one by one in the file; \
+             use the runtime API instead: echo 'set server {up}/{} state maint' | socat stdio /path/to/admin.sock",
+            sel.server,
+            t.name.as_deref().unwrap_or_default(),
+            cfg.location(t),
+            sel.server
+        )));
+    }
+    let matches: Vec<usize> = (0..cfg.servers.len())
+        .filter(|&i| sel.matches(cfg, &cfg.servers[i]))
+        .collect();
+    if matches.is_empty() {
+        return Err(Error::NoSuchServer {
+            wanted: match &sel.upstream {
+                Some(u) => format!("{u}/{}", sel.server),
+                None => sel.server.clone(),
+            },
+            known: known_servers(cfg),
+        });
+    }
+    let mut by_upstream: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in matches {
+        by_upstream.entry(cfg.servers[i].upstream).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for (up, ms) in by_upstream {
+        let servers = |f: &dyn Fn(&Server) -> bool| -> Vec<usize> {
+            ms.iter().copied().filter(|&i| f(&cfg.servers[i])).collect()
+        };
+        let live_on = servers(&|s| s.is_live() && s.state == State::Enabled);
+        match req {
+            Request::Disable { method, .. } => {
+                if live_on.is_empty() {
+                    out.push((ms[0], Change::AlreadyDisabled, None));
+                }
+                for i in live_on {
+                    let (m, marked, note) = choose_method(cfg, &cfg.servers[i], *method);
+                    out.push((i, Change::Disabled { method: m, marked }, note));
+                }
+            }
+            _ => {
+                if let Some(&i) = live_on.first() {
+                    out.push((i, Change::AlreadyEnabled, None));
+                    continue;
+                }
+                let marked = servers(&|s| s.marked() && s.state == State::Disabled);
+                let live = servers(&|s| s.is_live());
+                let pick = if !marked.is_empty() {
+                    marked
+                } else if live.len() == 1 {
+                    live
+                } else if live.is_empty() && ms.len() == 1 {
+                    ms.clone()
+                } else {
+                    let list: Vec<String> = ms
+                        .iter()
+                        .map(|&i| format!("  {}  {}", cfg.location(&cfg.servers[i]), describe(&cfg.servers[i])))
+                        .collect();
+                    return Err(Error::Refused(format!(
+                        "'{}' matches {} disabled lines in {} that upstream-toggle did not disable; \
+                         it will not guess which one to bring back:\n{}\nedit the file by hand, or name the server more exactly",
+                        sel.server,
+                        ms.len(),
+                        cfg.upstreams[up].name,
+                        list.join("\n")
+                    )));
+                };
+                out.extend(pick.into_iter().map(|i| (i, Change::Enabled, None)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The method for a disable: the flag, else `down` on hashing upstreams and haproxy, else `comment`.
+fn choose_method(cfg: &Config, s: &Server, wanted: Option<Method>) -> (Method, bool, Option<String>) {
+    let down = match cfg.kind {
+        ProxyKind::Nginx => Method::Down,
+        ProxyKind::Haproxy => Method::Disabled,
+    };
+    let m = match wanted {
+        Some(Method::Comment) => Method::Comment,
+        Some(_) => down,
+        None if cfg.kind == ProxyKind::Haproxy || cfg.upstream_of(s).hashing => down,
+        None => Method::Comment,
+    };
+    let Shape::Live(shape) = &s.shape else {
+        return (m, true, None);
+    };
+    if shape.shares_line {
+        let note = (m == Method::Comment).then(|| {
+            "shares its line with another directive, so it was marked `down` instead of commented out (no marker: enable it by name)".to_string()
+        });
+        return (down, false, note);
+    }
+    let keeps_inherited = s.inherited_disabled && shape.flags.iter().any(|f| f.word == FlagWord::Enabled);
+    (m, !(m == down && keeps_inherited), None)
+}
+
+fn disable_splices(kind: ProxyKind, s: &Server, method: Method, mark: Option<String>) -> Vec<Splice> {
+    let Shape::Live(l) = &s.shape else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if method == Method::Comment {
+        out.push(Splice::insert(l.start, "# "));
+        out.extend(l.cont_lines.iter().map(|&p| Splice::insert(p, "# ")));
+    } else {
+        let enabled: Vec<_> = l.flags.iter().filter(|f| f.word == FlagWord::Enabled).collect();
+        out.extend(enabled.iter().map(|f| Splice::delete(f.remove.clone())));
+        if !(s.inherited_disabled && !enabled.is_empty()) {
+            out.push(Splice::insert(l.args_end, format!(" {}", kind.down_word())));
+        }
+    }
+    if let Some(m) = mark {
+        out.push(Splice::insert(l.line_end, m));
+    }
+    out
+}
+
+fn enable_splices(s: &Server) -> Vec<Splice> {
+    let mut out = Vec::new();
+    match &s.shape {
+        Shape::Live(l) => {
+            out.extend(
+                l.flags
+                    .iter()
+                    .filter(|f| f.word == FlagWord::Down)
+                    .map(|f| Splice::delete(f.remove.clone())),
+            );
+            if s.inherited_disabled {
+                out.push(Splice::insert(l.args_end, " enabled"));
+            }
+        }
+        Shape::Commented(c) => {
+            out.extend(c.strip.iter().map(|r| Splice::delete(r.clone())));
+            if let (true, Some(at)) = (s.inherited_disabled, c.args_end) {
+                out.push(Splice::insert(at, " enabled"));
+            }
+        }
+    }
+    if let Some(r) = &s.marker_span {
+        out.push(Splice::delete(r.clone()));
+    }
+    out
+}
+
+/// Refuses edits that leave a touched upstream with no enabled non-backup server.
+fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()> {
+    let mut touched = std::collections::BTreeSet::new();
+    for (i, c, _) in chosen {
+        if matches!(c, Change::Disabled { .. }) && !cfg.servers[*i].backup {
+            touched.insert(cfg.servers[*i].upstream);
+        }
+    }
+    for up in touched {
+        let serving_after = cfg
+            .servers
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| s.upstream == up)
+            .filter(|(i, s)| match chosen.iter().find(|(c, _, _)| c == i) {
+                Some((_, Change::Disabled { .. }, _)) => false,
+                Some((_, Change::Enabled, _)) => !s.backup,
+                _ => s.serves(),
+            })
+            .count();
+        if serving_after == 0 {
+            let u = &cfg.upstreams[up];
+            return Err(Error::Refused(format!(
+                "refusing to leave {} {} ({}:{}) with no enabled non-backup server; \
+                 enable another server first, or pass --force if an outage is intended",
+                if cfg.kind == ProxyKind::Nginx { "upstream" } else { "backend" },
+                u.name,
+                cfg.files[u.file].path.display(),
+                u.line
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// One line per server for "no such server" messages.
+pub fn known_servers(cfg: &Config) -> Vec<String> {
+    cfg.servers
+        .iter()
+        .take(60)
+        .map(|s| format!("{}/{}  {}", cfg.upstream_of(s).name, s.name.as_deref().unwrap_or(&s.address), describe(s)))
+        .chain((cfg.servers.len() > 60).then(|| format!("... and {} more (see `list`)", cfg.servers.len() - 60)))
+        .collect()
+}
+
+/// `address (state[, method][, backup])` for messages.
+pub fn describe(s: &Server) -> String {
+    let mut d = format!("{} ({}", s.address, if s.state == State::Enabled { "enabled" } else { "disabled" });
+    if let Some(m) = s.method {
+        d.push_str(match m {
+            Method::Comment => ", commented out",
+            Method::Down => ", down",
+            Method::Disabled => ", disabled",
+        });
+    }
+    if s.backup {
+        d.push_str(", backup");
+    }
+    d.push(')');
+    d
+}

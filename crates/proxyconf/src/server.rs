@@ -1,0 +1,172 @@
+//! The inventory model shared by nginx and haproxy: upstreams, servers and their edit shapes.
+
+use serde::Serialize;
+use std::ops::Range;
+
+/// Which proxy a config belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ProxyKind {
+    /// nginx: blocks, `upstream` and `server ... ;`.
+    Nginx,
+    /// haproxy: line-based sections, `backend`/`listen` and `server NAME ADDR`.
+    Haproxy,
+}
+
+impl ProxyKind {
+    /// The word that marks a server out of rotation in place.
+    pub fn down_word(self) -> &'static str {
+        match self {
+            ProxyKind::Nginx => "down",
+            ProxyKind::Haproxy => "disabled",
+        }
+    }
+
+    /// The validator binary's name.
+    pub fn binary(self) -> &'static str {
+        match self {
+            ProxyKind::Nginx => "nginx",
+            ProxyKind::Haproxy => "haproxy",
+        }
+    }
+}
+
+/// Whether a server takes traffic according to the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum State {
+    /// In rotation.
+    Enabled,
+    /// Out of rotation.
+    Disabled,
+}
+
+/// How a server is out of rotation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Commented out with `#`.
+    Comment,
+    /// nginx `down`.
+    Down,
+    /// haproxy `disabled`, written on the line or inherited from `default-server`.
+    Disabled,
+}
+
+/// The trailing `# upstream-toggle: disabled <time> [reason]` the tool writes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Marker {
+    /// UTC time of the disable, RFC 3339.
+    pub at: String,
+    /// The `--reason` text, if one was given.
+    pub reason: Option<String>,
+}
+
+/// An nginx `upstream` block or a haproxy `backend`/`listen` section.
+#[derive(Debug, Clone, Serialize)]
+pub struct Upstream {
+    /// Its name.
+    pub name: String,
+    /// Index into the config's files.
+    #[serde(skip)]
+    pub file: usize,
+    /// 1-based line of the block or section header.
+    pub line: usize,
+    /// `http`, `stream`, `backend` or `listen`.
+    pub context: String,
+    /// nginx `ip_hash`/`hash`: `down` keeps the hashing stable there.
+    pub hashing: bool,
+}
+
+/// One server line, live or commented out.
+#[derive(Debug, Clone)]
+pub struct Server {
+    /// Index into the config's files.
+    pub file: usize,
+    /// 1-based line of the directive.
+    pub line: usize,
+    /// Index into the config's upstreams.
+    pub upstream: usize,
+    /// haproxy server name (None on nginx).
+    pub name: Option<String>,
+    /// The address as written.
+    pub address: String,
+    /// The remaining parameters as written.
+    pub params: Vec<String>,
+    /// A backup server.
+    pub backup: bool,
+    /// In or out of rotation.
+    pub state: State,
+    /// How it is out of rotation.
+    pub method: Option<Method>,
+    /// Present when upstream-toggle took it out.
+    pub marker: Option<Marker>,
+    /// haproxy `server-template` range, such as `1-5`.
+    pub template: Option<String>,
+    /// Inside a haproxy `.if` block.
+    pub conditional: bool,
+    /// haproxy `default-server disabled` applies to it.
+    pub inherited_disabled: bool,
+    pub(crate) shape: Shape,
+    pub(crate) marker_span: Option<Range<usize>>,
+}
+
+/// Where to splice to change a server's state.
+#[derive(Debug, Clone)]
+pub(crate) enum Shape {
+    Live(LiveShape),
+    Commented(CommentedShape),
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct LiveShape {
+    /// First byte of the directive.
+    pub start: usize,
+    /// Just past the last argument.
+    pub args_end: usize,
+    /// End of the directive's last line, before the newline.
+    pub line_end: usize,
+    /// First non-blank byte of each further line of a multi-line directive.
+    pub cont_lines: Vec<usize>,
+    /// Another directive shares a line with it, so a trailing marker would swallow it.
+    pub shares_line: bool,
+    /// `down`/`disabled`/`enabled` arguments, each with the blanks before it.
+    pub flags: Vec<Flag>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Flag {
+    pub word: FlagWord,
+    pub remove: Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FlagWord {
+    Down,
+    Enabled,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct CommentedShape {
+    /// The `#` (and blanks) to strip on each line to bring it back.
+    pub strip: Vec<Range<usize>>,
+    /// haproxy: where ` enabled` goes when `default-server disabled` would keep it out.
+    pub args_end: Option<usize>,
+}
+
+impl Server {
+    /// Whether upstream-toggle disabled it (a marker is present).
+    pub fn marked(&self) -> bool {
+        self.marker.is_some()
+    }
+
+    /// Whether it is a live line (not commented out).
+    pub fn is_live(&self) -> bool {
+        matches!(self.shape, Shape::Live(_))
+    }
+
+    /// Enabled and not a backup: what keeps an upstream serving.
+    pub fn serves(&self) -> bool {
+        self.state == State::Enabled && !self.backup
+    }
+}
