@@ -1,1 +1,103 @@
-//! harness
+//! Test harness shared by every crate's tests: real nginx/haproxy validators and processes on
+//! 127.0.0.1, random free ports, temp dirs, and the real-world corpus.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub use tempfile::TempDir;
+
+/// The workspace root (this crate lives in `<root>/tests`).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
+
+/// `../shared/corpus` beside the checkout, when it exists; prints a notice when it does not.
+pub fn corpus_dir() -> Option<PathBuf> {
+    let dir = workspace_root().join("../shared/corpus");
+    if dir.join("SOURCES.tsv").is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "NOTICE: skipping the corpus test: {} does not exist",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Path of a proxy binary; panics with the install command when it is missing (CI installs it).
+pub fn require(bin: &str) -> PathBuf {
+    for dir in [
+        "/usr/sbin",
+        "/usr/local/sbin",
+        "/usr/bin",
+        "/usr/local/bin",
+        "/sbin",
+    ] {
+        let p = Path::new(dir).join(bin);
+        if p.is_file() {
+            return p;
+        }
+    }
+    panic!("{bin} is not installed: run `apt-get install -y {bin}` (bash .ci/run does)");
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("bind 127.0.0.1:0")
+}
+
+/// `nginx -t` on a config; Ok(()) or Err(nginx's message).
+pub fn nginx_t(conf: &Path) -> Result<(), String> {
+    let out = Command::new(require("nginx"))
+        .args(["-t", "-q", "-e", "stderr", "-c"])
+        .arg(conf)
+        .output()
+        .expect("run nginx -t");
+    verdict(out)
+}
+
+/// `haproxy -c` on a config; Ok(()) or Err(haproxy's message).
+pub fn haproxy_c(conf: &Path) -> Result<(), String> {
+    let out = Command::new(require("haproxy"))
+        .args(["-c", "-q", "-f"])
+        .arg(conf)
+        .current_dir(conf.parent().unwrap_or(Path::new(".")))
+        .output()
+        .expect("run haproxy -c");
+    verdict(out)
+}
+
+fn verdict(out: Output) -> Result<(), String> {
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stderr),
+            String::from_utf8_lossy(&out.stdout)
+        ))
+    }
+}
+
+/// A minimal complete nginx config around `http_body`, with pid and logs inside `dir`.
+pub fn nginx_conf(dir: &Path, http_body: &str) -> String {
+    format!(
+        "pid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 256; }}\nhttp {{\n    access_log off;\n    client_body_temp_path {d}/tmp;\n    proxy_temp_path {d}/tmp;\n{http_body}\n}}\n",
+        d = dir.display()
+    )
+}
+
+/// A minimal complete haproxy config: `body` follows the global and defaults sections.
+pub fn haproxy_conf(dir: &Path, body: &str) -> String {
+    format!(
+        "global\n    stats socket {d}/admin.sock mode 600 level admin\n\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n\n{body}",
+        d = dir.display()
+    )
+}

@@ -52,9 +52,20 @@ pub fn looks_like_address(s: &str) -> bool {
     if s.is_empty() || s.len() > 300 {
         return false;
     }
-    if ["unix:", "unix@", "ipv4@", "ipv6@", "abns@", "fd@", "sockpair@", "/", "${", "$"]
-        .iter()
-        .any(|p| s.starts_with(p))
+    if [
+        "unix:",
+        "unix@",
+        "ipv4@",
+        "ipv6@",
+        "abns@",
+        "fd@",
+        "sockpair@",
+        "/",
+        "${",
+        "$",
+    ]
+    .iter()
+    .any(|p| s.starts_with(p))
     {
         return true;
     }

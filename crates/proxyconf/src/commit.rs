@@ -39,7 +39,10 @@ pub struct Applied {
 /// The lock file beside the (resolved) main config: `.NAME.lock`.
 pub fn lock_path(config: &Path) -> Result<PathBuf> {
     let real = std::fs::canonicalize(config).map_err(|e| Error::io(config, "open", e))?;
-    let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     Ok(real.with_file_name(format!(".{name}.lock")))
 }
 
@@ -68,7 +71,11 @@ pub fn edit(
     opts: Options,
     make_plan: impl FnOnce(&Config) -> Result<Plan>,
 ) -> Result<Applied> {
-    let _lock = if opts.dry_run { None } else { Some(lock(path)?) };
+    let _lock = if opts.dry_run {
+        None
+    } else {
+        Some(lock(path)?)
+    };
     let config = Config::load(path, kind)?;
     let plan = make_plan(&config)?;
     let mut warnings = config.warnings.clone();
@@ -136,7 +143,10 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<(PathBuf, tempfile::NamedTemp
     let target = std::fs::canonicalize(path).map_err(|e| Error::io(path, "resolve", e))?;
     let meta = std::fs::metadata(&target).map_err(|e| Error::io(&target, "stat", e))?;
     let dir = target.parent().unwrap_or(Path::new("/"));
-    let name = target.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = target
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
         .suffix(".tmp")
@@ -145,7 +155,10 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<(PathBuf, tempfile::NamedTemp
     let f = tmp.as_file_mut();
     f.set_permissions(meta.permissions())
         .map_err(|e| Error::io(tmp.path(), "set the mode of", e))?;
-    let mine = tmp.as_file().metadata().map_err(|e| Error::io(tmp.path(), "stat", e))?;
+    let mine = tmp
+        .as_file()
+        .metadata()
+        .map_err(|e| Error::io(tmp.path(), "stat", e))?;
     if (meta.uid(), meta.gid()) != (mine.uid(), mine.gid()) {
         std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()))
             .map_err(|e| Error::io(&target, "keep the owner of", e))?;

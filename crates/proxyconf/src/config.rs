@@ -56,6 +56,7 @@ impl Config {
             ProxyKind::Nginx => nginx::inventory::build(&mut cfg)?,
             ProxyKind::Haproxy => haproxy::inventory::build(&mut cfg)?,
         }
+        cfg.servers.sort_by_key(|s| (s.upstream, s.file, s.line));
         Ok(cfg)
     }
 
@@ -90,8 +91,14 @@ pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
         if t.contains(&b'{') {
             return ProxyKind::Nginx;
         }
-        let word = t.split(|b| b.is_ascii_whitespace()).next().unwrap_or_default();
-        if matches!(word, b"global" | b"defaults" | b"frontend" | b"backend" | b"listen") {
+        let word = t
+            .split(|b| b.is_ascii_whitespace())
+            .next()
+            .unwrap_or_default();
+        if matches!(
+            word,
+            b"global" | b"defaults" | b"frontend" | b"backend" | b"listen"
+        ) {
             sections += 1;
         }
     }

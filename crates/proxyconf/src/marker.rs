@@ -35,7 +35,8 @@ pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> 
     let text = &bytes[line.clone()];
     let at = text.windows(TAG.len()).rposition(|w| w == TAG)?;
     let tag_start = line.start + at;
-    let remove_start = if tag_start > line.start && bytes[tag_start - 1] == b' ' {
+    // The one space `render` puts before the tag may sit just outside the comment's span.
+    let remove_start = if tag_start > 0 && bytes[tag_start - 1] == b' ' {
         tag_start - 1
     } else {
         tag_start
@@ -43,7 +44,10 @@ pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> 
     let rest = String::from_utf8_lossy(&bytes[tag_start + TAG.len()..line.end]);
     let mut words = rest.trim().splitn(2, ' ');
     let at = words.next().unwrap_or_default().to_string();
-    let reason = words.next().map(|r| r.trim().to_string()).filter(|r| !r.is_empty());
+    let reason = words
+        .next()
+        .map(|r| r.trim().to_string())
+        .filter(|r| !r.is_empty());
     Some((remove_start..line.end, Marker { at, reason }))
 }
 

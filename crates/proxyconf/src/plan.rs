@@ -22,14 +22,15 @@ impl Selector {
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
     pub fn parse(arg: &str, upstream: Option<&str>) -> Result<Selector> {
         let arg = arg.trim();
-        let (scope, server) = if arg.starts_with("unix:") || arg.starts_with('/') || arg.starts_with('[') {
-            (None, arg)
-        } else {
-            match arg.split_once('/') {
-                Some((u, s)) if !u.is_empty() && !s.is_empty() => (Some(u), s),
-                _ => (None, arg),
-            }
-        };
+        let (scope, server) =
+            if arg.starts_with("unix:") || arg.starts_with('/') || arg.starts_with('[') {
+                (None, arg)
+            } else {
+                match arg.split_once('/') {
+                    Some((u, s)) if !u.is_empty() && !s.is_empty() => (Some(u), s),
+                    _ => (None, arg),
+                }
+            };
         if server.is_empty() {
             return Err(Error::Usage(format!(
                 "'{arg}' names no server; give an address like 127.0.0.1:8080, a haproxy server name, or UPSTREAM/SERVER"
@@ -168,7 +169,9 @@ pub fn plan(
                 check_upstream_exists(cfg, u)?;
             }
             for (i, s) in cfg.servers.iter().enumerate() {
-                let in_scope = upstream.as_ref().is_none_or(|u| &cfg.upstream_of(s).name == u);
+                let in_scope = upstream
+                    .as_ref()
+                    .is_none_or(|u| &cfg.upstream_of(s).name == u);
                 if in_scope && s.marked() && s.state == State::Disabled {
                     chosen.push((i, Change::Enabled, None));
                 }
@@ -225,7 +228,11 @@ fn check_upstream_exists(cfg: &Config, name: &str) -> Result<()> {
 }
 
 /// The servers a selector acts on, grouped per upstream, with the matching rules applied.
-fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<(usize, Change, Option<String>)>> {
+fn select(
+    cfg: &Config,
+    sel: &Selector,
+    req: &Request,
+) -> Result<Vec<(usize, Change, Option<String>)>> {
     if let Some(u) = &sel.upstream {
         check_upstream_exists(cfg, u)?;
     }
@@ -254,7 +261,10 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<(usize, Cha
     }
     let mut by_upstream: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in matches {
-        by_upstream.entry(cfg.servers[i].upstream).or_default().push(i);
+        by_upstream
+            .entry(cfg.servers[i].upstream)
+            .or_default()
+            .push(i);
     }
     let mut out = Vec::new();
     for (up, ms) in by_upstream {
@@ -288,7 +298,13 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<(usize, Cha
                 } else {
                     let list: Vec<String> = ms
                         .iter()
-                        .map(|&i| format!("  {}  {}", cfg.location(&cfg.servers[i]), describe(&cfg.servers[i])))
+                        .map(|&i| {
+                            format!(
+                                "  {}  {}",
+                                cfg.location(&cfg.servers[i]),
+                                describe(&cfg.servers[i])
+                            )
+                        })
                         .collect();
                     return Err(Error::Refused(format!(
                         "'{}' matches {} disabled lines in {} that upstream-toggle did not disable; \
@@ -307,7 +323,11 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<(usize, Cha
 }
 
 /// The method for a disable: the flag, else `down` on hashing upstreams and haproxy, else `comment`.
-fn choose_method(cfg: &Config, s: &Server, wanted: Option<Method>) -> (Method, bool, Option<String>) {
+fn choose_method(
+    cfg: &Config,
+    s: &Server,
+    wanted: Option<Method>,
+) -> (Method, bool, Option<String>) {
     let down = match cfg.kind {
         ProxyKind::Nginx => Method::Down,
         ProxyKind::Haproxy => Method::Disabled,
@@ -327,11 +347,17 @@ fn choose_method(cfg: &Config, s: &Server, wanted: Option<Method>) -> (Method, b
         });
         return (down, false, note);
     }
-    let keeps_inherited = s.inherited_disabled && shape.flags.iter().any(|f| f.word == FlagWord::Enabled);
+    let keeps_inherited =
+        s.inherited_disabled && shape.flags.iter().any(|f| f.word == FlagWord::Enabled);
     (m, !(m == down && keeps_inherited), None)
 }
 
-fn disable_splices(kind: ProxyKind, s: &Server, method: Method, mark: Option<String>) -> Vec<Splice> {
+fn disable_splices(
+    kind: ProxyKind,
+    s: &Server,
+    method: Method,
+    mark: Option<String>,
+) -> Vec<Splice> {
     let Shape::Live(l) = &s.shape else {
         return Vec::new();
     };
@@ -340,9 +366,13 @@ fn disable_splices(kind: ProxyKind, s: &Server, method: Method, mark: Option<Str
         out.push(Splice::insert(l.start, "# "));
         out.extend(l.cont_lines.iter().map(|&p| Splice::insert(p, "# ")));
     } else {
-        let enabled: Vec<_> = l.flags.iter().filter(|f| f.word == FlagWord::Enabled).collect();
+        let enabled: Vec<_> = l
+            .flags
+            .iter()
+            .filter(|f| f.word == FlagWord::Enabled)
+            .collect();
         out.extend(enabled.iter().map(|f| Splice::delete(f.remove.clone())));
-        if !(s.inherited_disabled && !enabled.is_empty()) {
+        if !s.inherited_disabled || enabled.is_empty() {
             out.push(Splice::insert(l.args_end, format!(" {}", kind.down_word())));
         }
     }
@@ -404,7 +434,11 @@ fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()
             return Err(Error::Refused(format!(
                 "refusing to leave {} {} ({}:{}) with no enabled non-backup server; \
                  enable another server first, or pass --force if an outage is intended",
-                if cfg.kind == ProxyKind::Nginx { "upstream" } else { "backend" },
+                if cfg.kind == ProxyKind::Nginx {
+                    "upstream"
+                } else {
+                    "backend"
+                },
                 u.name,
                 cfg.files[u.file].path.display(),
                 u.line
@@ -419,24 +453,34 @@ pub fn known_servers(cfg: &Config) -> Vec<String> {
     cfg.servers
         .iter()
         .take(60)
-        .map(|s| format!("{}/{}  {}", cfg.upstream_of(s).name, s.name.as_deref().unwrap_or(&s.address), describe(s)))
-        .chain((cfg.servers.len() > 60).then(|| format!("... and {} more (see `list`)", cfg.servers.len() - 60)))
+        .map(|s| {
+            format!(
+                "{}/{}  {}",
+                cfg.upstream_of(s).name,
+                s.name.as_deref().unwrap_or(&s.address),
+                describe(s)
+            )
+        })
+        .chain(
+            (cfg.servers.len() > 60)
+                .then(|| format!("... and {} more (see `list`)", cfg.servers.len() - 60)),
+        )
         .collect()
 }
 
-/// `address (state[, method][, backup])` for messages.
+/// `address (state[, by method][, backup])` for messages.
 pub fn describe(s: &Server) -> String {
-    let mut d = format!("{} ({}", s.address, if s.state == State::Enabled { "enabled" } else { "disabled" });
-    if let Some(m) = s.method {
-        d.push_str(match m {
-            Method::Comment => ", commented out",
-            Method::Down => ", down",
-            Method::Disabled => ", disabled",
-        });
-    }
-    if s.backup {
-        d.push_str(", backup");
-    }
-    d.push(')');
-    d
+    let state = match (s.state, s.method) {
+        (State::Enabled, _) => "enabled",
+        (State::Disabled, Some(Method::Comment)) => "disabled by comment",
+        (State::Disabled, Some(Method::Down)) => "disabled by down",
+        (State::Disabled, _) => "disabled by `disabled`",
+    };
+    let template = s
+        .template
+        .as_ref()
+        .map(|t| format!(", server-template {t}"))
+        .unwrap_or_default();
+    let backup = if s.backup { ", backup" } else { "" };
+    format!("{} ({state}{template}{backup})", s.address)
 }

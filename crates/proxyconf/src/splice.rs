@@ -32,7 +32,7 @@ impl Splice {
 
 /// Sorts, drops exact duplicates (a file included twice), and refuses overlaps.
 pub fn normalize(mut splices: Vec<Splice>) -> Result<Vec<Splice>> {
-    splices.sort_by(|a, b| (a.range.start, a.range.end).cmp(&(b.range.start, b.range.end)));
+    splices.sort_by_key(|s| (s.range.start, s.range.end));
     splices.dedup();
     for w in splices.windows(2) {
         if w[0].range.end > w[1].range.start {

@@ -26,7 +26,8 @@ pub fn find_binary(kind: ProxyKind) -> Option<PathBuf> {
         ProxyKind::Haproxy => "HOTSWAP_HAPROXY",
     };
     if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
-        return Some(PathBuf::from(p));
+        let p = PathBuf::from(p);
+        return p.is_file().then_some(p);
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
     std::env::split_paths(&path)
@@ -36,7 +37,11 @@ pub fn find_binary(kind: ProxyKind) -> Option<PathBuf> {
 }
 
 /// Validates the config as it would be with `new` (file index → temp path holding its new bytes).
-pub fn validate(cfg: &Config, new: &HashMap<usize, PathBuf>, splices: &HashMap<usize, Vec<splice::Splice>>) -> Result<Validation> {
+pub fn validate(
+    cfg: &Config,
+    new: &HashMap<usize, PathBuf>,
+    splices: &HashMap<usize, Vec<splice::Splice>>,
+) -> Result<Validation> {
     let Some(bin) = find_binary(cfg.kind) else {
         return Ok(Validation::Skipped(format!(
             "warning: {} is not installed, so the edit was not validated (set HOTSWAP_{} to its path)",
@@ -87,7 +92,12 @@ fn parent(p: &Path) -> PathBuf {
     }
 }
 
-fn verdict(bin: &Path, out: std::io::Result<std::process::Output>, tested: &Path, cfg: &Config) -> Result<Validation> {
+fn verdict(
+    bin: &Path,
+    out: std::io::Result<std::process::Output>,
+    tested: &Path,
+    cfg: &Config,
+) -> Result<Validation> {
     let out = out.map_err(|e| Error::Runtime(format!("cannot run {}: {e}", bin.display())))?;
     if out.status.success() {
         return Ok(Validation::Passed);
@@ -95,9 +105,20 @@ fn verdict(bin: &Path, out: std::io::Result<std::process::Output>, tested: &Path
     let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stdout));
     // Point the operator at the real file, not the temp copy the validator saw.
-    let shown = text.replace(&tested.to_string_lossy().into_owned(), &cfg.main.to_string_lossy());
+    let shown = text.replace(
+        &tested.to_string_lossy().into_owned(),
+        &cfg.main.to_string_lossy(),
+    );
     Err(Error::Rejected {
-        validator: format!("{} {}", bin.display(), if cfg.kind == ProxyKind::Nginx { "-t" } else { "-c" }),
+        validator: format!(
+            "{} {}",
+            bin.display(),
+            if cfg.kind == ProxyKind::Nginx {
+                "-t"
+            } else {
+                "-c"
+            }
+        ),
         output: shown,
     })
 }
@@ -129,7 +150,14 @@ fn shadow(
         if changed {
             let text: String = paths
                 .iter()
-                .map(|p| format!("include \"{}\";", p.to_string_lossy().replace('\\', "\\\\").replace('"', "\\\"")))
+                .map(|p| {
+                    format!(
+                        "include \"{}\";",
+                        p.to_string_lossy()
+                            .replace('\\', "\\\\")
+                            .replace('"', "\\\"")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(" ");
             rewrites.push((inc.span.clone(), text));

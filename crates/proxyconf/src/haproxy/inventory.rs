@@ -209,7 +209,11 @@ fn live_server(
         address: value(&w[addr_at]),
         params,
         backup,
-        state: if disabled { State::Disabled } else { State::Enabled },
+        state: if disabled {
+            State::Disabled
+        } else {
+            State::Enabled
+        },
         method: disabled.then_some(Method::Disabled),
         marker: mark,
         template: template.then(|| value(&w[2])),
@@ -245,8 +249,8 @@ fn commented_server(
         .iter()
         .take_while(|c| matches!(c, b' ' | b'\t'))
         .count();
-    let (marker_span, mark) = marker::find(&src.bytes, comment.clone())
-        .map_or((None, None), |(r, m)| (Some(r), Some(m)));
+    let (marker_span, mark) =
+        marker::find(&src.bytes, comment.clone()).map_or((None, None), |(r, m)| (Some(r), Some(m)));
     let params: Vec<String> = w[3..].iter().map(value).collect();
     Some(Server {
         file: 0,
@@ -263,7 +267,7 @@ fn commented_server(
         conditional,
         inherited_disabled: defaults.disabled,
         shape: Shape::Commented(CommentedShape {
-            strip: vec![comment.start..comment.start + 1 + blanks],
+            strip: std::iter::once(comment.start..comment.start + 1 + blanks).collect(),
             args_end: w.last().map(|l| l.span.end),
         }),
         marker_span,

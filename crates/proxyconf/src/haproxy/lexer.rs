@@ -127,10 +127,12 @@ fn unescape(rest: &[u8]) -> (Vec<u8>, usize) {
         b'r' => (vec![b'\r'], 1),
         b'n' => (vec![b'\n'], 1),
         b't' => (vec![b'\t'], 1),
-        b'x' if rest.len() >= 3 => match u8::from_str_radix(&String::from_utf8_lossy(&rest[1..3]), 16) {
-            Ok(v) => (vec![v], 3),
-            Err(_) => (vec![b'\\', b'x'], 1),
-        },
+        b'x' if rest.len() >= 3 => {
+            match u8::from_str_radix(&String::from_utf8_lossy(&rest[1..3]), 16) {
+                Ok(v) => (vec![v], 3),
+                Err(_) => (vec![b'\\', b'x'], 1),
+            }
+        }
         c => (vec![c], 1),
     }
 }
@@ -150,7 +152,10 @@ mod tests {
 
     #[test]
     fn quoting_escapes_and_comments() {
-        assert_eq!(words(r#"a\ b "c d" 'e\f' g#h"#), vec!["a b", "c d", r"e\f", "g"]);
+        assert_eq!(
+            words(r#"a\ b "c d" 'e\f' g#h"#),
+            vec!["a b", "c d", r"e\f", "g"]
+        );
         assert_eq!(words(r##"x "#y" \#z # tail"##), vec!["x", "#y", "#z"]);
         let l = line(b"server s1 1.2.3.4:80 # c", 0, 24).expect("lexes");
         assert_eq!(l.comment, Some(21..24));

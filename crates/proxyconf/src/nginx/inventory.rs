@@ -77,7 +77,9 @@ impl Walker<'_> {
             let name = d.name_bytes(&src.bytes);
             match (name, ctx) {
                 (b"include", _) => self.include(file, d, ctx)?,
-                (b"server", Ctx::Upstream(up)) if d.block.is_none() => self.live_server(file, d, up),
+                (b"server", Ctx::Upstream(up)) if d.block.is_none() => {
+                    self.live_server(file, d, up)
+                }
                 (b"ip_hash" | b"hash", Ctx::Upstream(up)) => self.cfg.upstreams[up].hashing = true,
                 (b"upstream", Ctx::Block(parent)) if d.block.is_some() => {
                     let up = self.cfg.upstreams.len();
@@ -100,7 +102,11 @@ impl Walker<'_> {
                             b"http" => "http",
                             _ => "other",
                         };
-                        let inner = if let Ctx::Block("stream") = ctx { "stream" } else { inner };
+                        let inner = if let Ctx::Block("stream") = ctx {
+                            "stream"
+                        } else {
+                            inner
+                        };
                         self.walk(file, &b.items, Ctx::Block(inner))?;
                     }
                 }
@@ -145,7 +151,9 @@ impl Walker<'_> {
             if self.stack.len() >= MAX_INCLUDE_DEPTH {
                 return Err(Error::Syntax {
                     at,
-                    message: format!("includes nest deeper than {MAX_INCLUDE_DEPTH} levels (is there a cycle?)"),
+                    message: format!(
+                        "includes nest deeper than {MAX_INCLUDE_DEPTH} levels (is there a cycle?)"
+                    ),
                 });
             }
             let idx = self.file_index(&path)?;
@@ -172,12 +180,9 @@ impl Walker<'_> {
 
     fn file_index(&mut self, path: &Path) -> Result<usize> {
         let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if let Some(i) = self
-            .cfg
-            .files
-            .iter()
-            .position(|f| std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == canon)
-        {
+        if let Some(i) = self.cfg.files.iter().position(|f| {
+            std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == canon
+        }) {
             return Ok(i);
         }
         let src = Source::new(path.to_path_buf(), read(path)?);
@@ -232,7 +237,11 @@ impl Walker<'_> {
             address: vals.first().cloned().unwrap_or_default(),
             params: vals.iter().skip(1).cloned().collect(),
             backup: vals.iter().skip(1).any(|v| v == "backup"),
-            state: if down { State::Disabled } else { State::Enabled },
+            state: if down {
+                State::Disabled
+            } else {
+                State::Enabled
+            },
             method: down.then_some(Method::Down),
             marker: mark,
             template: None,
@@ -256,7 +265,9 @@ impl Walker<'_> {
         let lines: Vec<_> = items
             .iter()
             .filter_map(|i| match i {
-                Item::Comment(r) if src.is_blank(src.line_start(r.start)..r.start) => Some(r.clone()),
+                Item::Comment(r) if src.is_blank(src.line_start(r.start)..r.start) => {
+                    Some(r.clone())
+                }
                 _ => None,
             })
             .collect();
@@ -265,7 +276,11 @@ impl Walker<'_> {
         while i < lines.len() {
             match commented_server(src, &lines, i) {
                 Some((server, used)) => {
-                    found.push(Server { upstream: up, file, ..server });
+                    found.push(Server {
+                        upstream: up,
+                        file,
+                        ..server
+                    });
                     i += used;
                 }
                 None => i += 1,
@@ -276,7 +291,11 @@ impl Walker<'_> {
 }
 
 /// Tries to read `server ... ;` from comment lines starting at `lines[i]`.
-fn commented_server(src: &Source, lines: &[std::ops::Range<usize>], i: usize) -> Option<(Server, usize)> {
+fn commented_server(
+    src: &Source,
+    lines: &[std::ops::Range<usize>],
+    i: usize,
+) -> Option<(Server, usize)> {
     let b = &src.bytes;
     let body = |r: &std::ops::Range<usize>| &b[r.start + 1..r.end];
     if !body(&lines[i]).trim_ascii_start().starts_with(b"server") {
@@ -302,16 +321,22 @@ fn commented_server(src: &Source, lines: &[std::ops::Range<usize>], i: usize) ->
         let rest_ok = tokens[semi + 1..].iter().all(|t| t.kind == Kind::Comment);
         let vals: Vec<String> = words
             .iter()
-            .map(|t| String::from_utf8_lossy(&lexer::value(&text[t.span.clone()], t.kind)).into_owned())
+            .map(|t| {
+                String::from_utf8_lossy(&lexer::value(&text[t.span.clone()], t.kind)).into_owned()
+            })
             .collect();
         let ok = rest_ok
             && vals.len() >= 2
             && vals[0] == "server"
-            && words.iter().all(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
-            && looks_like_address(&vals[1])
-            && vals[2..]
+            && words
                 .iter()
-                .all(|v| SERVER_PARAMS.iter().any(|p| v == p || (p.ends_with('=') && v.starts_with(p))));
+                .all(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
+            && looks_like_address(&vals[1])
+            && vals[2..].iter().all(|v| {
+                SERVER_PARAMS
+                    .iter()
+                    .any(|p| v == p || (p.ends_with('=') && v.starts_with(p)))
+            });
         if !ok {
             return None;
         }
@@ -322,7 +347,10 @@ fn commented_server(src: &Source, lines: &[std::ops::Range<usize>], i: usize) ->
             .map(|(n, r)| {
                 let after = &b[r.start + 1..r.end];
                 let blanks = if n == 0 {
-                    after.iter().take_while(|c| matches!(c, b' ' | b'\t')).count()
+                    after
+                        .iter()
+                        .take_while(|c| matches!(c, b' ' | b'\t'))
+                        .count()
                 } else {
                     usize::from(after.first() == Some(&b' '))
                 };
@@ -330,7 +358,8 @@ fn commented_server(src: &Source, lines: &[std::ops::Range<usize>], i: usize) ->
             })
             .collect();
         let last = used.last()?;
-        let (marker_span, mark) = marker::find(b, last.clone()).map_or((None, None), |(r, m)| (Some(r), Some(m)));
+        let (marker_span, mark) =
+            marker::find(b, last.clone()).map_or((None, None), |(r, m)| (Some(r), Some(m)));
         let server = Server {
             file: 0,
             line: src.line(lines[i].start),

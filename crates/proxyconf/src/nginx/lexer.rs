@@ -115,8 +115,7 @@ impl<'a> Lexer<'a> {
                 c if c == quote => {
                     let end = i + 1;
                     // nginx demands a separator right after a closing quote.
-                    if end < b.len() && !is_space(b[end]) && !matches!(b[end], b';' | b'{' | b')')
-                    {
+                    if end < b.len() && !is_space(b[end]) && !matches!(b[end], b';' | b'{' | b')') {
                         return Err(LexError {
                             offset: end,
                             message: format!("unexpected \"{}\"", b[end] as char),

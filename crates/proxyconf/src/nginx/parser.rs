@@ -116,10 +116,7 @@ impl Parser<'_> {
                 Kind::Semicolon | Kind::Open => {
                     return Err(ParseError {
                         offset: tok.span.start,
-                        message: format!(
-                            "unexpected \"{}\"",
-                            self.src[tok.span.start] as char
-                        ),
+                        message: format!("unexpected \"{}\"", self.src[tok.span.start] as char),
                     })
                 }
                 Kind::Word | Kind::Quoted => items.push(Item::Directive(self.directive(tok)?)),
@@ -134,8 +131,9 @@ impl Parser<'_> {
             let Some(tok) = self.next()? else {
                 return Err(ParseError {
                     offset: start,
-                    message: "unexpected end of file, expecting \";\" or \"}\" after this directive"
-                        .into(),
+                    message:
+                        "unexpected end of file, expecting \";\" or \"}\" after this directive"
+                            .into(),
                 });
             };
             match tok.kind {

@@ -1,0 +1,114 @@
+//! Flag definitions: the single source for `--help`, the man page and shell completions.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  upstream-toggle list
+  upstream-toggle disable 127.0.0.1:4040 --reason 'deploy 42'
+  upstream-toggle enable 127.0.0.1:4040
+  upstream-toggle -c /etc/haproxy/haproxy.cfg disable app/web1 --dry-run
+  upstream-toggle enable --all          # bring back everything this tool took out";
+
+/// Take servers out of and back into nginx upstreams and haproxy backends,
+/// with exact, validated, atomic, byte-preserving edits.
+#[derive(Debug, Parser)]
+#[command(name = "upstream-toggle", version, after_help = EXAMPLES)]
+pub struct Cli {
+    /// Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]
+    #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
+    pub config: Option<PathBuf>,
+    /// Proxy kind [default: detected from the file]
+    #[arg(short = 'k', long = "kind", value_enum, global = true)]
+    pub kind: Option<KindArg>,
+    /// What to do
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The proxy kinds.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum KindArg {
+    /// nginx `upstream` blocks
+    Nginx,
+    /// haproxy `backend` and `listen` sections
+    Haproxy,
+}
+
+/// Disable methods.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum MethodArg {
+    /// Comment the server line out (nginx default)
+    Comment,
+    /// nginx `down` / haproxy `disabled` (default on haproxy and on nginx ip_hash/hash upstreams)
+    Down,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// List every server of every upstream or backend, with its state
+    List {
+        /// Print a JSON array instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take servers out of rotation
+    Disable {
+        /// host:port, [v6]:port, unix:/path, a haproxy server name, or UPSTREAM/SERVER
+        #[arg(value_name = "SERVER", required = true)]
+        servers: Vec<String>,
+        /// Only in this upstream or backend
+        #[arg(long, value_name = "NAME")]
+        upstream: Option<String>,
+        /// How to take it out
+        #[arg(long, value_enum)]
+        method: Option<MethodArg>,
+        /// Recorded in the marker comment
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
+        #[command(flatten)]
+        edit: EditArgs,
+    },
+    /// Bring servers back into rotation
+    Enable {
+        /// host:port, [v6]:port, unix:/path, a haproxy server name, or UPSTREAM/SERVER
+        #[arg(
+            value_name = "SERVER",
+            required_unless_present = "all",
+            conflicts_with = "all"
+        )]
+        servers: Vec<String>,
+        /// Only in this upstream or backend
+        #[arg(long, value_name = "NAME")]
+        upstream: Option<String>,
+        /// Bring back every server upstream-toggle disabled (never one a person commented out)
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        edit: EditArgs,
+    },
+}
+
+/// Flags shared by the editing commands.
+#[derive(Debug, Clone, Copy, Args)]
+pub struct EditArgs {
+    /// Print a unified diff and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Do not run nginx -t / haproxy -c before writing
+    #[arg(long)]
+    pub no_validate: bool,
+    /// Allow leaving an upstream with no enabled non-backup server
+    #[arg(long)]
+    pub force: bool,
+    /// Print what changed as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// The clap command, for man pages and completions.
+pub fn command() -> clap::Command {
+    <Cli as clap::CommandFactory>::command()
+}

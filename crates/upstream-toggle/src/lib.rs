@@ -1,0 +1,118 @@
+//! upstream-toggle: the CLI over the proxyconf engine. `main.rs` only calls [`run`].
+
+pub mod cli;
+mod output;
+
+use clap::Parser;
+use cli::{Cli, Command, KindArg, MethodArg};
+use proxyconf::{commit, plan, Method, ProxyKind, Request, Result, Selector};
+use std::path::PathBuf;
+use std::time::SystemTime;
+
+/// Parses the arguments, runs the command and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    match execute(&cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("upstream-toggle: error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn execute(cli: &Cli) -> Result<()> {
+    let kind = cli.kind.map(|k| match k {
+        KindArg::Nginx => ProxyKind::Nginx,
+        KindArg::Haproxy => ProxyKind::Haproxy,
+    });
+    let path = cli.config.clone().unwrap_or_else(|| {
+        PathBuf::from(match kind {
+            Some(ProxyKind::Haproxy) => "/etc/haproxy/haproxy.cfg",
+            _ => "/etc/nginx/nginx.conf",
+        })
+    });
+    match &cli.command {
+        Command::List { json } => {
+            let cfg = proxyconf::Config::load(&path, kind)?;
+            for w in &cfg.warnings {
+                eprintln!("upstream-toggle: warning: {w}");
+            }
+            if *json {
+                println!("{}", output::list_json(&cfg));
+            } else {
+                print!("{}", output::list_table(&cfg));
+            }
+            Ok(())
+        }
+        Command::Disable {
+            servers,
+            upstream,
+            method,
+            reason,
+            edit,
+        } => {
+            let req = Request::Disable {
+                method: method.map(|m| match m {
+                    MethodArg::Comment => Method::Comment,
+                    MethodArg::Down => Method::Down,
+                }),
+                reason: reason.clone(),
+            };
+            apply(&path, kind, servers, upstream.as_deref(), req, *edit)
+        }
+        Command::Enable {
+            servers,
+            upstream,
+            all,
+            edit,
+        } => {
+            let req = if *all {
+                Request::EnableMarked {
+                    upstream: upstream.clone(),
+                }
+            } else {
+                Request::Enable
+            };
+            apply(&path, kind, servers, upstream.as_deref(), req, *edit)
+        }
+    }
+}
+
+fn apply(
+    path: &std::path::Path,
+    kind: Option<ProxyKind>,
+    servers: &[String],
+    upstream: Option<&str>,
+    req: Request,
+    edit: cli::EditArgs,
+) -> Result<()> {
+    let selectors = servers
+        .iter()
+        .map(|s| Selector::parse(s, upstream))
+        .collect::<Result<Vec<_>>>()?;
+    let opts = commit::Options {
+        dry_run: edit.dry_run,
+        no_validate: edit.no_validate,
+    };
+    let done = commit::edit(path, kind, opts, |cfg| {
+        plan(cfg, &selectors, &req, edit.force, SystemTime::now())
+    })?;
+    for w in &done.warnings {
+        eprintln!("upstream-toggle: {w}");
+    }
+    if edit.dry_run {
+        print!("{}", done.diff);
+    }
+    if edit.json {
+        println!("{}", output::outcomes_json(&done, edit.dry_run));
+    } else if edit.dry_run {
+        eprint!("{}", output::outcomes_text(&done, true));
+    } else {
+        print!("{}", output::outcomes_text(&done, false));
+    }
+    if matches!(req, Request::EnableMarked { .. }) && done.plan.outcomes.is_empty() && !edit.json {
+        println!("nothing to enable: no server carries an upstream-toggle marker");
+    }
+    Ok(())
+}
