@@ -66,7 +66,7 @@ pub fn nginx_t(conf: &Path) -> Result<(), String> {
 /// `haproxy -c` on a config; Ok(()) or Err(haproxy's message).
 pub fn haproxy_c(conf: &Path) -> Result<(), String> {
     let out = Command::new(require("haproxy"))
-        .args(["-c", "-q", "-f"])
+        .args(["-c", "-f"])
         .arg(conf)
         .current_dir(conf.parent().unwrap_or(Path::new(".")))
         .output()

@@ -54,7 +54,7 @@ pub fn validate(
             let file = new.get(&0).cloned().unwrap_or_else(|| cfg.main.clone());
             let dir = parent(&file);
             let out = Command::new(&bin)
-                .args(["-c", "-q", "-f"])
+                .args(["-c", "-f"])
                 .arg(&file)
                 .current_dir(dir)
                 .output();
@@ -104,6 +104,12 @@ fn verdict(
     }
     let mut text = String::from_utf8_lossy(&out.stderr).into_owned();
     text.push_str(&String::from_utf8_lossy(&out.stdout));
+    // haproxy -q would hide its alerts too, so it runs without -q and its notices are dropped here.
+    let text: String = text
+        .lines()
+        .filter(|l| !l.contains("[NOTICE]"))
+        .map(|l| format!("{l}\n"))
+        .collect();
     // Point the operator at the real file, not the temp copy the validator saw.
     let shown = text.replace(
         &tested.to_string_lossy().into_owned(),

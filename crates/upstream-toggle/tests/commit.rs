@@ -1,0 +1,194 @@
+//! The commit path: locking, temp files, mode and owner, symlinks, validation, dry runs, full disks.
+
+mod common;
+use common::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+
+fn many_servers(dir: &std::path::Path, n: u16) -> std::path::PathBuf {
+    let servers: String = (0..n)
+        .map(|i| format!("        server 127.0.0.1:{};\n", 20000 + i))
+        .collect();
+    let conf = write(
+        dir,
+        "nginx.conf",
+        nginx_conf(dir, &format!("    upstream app {{\n{servers}    }}\n")),
+    );
+    nginx_t(&conf).expect("valid");
+    conf
+}
+
+fn temp_files(dir: &std::path::Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect()
+}
+
+#[test]
+fn forty_concurrent_invocations_lose_no_edit() {
+    let d = tmp();
+    let conf = many_servers(d.path(), 41);
+    let children: Vec<_> = (0..40)
+        .map(|i| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_upstream-toggle"))
+                .arg("-c")
+                .arg(&conf)
+                .args(["disable", &format!("127.0.0.1:{}", 20000 + i)])
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("spawn")
+        })
+        .collect();
+    for mut c in children {
+        assert!(c.wait().expect("wait").success());
+    }
+    let all = list(&conf);
+    let disabled = all.iter().filter(|r| r["state"] == "disabled").count();
+    assert_eq!(disabled, 40, "every concurrent edit landed");
+    nginx_t(&conf).expect("valid");
+    assert!(temp_files(d.path()).is_empty());
+    ut(&conf, &["enable", "--all"]).ok();
+    assert!(list(&conf).iter().all(|r| r["state"] == "enabled"));
+}
+
+#[test]
+fn mode_and_owner_are_kept() {
+    let d = tmp();
+    let conf = many_servers(d.path(), 2);
+    std::fs::set_permissions(&conf, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let is_root = std::fs::metadata("/proc/self")
+        .map(|m| m.uid() == 0)
+        .unwrap_or(false);
+    if is_root {
+        std::os::unix::fs::chown(&conf, Some(65534), Some(65534)).expect("chown");
+    }
+    let before = std::fs::metadata(&conf).expect("stat");
+    ut(&conf, &["disable", "127.0.0.1:20000"]).ok();
+    let after = std::fs::metadata(&conf).expect("stat");
+    assert_ne!(before.ino(), after.ino(), "replaced by rename");
+    assert_eq!(after.mode() & 0o7777, 0o640);
+    assert_eq!((after.uid(), after.gid()), (before.uid(), before.gid()));
+    if !is_root {
+        eprintln!("NOTICE: not root, so the owner part of this test kept the current owner");
+    }
+}
+
+#[test]
+fn a_symlinked_config_stays_a_link() {
+    let d = tmp();
+    std::fs::create_dir(d.path().join("real")).expect("mkdir");
+    let real = many_servers(&d.path().join("real"), 2);
+    let link = d.path().join("nginx.conf");
+    std::os::unix::fs::symlink(&real, &link).expect("symlink");
+    let orig = read(&real);
+    ut(&link, &["disable", "127.0.0.1:20001"]).ok();
+    assert!(std::fs::symlink_metadata(&link)
+        .expect("lstat")
+        .file_type()
+        .is_symlink());
+    assert_ne!(read(&real), orig, "the target was edited");
+    assert!(temp_files(d.path()).is_empty() && temp_files(&d.path().join("real")).is_empty());
+    ut(&link, &["enable", "127.0.0.1:20001"]).ok();
+    assert_eq!(read(&real), orig);
+}
+
+#[test]
+fn dry_run_prints_a_diff_and_writes_nothing() {
+    let d = tmp();
+    let conf = many_servers(d.path(), 2);
+    let before = std::fs::metadata(&conf).expect("stat");
+    let orig = read(&conf);
+    let r = ut(&conf, &["disable", "127.0.0.1:20001", "--dry-run"]).ok();
+    assert!(r.stdout.starts_with("--- a/"), "{}", r.stdout);
+    assert!(r.stdout.contains("-        server 127.0.0.1:20001;\n+        # server 127.0.0.1:20001; # upstream-toggle: disabled "), "{}", r.stdout);
+    assert!(r.stderr.contains("would be disabled"), "{}", r.stderr);
+    assert_eq!(read(&conf), orig);
+    assert_eq!(std::fs::metadata(&conf).expect("stat").ino(), before.ino());
+}
+
+#[test]
+fn a_rejecting_validator_exits_5_and_no_validate_skips_it() {
+    let d = tmp();
+    let conf = many_servers(d.path(), 2);
+    // Valid syntax that only the real nginx rejects: an unknown directive.
+    let t = text(&conf).replace(
+        "access_log off;",
+        "access_log off;\n    no_such_directive on;",
+    );
+    std::fs::write(&conf, &t).expect("write");
+    let r = ut(&conf, &["disable", "127.0.0.1:20001"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown directive \"no_such_directive\""),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("nginx.conf:6"),
+        "the message names the real file: {}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(".tmp"), "{}", r.stderr);
+    assert_eq!(text(&conf), t);
+    assert!(temp_files(d.path()).is_empty());
+    ut(&conf, &["disable", "127.0.0.1:20001", "--no-validate"]).ok();
+    assert_ne!(text(&conf), t);
+}
+
+#[test]
+fn a_missing_validator_warns_and_goes_on() {
+    let d = tmp();
+    let conf = many_servers(d.path(), 2);
+    let r = ut_env(
+        &conf,
+        &["disable", "127.0.0.1:20001"],
+        &[("HOTSWAP_NGINX", "/nonexistent/nginx")],
+    )
+    .ok();
+    assert!(r.stderr.contains("not validated"), "{}", r.stderr);
+    assert_eq!(
+        rows(&list(&conf), "127.0.0.1:20001")[0]["state"],
+        "disabled"
+    );
+}
+
+#[test]
+fn a_full_disk_leaves_the_original_and_no_temp_file() {
+    let d = tmp();
+    let mnt = d.path().join("small");
+    std::fs::create_dir(&mnt).expect("mkdir");
+    let mounted = std::process::Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+        .arg(&mnt)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !mounted {
+        eprintln!("NOTICE: skipping the full-disk test: cannot mount a tmpfs here (needs root)");
+        return;
+    }
+    struct Unmount(std::path::PathBuf);
+    impl Drop for Unmount {
+        fn drop(&mut self) {
+            let _ = std::process::Command::new("umount").arg(&self.0).status();
+        }
+    }
+    let _guard = Unmount(mnt.clone());
+    let conf = many_servers(&mnt, 400);
+    let orig = read(&conf);
+    // Fill the rest of the tmpfs so the new copy cannot be written.
+    let mut filler = std::fs::File::create(mnt.join("filler")).expect("filler");
+    let _ = std::io::Write::write_all(&mut filler, &vec![0u8; 1 << 20]);
+    drop(filler);
+    let r = ut(&conf, &["disable", "127.0.0.1:20001", "--no-validate"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("No space left") || r.stderr.contains("disk is full"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&conf), orig);
+    assert!(temp_files(&mnt).is_empty(), "{:?}", temp_files(&mnt));
+}
