@@ -52,22 +52,15 @@ pub fn looks_like_address(s: &str) -> bool {
     if s.is_empty() || s.len() > 300 {
         return false;
     }
-    if [
-        "unix:",
-        "unix@",
-        "ipv4@",
-        "ipv6@",
-        "abns@",
-        "fd@",
-        "sockpair@",
-        "/",
-        "${",
-        "$",
-    ]
-    .iter()
-    .any(|p| s.starts_with(p))
+    if ["unix:", "/", "${", "$", ":", "*"]
+        .iter()
+        .any(|p| s.starts_with(p))
     {
         return true;
+    }
+    // haproxy's `proto@address` forms: ipv4@, ipv6@, unix@, abns@, mptcp@, fd@, sockpair@ ...
+    if let Some((proto, rest)) = s.split_once('@') {
+        return proto.bytes().all(|b| b.is_ascii_alphanumeric()) && !rest.is_empty();
     }
     let host = split_host_port(s).0;
     !host.is_empty()

@@ -183,6 +183,45 @@ pub fn plan(
             }
         }
     }
+    finish(cfg, chosen, req, force, now)
+}
+
+/// Plans `req` for servers already picked by index (no selector matching): what swapctl and the
+/// round-trip tests use once they know exactly which lines they mean.
+pub fn for_servers(
+    cfg: &Config,
+    servers: &[usize],
+    req: &Request,
+    force: bool,
+    now: SystemTime,
+) -> Result<Plan> {
+    let mut chosen = Vec::new();
+    for &i in servers {
+        let s = cfg
+            .servers
+            .get(i)
+            .ok_or_else(|| Error::Runtime(format!("internal error: no server #{i}")))?;
+        let entry = match (req, s.state) {
+            (Request::Disable { method, .. }, State::Enabled) if s.is_live() => {
+                let (m, marked, note) = choose_method(cfg, s, *method);
+                (i, Change::Disabled { method: m, marked }, note)
+            }
+            (Request::Disable { .. }, _) => (i, Change::AlreadyDisabled, None),
+            (_, State::Disabled) => (i, Change::Enabled, None),
+            (_, State::Enabled) => (i, Change::AlreadyEnabled, None),
+        };
+        chosen.push(entry);
+    }
+    finish(cfg, chosen, req, force, now)
+}
+
+fn finish(
+    cfg: &Config,
+    mut chosen: Vec<(usize, Change, Option<String>)>,
+    req: &Request,
+    force: bool,
+    now: SystemTime,
+) -> Result<Plan> {
     let mut seen = std::collections::HashSet::new();
     chosen.retain(|(i, _, _)| seen.insert(*i));
 
@@ -371,8 +410,11 @@ fn disable_splices(
             .iter()
             .filter(|f| f.word == FlagWord::Enabled)
             .collect();
-        out.extend(enabled.iter().map(|f| Splice::delete(f.remove.clone())));
-        if !s.inherited_disabled || enabled.is_empty() {
+        // `enabled` that only overrides an inherited `default-server disabled` is dropped; any other
+        // stays, and `disabled` after it wins (haproxy applies server keywords in order).
+        if s.inherited_disabled && !enabled.is_empty() {
+            out.extend(enabled.iter().map(|f| Splice::delete(f.remove.clone())));
+        } else {
             out.push(Splice::insert(l.args_end, format!(" {}", kind.down_word())));
         }
     }

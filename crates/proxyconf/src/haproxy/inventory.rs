@@ -242,7 +242,8 @@ fn commented_server(
 ) -> Option<Server> {
     let inner = lexer::line(&src.bytes, comment.start + 1, comment.end).ok()?;
     let w = &inner.words;
-    if w.len() < 3 || w[0].value != b"server" || !looks_like_address(&value(&w[2])) {
+    let marked = marker::find(&src.bytes, comment.clone()).is_some();
+    if w.len() < 3 || w[0].value != b"server" || !(marked || looks_like_address(&value(&w[2]))) {
         return None;
     }
     let blanks = src.bytes[comment.start + 1..comment.end]

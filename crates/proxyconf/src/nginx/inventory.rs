@@ -325,13 +325,14 @@ fn commented_server(
                 String::from_utf8_lossy(&lexer::value(&text[t.span.clone()], t.kind)).into_owned()
             })
             .collect();
+        let marked = marker::find(b, lines[i + k].clone()).is_some();
         let ok = rest_ok
             && vals.len() >= 2
             && vals[0] == "server"
             && words
                 .iter()
                 .all(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
-            && looks_like_address(&vals[1])
+            && (marked || looks_like_address(&vals[1]))
             && vals[2..].iter().all(|v| {
                 SERVER_PARAMS
                     .iter()

@@ -160,7 +160,8 @@ impl Parser<'_> {
                 }
                 Kind::Open => {
                     let open = tok.span.start;
-                    let is_lua = self.src[name.span.clone()].ends_with(b"_by_lua_block");
+                    let is_lua =
+                        value(&self.src[name.span.clone()], name.kind).ends_with(b"_by_lua_block");
                     let (close, items) = if is_lua {
                         (self.lexer.lua_body()?, Vec::new())
                     } else {
