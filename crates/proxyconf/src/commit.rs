@@ -1,11 +1,11 @@
 //! The edit transaction: lock, re-read, plan, temp file, validate, rename, fsync.
 
-use crate::config::Config;
+use crate::config::{Config, Keep};
 use crate::error::{Error, Result};
 use crate::plan::Plan;
 use crate::server::ProxyKind;
 use crate::validate::{self, Validation};
-use crate::{haproxy, nginx};
+use crate::{haproxy, nginx, splice};
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -28,7 +28,7 @@ pub struct Applied {
     pub config: Config,
     /// The plan that was carried out.
     pub plan: Plan,
-    /// Unified diff of every changed file (always computed; printed for --dry-run).
+    /// Unified diff of every changed file (computed for --dry-run only).
     pub diff: String,
     /// Files replaced on disk (empty for a dry run or a no-op).
     pub written: Vec<PathBuf>,
@@ -65,25 +65,38 @@ pub fn lock(config: &Path) -> Result<Lock> {
 }
 
 /// Locks, re-reads `path`, plans with `make_plan`, then writes atomically (or only diffs).
+/// `keep` narrows the inventory to the servers the plan can touch (see [`Config::load_only`]);
+/// if the plan then finds no such server, the config is re-read whole so the error lists them all.
 pub fn edit(
     path: &Path,
     kind: Option<ProxyKind>,
     opts: Options,
-    make_plan: impl FnOnce(&Config) -> Result<Plan>,
+    keep: Option<&Keep<'_>>,
+    make_plan: impl Fn(&Config) -> Result<Plan>,
 ) -> Result<Applied> {
     let _lock = if opts.dry_run {
         None
     } else {
         Some(lock(path)?)
     };
-    let config = Config::load(path, kind)?;
-    let plan = make_plan(&config)?;
+    let mut config = Config::load_only(path, kind, keep)?;
+    let plan = match make_plan(&config) {
+        Err(Error::NoSuchServer { .. }) if config.partial => {
+            config = Config::load(path, kind)?;
+            make_plan(&config)?
+        }
+        other => other?,
+    };
     let mut warnings = config.warnings.clone();
     let new_files = plan.apply(&config);
     for (f, bytes) in &new_files {
-        self_check(&config, *f, bytes)?;
+        self_check(&config, &plan, *f, bytes)?;
     }
-    let diff = crate::diff::unified(&config, &new_files);
+    let diff = if opts.dry_run {
+        crate::diff::unified(&config, &new_files)
+    } else {
+        String::new()
+    };
     if opts.dry_run || new_files.is_empty() {
         return Ok(Applied {
             config,
@@ -122,11 +135,35 @@ pub fn edit(
     })
 }
 
-/// The new bytes must still parse: a last guard for when no validator is installed.
-fn self_check(cfg: &Config, file: usize, bytes: &[u8]) -> Result<()> {
+/// The new bytes must still parse: a last guard for when no validator runs. An nginx `upstream`
+/// block starts at a token boundary and balances its braces, so re-checking just the edited blocks
+/// (the rest of the file is byte-identical) proves the whole file still parses.
+fn self_check(cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> Result<()> {
     let ok = match cfg.kind {
-        ProxyKind::Nginx => nginx::parser::parse(bytes).is_ok(),
         ProxyKind::Haproxy => haproxy::lexer::lines(bytes).is_ok(),
+        ProxyKind::Nginx => {
+            let splices = plan.splices.get(&file).map_or(&[][..], Vec::as_slice);
+            let mut blocks: Vec<std::ops::Range<usize>> = plan
+                .outcomes
+                .iter()
+                .map(|o| &cfg.servers[o.server])
+                .filter(|s| s.file == file)
+                .map(|s| {
+                    let up = &cfg.upstreams[s.upstream];
+                    if up.file == file && !up.span.is_empty() {
+                        splice::map_offset(splices, up.span.start)
+                            ..splice::map_offset(splices, up.span.end)
+                    } else {
+                        0..bytes.len()
+                    }
+                })
+                .collect();
+            blocks.sort_by_key(|r| r.start);
+            blocks.dedup();
+            blocks
+                .iter()
+                .all(|r| nginx::parser::check(&bytes[r.clone()]).is_ok())
+        }
     };
     if ok {
         Ok(())

@@ -1,7 +1,7 @@
 //! A loaded config: its files, upstreams and servers, ready for planning edits.
 
 use crate::error::{Error, Result};
-use crate::server::{ProxyKind, Server, Upstream};
+use crate::server::{Params, ProxyKind, Server, Upstream};
 use crate::source::Source;
 use crate::{haproxy, nginx};
 use std::ops::Range;
@@ -23,7 +23,12 @@ pub struct Config {
     /// Non-fatal findings, such as an include that matched nothing.
     pub warnings: Vec<String>,
     pub(crate) includes: Vec<Include>,
+    /// Loaded with a `keep` filter: some live servers are not listed.
+    pub partial: bool,
 }
+
+/// A filter for [`Config::load_only`]: (address, has a trailing comment) → list this server?
+pub type Keep<'a> = dyn Fn(&str, bool) -> bool + 'a;
 
 /// An nginx `include` directive and the files it pulled in.
 #[derive(Debug, Clone)]
@@ -36,13 +41,33 @@ pub(crate) struct Include {
 impl Config {
     /// Reads and parses `path`; without `kind`, detects it from the file.
     pub fn load(path: &Path, kind: Option<ProxyKind>) -> Result<Config> {
+        Self::load_only(path, kind, None)
+    }
+
+    /// Like [`Config::load`], but on nginx lists a live server only when `keep(address, has a
+    /// trailing comment)` is true, which makes one edit of a huge config cheap. Upstreams, their
+    /// `serving` counts and every commented-out or haproxy server are still complete.
+    pub fn load_only(
+        path: &Path,
+        kind: Option<ProxyKind>,
+        keep: Option<&Keep<'_>>,
+    ) -> Result<Config> {
         let bytes = read(path)?;
         let kind = kind.unwrap_or_else(|| detect_kind(path, &bytes));
-        Self::from_bytes(path, bytes, kind)
+        Self::build(path, bytes, kind, keep)
     }
 
     /// Parses bytes as if read from `path` (nginx includes are still read from disk).
     pub fn from_bytes(path: &Path, bytes: Vec<u8>, kind: ProxyKind) -> Result<Config> {
+        Self::build(path, bytes, kind, None)
+    }
+
+    fn build(
+        path: &Path,
+        bytes: Vec<u8>,
+        kind: ProxyKind,
+        keep: Option<&Keep<'_>>,
+    ) -> Result<Config> {
         let mut cfg = Config {
             kind,
             main: path.to_path_buf(),
@@ -51,13 +76,43 @@ impl Config {
             servers: Vec::new(),
             warnings: Vec::new(),
             includes: Vec::new(),
+            partial: keep.is_some(),
         };
         match kind {
-            ProxyKind::Nginx => nginx::inventory::build(&mut cfg)?,
+            ProxyKind::Nginx => nginx::inventory::build(&mut cfg, keep)?,
             ProxyKind::Haproxy => haproxy::inventory::build(&mut cfg)?,
         }
-        cfg.servers.sort_by_key(|s| (s.upstream, s.file, s.line));
+        cfg.servers
+            .sort_unstable_by_key(|s| (s.upstream, s.file, s.offset()));
         Ok(cfg)
+    }
+
+    /// A server's parameters as the proxy sees them (quotes and escapes resolved).
+    pub fn params(&self, s: &Server) -> Vec<String> {
+        let range = match &s.params {
+            Params::Values(v) => return v.clone(),
+            Params::Span(r) => r.clone(),
+        };
+        let bytes = &self.files[s.file].bytes;
+        let lossy = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
+        match self.kind {
+            ProxyKind::Nginx => {
+                let mut lexer = nginx::lexer::Lexer::new(&bytes[..range.end], range.start);
+                let mut out = Vec::new();
+                while let Ok(Some(t)) = lexer.next_token() {
+                    if matches!(
+                        t.kind,
+                        nginx::lexer::Kind::Word | nginx::lexer::Kind::Quoted
+                    ) {
+                        out.push(lossy(&nginx::lexer::value(&bytes[t.span.clone()], t.kind)));
+                    }
+                }
+                out
+            }
+            ProxyKind::Haproxy => haproxy::lexer::line(bytes, range.start, range.end)
+                .map(|l| l.words.iter().map(|w| lossy(&w.value)).collect())
+                .unwrap_or_default(),
+        }
     }
 
     /// `file:line` of a server, for messages.

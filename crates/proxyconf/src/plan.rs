@@ -19,6 +19,16 @@ pub struct Selector {
 }
 
 impl Selector {
+    /// A cheap superset test on a bare address, for [`crate::Config::load_only`].
+    pub fn may_match(&self, address: &str) -> bool {
+        let tail = self
+            .server
+            .rsplit([':', ']', '@'])
+            .next()
+            .unwrap_or_default();
+        address == self.server || address.ends_with(tail) || !self.server.contains([':', '/'])
+    }
+
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
     pub fn parse(arg: &str, upstream: Option<&str>) -> Result<Selector> {
         let arg = arg.trim();
@@ -49,7 +59,8 @@ impl Selector {
         })
     }
 
-    fn matches(&self, cfg: &Config, s: &Server) -> bool {
+    /// `wanted` is this selector's address normalised for `cfg` (computed once per selector).
+    fn matches(&self, cfg: &Config, s: &Server, wanted: &str) -> bool {
         if let Some(u) = &self.upstream {
             if &cfg.upstream_of(s).name != u {
                 return false;
@@ -58,8 +69,17 @@ impl Selector {
         if s.template.is_none() && s.name.as_deref() == Some(self.server.as_str()) {
             return true;
         }
+        if s.address == self.server {
+            return true;
+        }
+        // Cheap rejection before normalising: the address must end with the port (or socket path).
+        let tail = wanted.rsplit([':', ']']).next().unwrap_or_default();
+        let implicit_port = cfg.kind == ProxyKind::Nginx && tail == "80";
+        if !tail.is_empty() && !implicit_port && !s.address.ends_with(tail) {
+            return false;
+        }
         let default_port = (cfg.kind == ProxyKind::Nginx).then_some(80);
-        normalize(&self.server, default_port) == normalize(&s.address, default_port)
+        normalize(&s.address, default_port) == wanted
     }
 
     /// Whether this selector names a member of a `server-template` line.
@@ -286,8 +306,9 @@ fn select(
             sel.server
         )));
     }
+    let wanted = normalize(&sel.server, (cfg.kind == ProxyKind::Nginx).then_some(80));
     let matches: Vec<usize> = (0..cfg.servers.len())
-        .filter(|&i| sel.matches(cfg, &cfg.servers[i]))
+        .filter(|&i| sel.matches(cfg, &cfg.servers[i], &wanted))
         .collect();
     if matches.is_empty() {
         return Err(Error::NoSuchServer {
@@ -460,18 +481,17 @@ fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()
         }
     }
     for up in touched {
-        let serving_after = cfg
-            .servers
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.upstream == up)
-            .filter(|(i, s)| match chosen.iter().find(|(c, _, _)| c == i) {
-                Some((_, Change::Disabled { .. }, _)) => false,
-                Some((_, Change::Enabled, _)) => !s.backup,
-                _ => s.serves(),
-            })
-            .count();
-        if serving_after == 0 {
+        let delta = |change: fn(&Change) -> bool| {
+            chosen
+                .iter()
+                .filter(|(i, c, _)| {
+                    change(c) && cfg.servers[*i].upstream == up && !cfg.servers[*i].backup
+                })
+                .count()
+        };
+        let gone = delta(|c| matches!(c, Change::Disabled { .. }));
+        let back = delta(|c| matches!(c, Change::Enabled));
+        if cfg.upstreams[up].serving + back <= gone {
             let u = &cfg.upstreams[up];
             return Err(Error::Refused(format!(
                 "refusing to leave {} {} ({}:{}) with no enabled non-backup server; \

@@ -76,6 +76,11 @@ pub struct Upstream {
     pub context: String,
     /// nginx `ip_hash`/`hash`: `down` keeps the hashing stable there.
     pub hashing: bool,
+    /// nginx: the bytes of the whole `upstream ... { }` directive in `file`.
+    #[serde(skip)]
+    pub span: std::ops::Range<usize>,
+    /// How many of its servers are enabled and not backups (counted even when not listed).
+    pub serving: usize,
 }
 
 /// One server line, live or commented out.
@@ -91,16 +96,16 @@ pub struct Server {
     pub name: Option<String>,
     /// The address as written.
     pub address: String,
-    /// The remaining parameters as written.
-    pub params: Vec<String>,
+    /// The remaining parameters; see [`crate::Config::params`].
+    pub params: Params,
     /// A backup server.
     pub backup: bool,
     /// In or out of rotation.
     pub state: State,
     /// How it is out of rotation.
     pub method: Option<Method>,
-    /// Present when upstream-toggle took it out.
-    pub marker: Option<Marker>,
+    /// Present when upstream-toggle took it out (boxed: most servers have none).
+    pub marker: Option<Box<Marker>>,
     /// haproxy `server-template` range, such as `1-5`.
     pub template: Option<String>,
     /// Inside a haproxy `.if` block.
@@ -109,6 +114,15 @@ pub struct Server {
     pub inherited_disabled: bool,
     pub(crate) shape: Shape,
     pub(crate) marker_span: Option<Range<usize>>,
+}
+
+/// A server's parameters: a span re-read on demand (live lines, so big configs stay cheap) or values.
+#[derive(Debug, Clone)]
+pub enum Params {
+    /// The bytes after the address, up to the last argument, in the server's file.
+    Span(Range<usize>),
+    /// Already decoded (commented-out lines).
+    Values(Vec<String>),
 }
 
 /// Where to splice to change a server's state.
@@ -158,6 +172,14 @@ impl Server {
     /// Whether upstream-toggle disabled it (a marker is present).
     pub fn marked(&self) -> bool {
         self.marker.is_some()
+    }
+
+    /// Byte offset of the line in its file, for a stable order.
+    pub fn offset(&self) -> usize {
+        match &self.shape {
+            Shape::Live(l) => l.start,
+            Shape::Commented(c) => c.strip.first().map_or(0, |r| r.start),
+        }
     }
 
     /// Whether it is a live line (not commented out).

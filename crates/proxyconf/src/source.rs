@@ -2,31 +2,27 @@
 
 use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One config file as read from disk; every span in the engine points into `bytes`.
 #[derive(Debug, Clone)]
 pub struct Source {
     /// The path as the user or an `include` named it.
     pub path: PathBuf,
-    /// The raw bytes; never re-encoded.
-    pub bytes: Vec<u8>,
+    /// The raw bytes; never re-encoded. Shared, so a parse can borrow them while the inventory grows.
+    pub bytes: Arc<Vec<u8>>,
     line_starts: Vec<usize>,
 }
 
 impl Source {
     /// Wraps bytes read from `path`.
     pub fn new(path: PathBuf, bytes: Vec<u8>) -> Self {
-        let mut line_starts = vec![0];
-        line_starts.extend(
-            bytes
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| **b == b'\n')
-                .map(|(i, _)| i + 1),
-        );
+        let mut line_starts = Vec::with_capacity(bytes.len() / 40 + 1);
+        line_starts.push(0);
+        line_starts.extend(memchr::memchr_iter(b'\n', &bytes).map(|i| i + 1));
         Source {
             path,
-            bytes,
+            bytes: Arc::new(bytes),
             line_starts,
         }
     }
@@ -49,10 +45,9 @@ impl Source {
 
     /// Offset just past the content of the line holding `offset`, before any `\r\n` or `\n`.
     pub fn line_end(&self, offset: usize) -> usize {
-        let mut end = self.bytes[offset.min(self.bytes.len())..]
-            .iter()
-            .position(|&b| b == b'\n')
-            .map_or(self.bytes.len(), |p| offset + p);
+        let from = offset.min(self.bytes.len());
+        let mut end =
+            memchr::memchr(b'\n', &self.bytes[from..]).map_or(self.bytes.len(), |p| from + p);
         if end > 0 && end > offset && self.bytes[end - 1] == b'\r' {
             end -= 1;
         }

@@ -60,7 +60,7 @@ fn round_trip(main: &Path, kind: ProxyKind, i: usize, method: Method) -> Result<
     let r = try_round_trip(&cfg, main, kind, i, method);
     if r.is_err() {
         for f in &cfg.files {
-            std::fs::write(&f.path, &f.bytes).expect("restore");
+            std::fs::write(&f.path, f.bytes.as_slice()).expect("restore");
         }
     }
     r
@@ -79,7 +79,7 @@ fn try_round_trip(
     }
     let (addr, line) = (s.address.clone(), s.line);
     let path = cfg.files[s.file].path.clone();
-    let original = cfg.files[s.file].bytes.clone();
+    let original = cfg.files[s.file].bytes.to_vec();
     let req = Request::Disable {
         method: Some(method),
         reason: Some("corpus round trip".into()),

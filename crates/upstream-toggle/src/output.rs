@@ -28,7 +28,7 @@ fn server_json(cfg: &Config, s: &Server) -> Value {
         "context": up.context,
         "name": s.name,
         "address": s.address,
-        "params": s.params,
+        "params": cfg.params(s),
         "state": state_name(s.state),
         "method": method_name(s.method),
         "backup": s.backup,
@@ -64,7 +64,7 @@ pub fn list_table(cfg: &Config) -> String {
                 Method::Comment => " (comment)",
                 Method::Down => " (down)",
                 Method::Disabled
-                    if s.inherited_disabled && s.params.iter().all(|p| p != "disabled") =>
+                    if s.inherited_disabled && cfg.params(s).iter().all(|p| p != "disabled") =>
                 {
                     " (default-server disabled)"
                 }

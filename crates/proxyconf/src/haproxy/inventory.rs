@@ -6,7 +6,7 @@ use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::marker;
 use crate::server::{
-    CommentedShape, Flag, FlagWord, LiveShape, Method, Server, Shape, State, Upstream,
+    CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, State, Upstream,
 };
 use crate::source::Source;
 use std::collections::HashMap;
@@ -120,6 +120,8 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
                     line: src.line(line.start),
                     context: String::from_utf8_lossy(sec).into_owned(),
                     hashing: false,
+                    span: line.start..line.end,
+                    serving: 0,
                 });
                 current = Some((upstreams.len() - 1, from.unwrap_or(last_defaults)));
             }
@@ -148,6 +150,9 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
             at: src.at(open),
             message: ".if is never closed: add .endif".into(),
         });
+    }
+    for s in servers.iter().filter(|s| s.serves()) {
+        upstreams[s.upstream].serving += 1;
     }
     cfg.upstreams = upstreams;
     cfg.servers = servers;
@@ -179,7 +184,8 @@ fn live_server(
         });
     }
     let addr_at = need - 1;
-    let params: Vec<String> = w[addr_at + 1..].iter().map(value).collect();
+    let param_words = &w[addr_at + 1..];
+    let has = |kw: &[u8]| param_words.iter().any(|p| p.value == kw);
     let mut disabled = defaults.disabled;
     let mut flags = Vec::new();
     for i in addr_at + 1..w.len() {
@@ -194,13 +200,17 @@ fn live_server(
             remove: w[i - 1].span.end..w[i].span.end,
         });
     }
-    let backup = (defaults.backup || params.iter().any(|p| p == "backup"))
-        && !params.iter().any(|p| p == "no-backup");
+    let backup = (defaults.backup || has(b"backup")) && !has(b"no-backup");
+    let params = Params::Span(
+        param_words
+            .first()
+            .map_or(w[addr_at].span.end, |p| p.span.start)..w[w.len() - 1].span.end,
+    );
     let (marker_span, mark) = line
         .comment
         .clone()
         .and_then(|c| marker::find(&src.bytes, c))
-        .map_or((None, None), |(r, m)| (Some(r), Some(m)));
+        .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
     Ok(Server {
         file: 0,
         line: src.line(line.start),
@@ -250,16 +260,16 @@ fn commented_server(
         .iter()
         .take_while(|c| matches!(c, b' ' | b'\t'))
         .count();
-    let (marker_span, mark) =
-        marker::find(&src.bytes, comment.clone()).map_or((None, None), |(r, m)| (Some(r), Some(m)));
-    let params: Vec<String> = w[3..].iter().map(value).collect();
+    let (marker_span, mark) = marker::find(&src.bytes, comment.clone())
+        .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
+    let params = Params::Values(w[3..].iter().map(value).collect());
     Some(Server {
         file: 0,
         line: src.line(line.start),
         upstream: up,
         name: Some(value(&w[1])),
         address: value(&w[2]),
-        backup: defaults.backup || params.iter().any(|p| p == "backup"),
+        backup: defaults.backup || w[3..].iter().any(|p| p.value == b"backup"),
         params,
         state: State::Disabled,
         method: Some(Method::Comment),

@@ -1,17 +1,17 @@
 //! Walks the nginx tree (following includes) and lists every upstream server.
 
 use super::lexer::{self, Kind, Lexer};
-use super::parser::{self, Directive, Item};
+use super::parser::{self, Directive, VisitError, Visitor};
 use crate::address::looks_like_address;
-use crate::config::{read, Config, Include};
+use crate::config::{read, Config, Include, Keep};
 use crate::error::{Error, Result};
 use crate::marker;
 use crate::server::{
-    CommentedShape, Flag, FlagWord, LiveShape, Method, Server, Shape, State, Upstream,
+    CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, State, Upstream,
 };
 use crate::source::Source;
+use std::ops::Range;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 
 const SERVER_PARAMS: &[&str] = &[
     "weight=",
@@ -28,95 +28,69 @@ const SERVER_PARAMS: &[&str] = &[
 ];
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// Fills `cfg` from its main file.
-pub(crate) fn build(cfg: &mut Config) -> Result<()> {
-    let items = parse_file(&cfg.files[0])?;
+/// Fills `cfg` from its main file, streaming the parse: only servers are kept, never the tree.
+/// With `keep`, a live server is listed only when `keep(address, marked)` says so.
+pub(crate) fn build(cfg: &mut Config, keep: Option<&Keep<'_>>) -> Result<()> {
     let base = cfg.main.parent().map(Path::to_path_buf).unwrap_or_default();
     let mut w = Walker {
         cfg,
+        keep,
         base,
-        trees: vec![Some(Rc::new(items))],
-        stack: Vec::new(),
+        file: 0,
+        frames: vec![Frame::Block(Scope::Main)],
+        visiting: vec![0],
     };
-    let tree = w.tree(0);
-    w.walk(0, &tree, Ctx::Block("main"))
+    w.visit_file(0)
 }
 
-fn parse_file(src: &Source) -> Result<Vec<Item>> {
-    parser::parse(&src.bytes).map_err(|e| Error::Syntax {
-        at: src.at(e.offset),
-        message: format!("{} (fix the config; nothing was changed)", e.message),
-    })
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Main,
+    Http,
+    Stream,
+    Other,
 }
 
-#[derive(Clone, Copy)]
-enum Ctx<'a> {
-    Block(&'a str),
-    Upstream(usize),
+enum Frame {
+    Block(Scope),
+    /// An upstream block and the line-start comments seen in it, as (file, span).
+    Upstream(usize, Vec<(usize, Range<usize>)>),
 }
 
 struct Walker<'c> {
     cfg: &'c mut Config,
+    keep: Option<&'c Keep<'c>>,
     base: PathBuf,
-    trees: Vec<Option<Rc<Vec<Item>>>>,
-    stack: Vec<usize>,
+    file: usize,
+    frames: Vec<Frame>,
+    visiting: Vec<usize>,
 }
 
 impl Walker<'_> {
-    fn tree(&self, file: usize) -> Rc<Vec<Item>> {
-        self.trees[file].clone().unwrap_or_default()
+    fn visit_file(&mut self, idx: usize) -> Result<()> {
+        let bytes = self.cfg.files[idx].bytes.clone();
+        let saved = std::mem::replace(&mut self.file, idx);
+        let r = parser::visit(&bytes, self);
+        self.file = saved;
+        match r {
+            Ok(()) => Ok(()),
+            Err(VisitError::Visitor(e)) => Err(e),
+            Err(VisitError::Parse(e)) => Err(Error::Syntax {
+                at: self.cfg.files[idx].at(e.offset),
+                message: format!("{} (fix the config; nothing was changed)", e.message),
+            }),
+        }
     }
 
-    fn walk(&mut self, file: usize, items: &[Item], ctx: Ctx) -> Result<()> {
-        if let Ctx::Upstream(up) = ctx {
-            self.commented_servers(file, items, up);
+    fn upstream(&self) -> Option<usize> {
+        match self.frames.last() {
+            Some(Frame::Upstream(up, _)) => Some(*up),
+            _ => None,
         }
-        for item in items {
-            let Item::Directive(d) = item else { continue };
-            let src = &self.cfg.files[file];
-            let name = d.name_bytes(&src.bytes);
-            match (name, ctx) {
-                (b"include", _) => self.include(file, d, ctx)?,
-                (b"server", Ctx::Upstream(up)) if d.block.is_none() => {
-                    self.live_server(file, d, up)
-                }
-                (b"ip_hash" | b"hash", Ctx::Upstream(up)) => self.cfg.upstreams[up].hashing = true,
-                (b"upstream", Ctx::Block(parent)) if d.block.is_some() => {
-                    let up = self.cfg.upstreams.len();
-                    let uname = d.arg(&src.bytes, 0).unwrap_or_default();
-                    self.cfg.upstreams.push(Upstream {
-                        name: String::from_utf8_lossy(&uname).into_owned(),
-                        file,
-                        line: src.line(d.start),
-                        context: if parent == "stream" { "stream" } else { "http" }.into(),
-                        hashing: false,
-                    });
-                    if let Some(b) = &d.block {
-                        self.walk(file, &b.items, Ctx::Upstream(up))?;
-                    }
-                }
-                _ => {
-                    if let Some(b) = &d.block {
-                        let inner = match name {
-                            b"stream" => "stream",
-                            b"http" => "http",
-                            _ => "other",
-                        };
-                        let inner = if let Ctx::Block("stream") = ctx {
-                            "stream"
-                        } else {
-                            inner
-                        };
-                        self.walk(file, &b.items, Ctx::Block(inner))?;
-                    }
-                }
-            }
-        }
-        Ok(())
     }
 
-    fn include(&mut self, file: usize, d: &Directive, ctx: Ctx) -> Result<()> {
-        let src = &self.cfg.files[file];
+    fn include(&mut self, d: &Directive) -> Result<()> {
+        let src = &self.cfg.files[self.file];
         let at = src.at(d.start);
         let Some(pattern) = d.arg(&src.bytes, 0) else {
             return Err(Error::Syntax {
@@ -126,19 +100,21 @@ impl Walker<'_> {
         };
         let pattern = String::from_utf8_lossy(&pattern).into_owned();
         let full = self.base.join(&pattern);
-        let is_glob = pattern.contains(['*', '?', '[']);
-        let mut paths: Vec<PathBuf> = if is_glob {
+        let paths: Vec<PathBuf> = if pattern.contains(['*', '?', '[']) {
             let opts = glob::MatchOptions {
                 require_literal_leading_dot: true,
                 ..Default::default()
             };
             glob::glob_with(&full.to_string_lossy(), opts)
-                .map(|g| g.filter_map(std::result::Result::ok).collect())
+                .map(|g| {
+                    g.filter_map(std::result::Result::ok)
+                        .filter(|p| p.is_file())
+                        .collect()
+                })
                 .unwrap_or_default()
         } else {
-            vec![full.clone()]
+            vec![full]
         };
-        paths.retain(|p| p.is_file() || !is_glob);
         let mut targets = Vec::new();
         for path in paths {
             if !path.exists() {
@@ -148,7 +124,7 @@ impl Walker<'_> {
                 ));
                 continue;
             }
-            if self.stack.len() >= MAX_INCLUDE_DEPTH {
+            if self.visiting.len() > MAX_INCLUDE_DEPTH {
                 return Err(Error::Syntax {
                     at,
                     message: format!(
@@ -157,21 +133,20 @@ impl Walker<'_> {
                 });
             }
             let idx = self.file_index(&path)?;
-            if self.stack.contains(&idx) || idx == file {
+            if self.visiting.contains(&idx) {
                 return Err(Error::Syntax {
                     at,
                     message: format!("{} includes itself", path.display()),
                 });
             }
             targets.push(idx);
-            self.stack.push(file);
-            let tree = self.tree(idx);
-            let r = self.walk(idx, &tree, ctx);
-            self.stack.pop();
+            self.visiting.push(idx);
+            let r = self.visit_file(idx);
+            self.visiting.pop();
             r?;
         }
         self.cfg.includes.push(Include {
-            from: file,
+            from: self.file,
             span: d.start..d.end,
             targets,
         });
@@ -185,37 +160,34 @@ impl Walker<'_> {
         }) {
             return Ok(i);
         }
-        let src = Source::new(path.to_path_buf(), read(path)?);
-        let items = parse_file(&src)?;
-        self.cfg.files.push(src);
-        self.trees.push(Some(Rc::new(items)));
+        self.cfg
+            .files
+            .push(Source::new(path.to_path_buf(), read(path)?));
         Ok(self.cfg.files.len() - 1)
     }
 
-    fn live_server(&mut self, file: usize, d: &Directive, up: usize) {
+    fn live_server(&mut self, d: &Directive, up: usize) {
+        let file = self.file;
         let src = &self.cfg.files[file];
         let b = &src.bytes;
-        let vals: Vec<String> = (0..d.args.len())
-            .map(|i| String::from_utf8_lossy(&d.arg(b, i).unwrap_or_default()).into_owned())
-            .collect();
+        let val = |i: usize| lexer::value(&b[d.args[i].span.clone()], d.args[i].kind);
         let mut flags = Vec::new();
-        for (i, v) in vals.iter().enumerate().skip(1) {
-            if v == "down" {
-                let prev_end = d.args[i - 1].span.end;
+        let mut backup = false;
+        for i in 1..d.args.len() {
+            let v = val(i);
+            backup |= v.as_ref() == b"backup";
+            if v.as_ref() == b"down" {
                 flags.push(Flag {
                     word: FlagWord::Down,
-                    remove: prev_end..d.args[i].span.end,
+                    remove: d.args[i - 1].span.end..d.args[i].span.end,
                 });
             }
         }
         let args_end = d.args.last().map_or(d.name.span.end, |t| t.span.end);
         let last = d.end - 1;
         let line_end = src.line_end(last);
-        let cont_lines: Vec<usize> = b[d.start..last]
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c == b'\n')
-            .map(|(k, _)| src.first_non_blank(d.start + k + 1))
+        let cont_lines: Vec<usize> = memchr::memchr_iter(b'\n', &b[d.start..last])
+            .map(|k| src.first_non_blank(d.start + k + 1))
             .collect();
         let blank_cont = cont_lines
             .iter()
@@ -224,19 +196,34 @@ impl Walker<'_> {
         let shares_line = blank_cont
             || !src.is_blank(src.line_start(d.start)..d.start)
             || !src.is_blank(after..line_end);
-        let (marker_span, mark) = match &d.trailing_comment {
-            Some(c) => marker::find(b, c.clone()).map_or((None, None), |(r, m)| (Some(r), Some(m))),
-            None => (None, None),
-        };
+        let (marker_span, mark) = d
+            .trailing_comment
+            .as_ref()
+            .and_then(|c| marker::find(b, c.clone()))
+            .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
         let down = !flags.is_empty();
+        if !down && !backup {
+            self.cfg.upstreams[up].serving += 1;
+        }
+        let address = if d.args.is_empty() {
+            String::new()
+        } else {
+            String::from_utf8_lossy(&val(0)).into_owned()
+        };
+        if let Some(keep) = self.keep {
+            if !keep(&address, d.trailing_comment.is_some()) {
+                return;
+            }
+        }
+        let params = Params::Span(d.args.get(1).map_or(args_end, |t| t.span.start)..args_end);
         self.cfg.servers.push(Server {
             file,
             line: src.line(d.start),
             upstream: up,
             name: None,
-            address: vals.first().cloned().unwrap_or_default(),
-            params: vals.iter().skip(1).cloned().collect(),
-            backup: vals.iter().skip(1).any(|v| v == "backup"),
+            address,
+            backup,
+            params,
             state: if down {
                 State::Disabled
             } else {
@@ -260,33 +247,113 @@ impl Walker<'_> {
     }
 
     /// Servers commented out inside an upstream block, found by re-lexing the comment text.
-    fn commented_servers(&mut self, file: usize, items: &[Item], up: usize) {
+    fn commented_servers(&mut self, up: usize, comments: Vec<(usize, Range<usize>)>) {
+        let mut files: Vec<usize> = comments.iter().map(|(f, _)| *f).collect();
+        files.dedup();
+        for file in files {
+            let lines: Vec<Range<usize>> = comments
+                .iter()
+                .filter(|(f, _)| *f == file)
+                .map(|(_, r)| r.clone())
+                .collect();
+            let src = &self.cfg.files[file];
+            let mut found = Vec::new();
+            let mut i = 0;
+            while i < lines.len() {
+                match commented_server(src, &lines, i) {
+                    Some((server, used)) => {
+                        found.push(Server {
+                            upstream: up,
+                            file,
+                            ..server
+                        });
+                        i += used;
+                    }
+                    None => i += 1,
+                }
+            }
+            self.cfg.servers.extend(found);
+        }
+    }
+}
+
+impl Visitor for Walker<'_> {
+    type Error = Error;
+
+    fn directive(&mut self, d: &mut Directive) -> Result<()> {
+        enum What {
+            Include,
+            Server,
+            Hash,
+            Other,
+        }
+        let what = match d.name_bytes(&self.cfg.files[self.file].bytes) {
+            b"include" => What::Include,
+            b"server" => What::Server,
+            b"ip_hash" | b"hash" => What::Hash,
+            _ => What::Other,
+        };
+        match (what, self.upstream()) {
+            (What::Include, _) => self.include(d)?,
+            (What::Server, Some(up)) if d.block.is_none() => self.live_server(d, up),
+            (What::Hash, Some(up)) => self.cfg.upstreams[up].hashing = true,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, d: &mut Directive) -> Result<()> {
+        let src = &self.cfg.files[self.file];
+        let name = d.name_bytes(&src.bytes);
+        let scope = match self.frames.last() {
+            Some(Frame::Block(s)) => *s,
+            _ => Scope::Other,
+        };
+        let frame = match (name, scope) {
+            (b"upstream", Scope::Main | Scope::Http | Scope::Stream) => {
+                let uname = d.arg(&src.bytes, 0).unwrap_or_default();
+                self.cfg.upstreams.push(Upstream {
+                    name: String::from_utf8_lossy(&uname).into_owned(),
+                    file: self.file,
+                    line: src.line(d.start),
+                    context: if scope == Scope::Stream {
+                        "stream"
+                    } else {
+                        "http"
+                    }
+                    .into(),
+                    hashing: false,
+                    span: d.start..d.start,
+                    serving: 0,
+                });
+                Frame::Upstream(self.cfg.upstreams.len() - 1, Vec::new())
+            }
+            (_, Scope::Stream) => Frame::Block(Scope::Stream),
+            (b"stream", _) => Frame::Block(Scope::Stream),
+            (b"http", _) => Frame::Block(Scope::Http),
+            _ => Frame::Block(Scope::Other),
+        };
+        self.frames.push(frame);
+        Ok(())
+    }
+
+    fn close(&mut self, close: usize, _: Option<Range<usize>>) -> Result<()> {
+        if let Some(Frame::Upstream(up, comments)) = self.frames.pop() {
+            self.cfg.upstreams[up].span.end = close + 1;
+            self.commented_servers(up, comments);
+        }
+        Ok(())
+    }
+
+    fn comment(&mut self, span: Range<usize>) -> Result<()> {
+        let file = self.file;
         let src = &self.cfg.files[file];
-        let lines: Vec<_> = items
-            .iter()
-            .filter_map(|i| match i {
-                Item::Comment(r) if src.is_blank(src.line_start(r.start)..r.start) => {
-                    Some(r.clone())
-                }
-                _ => None,
-            })
-            .collect();
-        let mut found = Vec::new();
-        let mut i = 0;
-        while i < lines.len() {
-            match commented_server(src, &lines, i) {
-                Some((server, used)) => {
-                    found.push(Server {
-                        upstream: up,
-                        file,
-                        ..server
-                    });
-                    i += used;
-                }
-                None => i += 1,
+        if let Some(Frame::Upstream(_, comments)) = self.frames.last_mut() {
+            if src.is_blank(src.line_start(span.start)..span.start) {
+                comments.push((file, span));
             }
         }
-        self.cfg.servers.extend(found);
+        Ok(())
     }
 }
 
@@ -297,7 +364,7 @@ fn commented_server(
     i: usize,
 ) -> Option<(Server, usize)> {
     let b = &src.bytes;
-    let body = |r: &std::ops::Range<usize>| &b[r.start + 1..r.end];
+    let body = |r: &Range<usize>| &b[r.start + 1..r.end];
     if !body(&lines[i]).trim_ascii_start().starts_with(b"server") {
         return None;
     }
@@ -359,15 +426,15 @@ fn commented_server(
             })
             .collect();
         let last = used.last()?;
-        let (marker_span, mark) =
-            marker::find(b, last.clone()).map_or((None, None), |(r, m)| (Some(r), Some(m)));
+        let (marker_span, mark) = marker::find(b, last.clone())
+            .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
         let server = Server {
             file: 0,
             line: src.line(lines[i].start),
             upstream: 0,
             name: None,
             address: vals[1].clone(),
-            params: vals[2..].to_vec(),
+            params: Params::Values(vals[2..].to_vec()),
             backup: vals[2..].iter().any(|v| v == "backup"),
             state: State::Disabled,
             method: Some(Method::Comment),

@@ -47,6 +47,18 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
+/// Bytes that end or need care inside an unquoted word; everything else is skipped in one tight loop.
+const WORD_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let specials = [b' ', b'\t', b'\r', b'\n', b';', b'{', b'\\', b'$'];
+    let mut i = 0;
+    while i < specials.len() {
+        t[specials[i] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 impl<'a> Lexer<'a> {
     /// Starts at `pos` in `bytes`.
     pub fn new(bytes: &'a [u8], pos: usize) -> Self {
@@ -86,10 +98,7 @@ impl<'a> Lexer<'a> {
                 Ok(Some(one(Kind::Close)))
             }
             b'#' => {
-                let end = b[start..]
-                    .iter()
-                    .position(|&c| c == b'\n')
-                    .map_or(b.len(), |p| start + p);
+                let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |p| start + p);
                 let end = if end > start + 1 && b[end - 1] == b'\r' {
                     end - 1
                 } else {
@@ -141,6 +150,10 @@ impl<'a> Lexer<'a> {
         let mut i = start;
         let mut variable = false;
         while i < b.len() {
+            if !variable && !WORD_SPECIAL[b[i] as usize] {
+                i += 1;
+                continue;
+            }
             let c = b[i];
             if c == b'{' && variable {
                 i += 1;
@@ -238,12 +251,15 @@ fn long_bracket_end(b: &[u8], i: usize) -> Option<usize> {
 }
 
 /// The value nginx stores for a token: quotes dropped, `\"` `\'` `\\` `\t` `\r` `\n` unescaped.
-pub fn value(raw: &[u8], kind: Kind) -> Vec<u8> {
+pub fn value(raw: &[u8], kind: Kind) -> std::borrow::Cow<'_, [u8]> {
     let inner = if kind == Kind::Quoted && raw.len() >= 2 {
         &raw[1..raw.len() - 1]
     } else {
         raw
     };
+    if memchr::memchr(b'\\', inner).is_none() {
+        return std::borrow::Cow::Borrowed(inner);
+    }
     let mut out = Vec::with_capacity(inner.len());
     let mut i = 0;
     while i < inner.len() {
@@ -275,7 +291,7 @@ pub fn value(raw: &[u8], kind: Kind) -> Vec<u8> {
         out.push(inner[i]);
         i += 1;
     }
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -311,7 +327,7 @@ mod tests {
         assert_eq!(k[1], (Kind::Quoted, r#""b; {c}""#.into()));
         assert_eq!(k[2], (Kind::Quoted, r"'d\'e'".into()));
         assert_eq!(k[3], (Kind::Word, r"f\ g".into()));
-        assert_eq!(value(br"'d\'e'", Kind::Quoted), b"d'e");
+        assert_eq!(value(br"'d\'e'", Kind::Quoted).as_ref(), b"d'e");
     }
 
     #[test]

@@ -50,27 +50,199 @@ impl Directive {
     }
 
     /// Unescaped value of argument `i`.
-    pub fn arg(&self, src: &[u8], i: usize) -> Option<Vec<u8>> {
+    pub fn arg<'s>(&self, src: &'s [u8], i: usize) -> Option<std::borrow::Cow<'s, [u8]>> {
         self.args
             .get(i)
             .map(|t| value(&src[t.span.clone()], t.kind))
     }
 }
 
-/// Parses a whole file (or an included fragment) into items.
-pub fn parse(src: &[u8]) -> Result<Vec<Item>, ParseError> {
+/// Receives the parse as events, so a caller can act on each directive without keeping the tree.
+pub trait Visitor {
+    /// The caller's error type.
+    type Error;
+    /// A directive ended by `;`, or a `*_by_lua_block` (its block is opaque, with no items).
+    fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error>;
+    /// A block directive's `{`; its `block` has `close` 0 and no items yet.
+    fn open(&mut self, d: &mut Directive) -> Result<(), Self::Error>;
+    /// The `}` at `close` ending the innermost open block, with the comment trailing it.
+    fn close(
+        &mut self,
+        close: usize,
+        trailing_comment: Option<Range<usize>>,
+    ) -> Result<(), Self::Error>;
+    /// A comment that does not trail a directive.
+    fn comment(&mut self, span: Range<usize>) -> Result<(), Self::Error>;
+}
+
+/// Why a visit stopped.
+#[derive(Debug)]
+pub enum VisitError<E> {
+    /// The bytes are not valid nginx syntax.
+    Parse(ParseError),
+    /// The visitor gave up.
+    Visitor(E),
+}
+
+impl<E> From<ParseError> for VisitError<E> {
+    fn from(e: ParseError) -> Self {
+        VisitError::Parse(e)
+    }
+}
+
+/// Parses `src`, feeding `v`. Iterative, so deep nesting cannot overflow the stack.
+pub fn visit<V: Visitor>(src: &[u8], v: &mut V) -> Result<(), VisitError<V::Error>> {
     let mut p = Parser {
         src,
         lexer: Lexer::new(src, 0),
         peeked: None,
+        spare: Vec::new(),
     };
-    p.items(None)
+    let mut opens: Vec<usize> = Vec::new();
+    loop {
+        let Some(tok) = p.next()? else {
+            return match opens.last() {
+                None => Ok(()),
+                Some(&o) => Err(VisitError::Parse(ParseError {
+                    offset: o,
+                    message: "unexpected end of file, expecting \"}\" to close this block".into(),
+                })),
+            };
+        };
+        match tok.kind {
+            Kind::Comment => v.comment(tok.span).map_err(VisitError::Visitor)?,
+            Kind::Close => {
+                if opens.pop().is_none() {
+                    return Err(VisitError::Parse(ParseError {
+                        offset: tok.span.start,
+                        message: "unexpected \"}\"".into(),
+                    }));
+                }
+                let trailing = p.trailing_comment(tok.span.end)?;
+                v.close(tok.span.start, trailing)
+                    .map_err(VisitError::Visitor)?;
+            }
+            Kind::Semicolon | Kind::Open => {
+                return Err(VisitError::Parse(ParseError {
+                    offset: tok.span.start,
+                    message: format!("unexpected \"{}\"", src[tok.span.start] as char),
+                }))
+            }
+            Kind::Word | Kind::Quoted => {
+                let mut d = p.directive(tok)?;
+                match &d.block {
+                    Some(b) if b.close == 0 => {
+                        opens.push(b.open);
+                        v.open(&mut d).map_err(VisitError::Visitor)?;
+                    }
+                    _ => v.directive(&mut d).map_err(VisitError::Visitor)?,
+                }
+                p.spare = d.args; // reuse the argument buffer for the next directive
+            }
+        }
+    }
+}
+
+/// Parses a whole file (or an included fragment) into a tree.
+pub fn parse(src: &[u8]) -> Result<Vec<Item>, ParseError> {
+    let mut t = TreeBuilder::default();
+    match visit(src, &mut t) {
+        Ok(()) => Ok(t.root),
+        Err(VisitError::Parse(e)) => Err(e),
+        Err(VisitError::Visitor(never)) => match never {},
+    }
+}
+
+/// Checks that `src` parses, keeping nothing (the commit's last guard on big files).
+pub fn check(src: &[u8]) -> Result<(), ParseError> {
+    struct Nothing;
+    impl Visitor for Nothing {
+        type Error = std::convert::Infallible;
+        fn directive(&mut self, _: &mut Directive) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn open(&mut self, _: &mut Directive) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn close(&mut self, _: usize, _: Option<Range<usize>>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn comment(&mut self, _: Range<usize>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+    match visit(src, &mut Nothing) {
+        Ok(()) => Ok(()),
+        Err(VisitError::Parse(e)) => Err(e),
+        Err(VisitError::Visitor(never)) => match never {},
+    }
+}
+
+/// Moves a directive out, leaving its (now empty) argument buffer for the parser to reuse.
+fn take(d: &mut Directive) -> Directive {
+    Directive {
+        name: d.name.clone(),
+        args: std::mem::take(&mut d.args),
+        block: d.block.take(),
+        trailing_comment: d.trailing_comment.take(),
+        ..*d
+    }
+}
+
+#[derive(Default)]
+struct TreeBuilder {
+    root: Vec<Item>,
+    stack: Vec<(Directive, Vec<Item>)>,
+}
+
+impl TreeBuilder {
+    fn items(&mut self) -> &mut Vec<Item> {
+        match self.stack.last_mut() {
+            Some((_, items)) => items,
+            None => &mut self.root,
+        }
+    }
+}
+
+impl Visitor for TreeBuilder {
+    type Error = std::convert::Infallible;
+    fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error> {
+        let d = take(d);
+        self.items().push(Item::Directive(d));
+        Ok(())
+    }
+    fn open(&mut self, d: &mut Directive) -> Result<(), Self::Error> {
+        let d = take(d);
+        self.stack.push((d, Vec::new()));
+        Ok(())
+    }
+    fn close(
+        &mut self,
+        close: usize,
+        trailing_comment: Option<Range<usize>>,
+    ) -> Result<(), Self::Error> {
+        if let Some((mut d, items)) = self.stack.pop() {
+            d.end = close + 1;
+            d.trailing_comment = trailing_comment;
+            if let Some(b) = d.block.as_mut() {
+                b.close = close;
+                b.items = items;
+            }
+            self.items().push(Item::Directive(d));
+        }
+        Ok(())
+    }
+    fn comment(&mut self, span: Range<usize>) -> Result<(), Self::Error> {
+        self.items().push(Item::Comment(span));
+        Ok(())
+    }
 }
 
 struct Parser<'a> {
     src: &'a [u8],
     lexer: Lexer<'a>,
     peeked: Option<Token>,
+    spare: Vec<Token>,
 }
 
 impl Parser<'_> {
@@ -81,52 +253,11 @@ impl Parser<'_> {
         }
     }
 
-    fn same_line(&self, a: usize, b: usize) -> bool {
-        !self.src[a.min(b)..a.max(b)].contains(&b'\n')
-    }
-
-    /// Items until EOF (`open` is None) or the `}` closing the block opened at `open`.
-    fn items(&mut self, open: Option<usize>) -> Result<Vec<Item>, ParseError> {
-        let mut items = Vec::new();
-        loop {
-            let Some(tok) = self.next()? else {
-                return match open {
-                    None => Ok(items),
-                    Some(o) => Err(ParseError {
-                        offset: o,
-                        message: "unexpected end of file, expecting \"}\" to close this block"
-                            .into(),
-                    }),
-                };
-            };
-            match tok.kind {
-                Kind::Comment => items.push(Item::Comment(tok.span)),
-                Kind::Close => {
-                    return match open {
-                        Some(_) => {
-                            self.peeked = Some(tok);
-                            Ok(items)
-                        }
-                        None => Err(ParseError {
-                            offset: tok.span.start,
-                            message: "unexpected \"}\"".into(),
-                        }),
-                    }
-                }
-                Kind::Semicolon | Kind::Open => {
-                    return Err(ParseError {
-                        offset: tok.span.start,
-                        message: format!("unexpected \"{}\"", self.src[tok.span.start] as char),
-                    })
-                }
-                Kind::Word | Kind::Quoted => items.push(Item::Directive(self.directive(tok)?)),
-            }
-        }
-    }
-
+    /// Reads a directive's arguments up to its `;` or `{` (a Lua block is read whole).
     fn directive(&mut self, name: Token) -> Result<Directive, ParseError> {
         let start = name.span.start;
-        let mut args = Vec::new();
+        let mut args = std::mem::take(&mut self.spare);
+        args.clear();
         loop {
             let Some(tok) = self.next()? else {
                 return Err(ParseError {
@@ -162,21 +293,32 @@ impl Parser<'_> {
                     let open = tok.span.start;
                     let is_lua =
                         value(&self.src[name.span.clone()], name.kind).ends_with(b"_by_lua_block");
-                    let (close, items) = if is_lua {
-                        (self.lexer.lua_body()?, Vec::new())
-                    } else {
-                        let items = self.items(Some(open))?;
-                        let close = self.next()?.map_or(self.src.len(), |t| t.span.start);
-                        (close, items)
-                    };
-                    let end = close + 1;
-                    let trailing_comment = self.trailing_comment(end)?;
+                    if !is_lua {
+                        return Ok(Directive {
+                            name,
+                            args,
+                            start,
+                            end: 0,
+                            block: Some(Block {
+                                open,
+                                close: 0,
+                                items: Vec::new(),
+                            }),
+                            trailing_comment: None,
+                        });
+                    }
+                    let close = self.lexer.lua_body()?;
+                    let trailing_comment = self.trailing_comment(close + 1)?;
                     return Ok(Directive {
                         name,
                         args,
                         start,
-                        end,
-                        block: Some(Block { open, close, items }),
+                        end: close + 1,
+                        block: Some(Block {
+                            open,
+                            close,
+                            items: Vec::new(),
+                        }),
                         trailing_comment,
                     });
                 }
@@ -187,7 +329,7 @@ impl Parser<'_> {
     fn trailing_comment(&mut self, end: usize) -> Result<Option<Range<usize>>, ParseError> {
         let tok = self.next()?;
         match tok {
-            Some(t) if t.kind == Kind::Comment && self.same_line(end, t.span.start) => {
+            Some(t) if t.kind == Kind::Comment && !self.src[end..t.span.start].contains(&b'\n') => {
                 Ok(Some(t.span))
             }
             other => {
@@ -240,6 +382,26 @@ mod tests {
         let src = "content_by_lua_block { ngx.say(\"}\") } x y;";
         let items = parse(src.as_bytes()).expect("parses");
         assert_eq!(names(&items, src), vec!["content_by_lua_block", "x"]);
+    }
+
+    #[test]
+    fn check_agrees_with_parse() {
+        for src in [
+            &b"a { b; "[..],
+            b"a b }",
+            b"}",
+            b"a b",
+            b"a; ;",
+            b"a { b { c; } }",
+            b"x_by_lua_block { } }",
+        ] {
+            assert_eq!(
+                parse(src).is_ok(),
+                check(src).is_ok(),
+                "{}",
+                String::from_utf8_lossy(src)
+            );
+        }
     }
 
     #[test]
