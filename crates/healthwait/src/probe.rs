@@ -1,0 +1,174 @@
+//! One probe of one target: connect, ask, and judge the answer against the expectations.
+
+use crate::expect::{Body, StatusSet};
+use crate::target::Target;
+use crate::unix_http;
+use std::net::{TcpStream, ToSocketAddrs};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// HTTP method of a probe.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    /// GET (reads the body when a body expectation is set).
+    Get,
+    /// HEAD.
+    Head,
+}
+
+/// How to probe, apart from the target.
+#[derive(Debug, Clone, Default)]
+pub struct ProbeOptions {
+    /// Send HTTP over this unix socket instead of TCP.
+    pub unix_socket: Option<PathBuf>,
+    /// GET or HEAD (default GET).
+    pub method: Option<Method>,
+    /// Extra request headers.
+    pub headers: Vec<(String, String)>,
+    /// Accepted status codes (default 200-399).
+    pub status: StatusSet,
+    /// Optional body expectation.
+    pub body: Option<Body>,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+}
+
+/// A ready-to-run probe.
+#[derive(Debug)]
+pub struct Probe {
+    /// What it checks.
+    pub target: Target,
+    opts: ProbeOptions,
+    agent: ureq::Agent,
+}
+
+impl Probe {
+    /// Builds a probe; fails when the options cannot apply to the target.
+    pub fn new(target: Target, opts: ProbeOptions) -> Result<Probe, String> {
+        if matches!(target, Target::Tcp { .. })
+            && (opts.unix_socket.is_some() || opts.body.is_some() || !opts.headers.is_empty())
+        {
+            return Err(format!(
+                "--unix-socket, --header, --body and --body-regex need an http:// target, not {target}"
+            ));
+        }
+        let mut config = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .max_redirects(0)
+            .max_idle_connections(0)
+            .max_idle_connections_per_host(0)
+            .user_agent("healthwait");
+        if opts.insecure {
+            config = config.tls_config(ureq::tls::TlsConfig::builder().disable_verification(true).build());
+        }
+        Ok(Probe {
+            target,
+            opts,
+            agent: config.build().into(),
+        })
+    }
+
+    /// One attempt, bounded by `timeout`: Ok(what passed) or Err(why it failed).
+    pub fn check(&self, timeout: Duration) -> Result<String, String> {
+        let timeout = timeout.max(Duration::from_millis(1));
+        match &self.target {
+            Target::Tcp { host, port } => tcp_connect(host, *port, timeout),
+            Target::Http {
+                url,
+                authority,
+                path,
+                ..
+            } => {
+                let (status, body) = match &self.opts.unix_socket {
+                    Some(sock) => unix_http::request(sock, self.method_name(), authority, path, &self.opts.headers, timeout)?,
+                    None => self.http(url, timeout)?,
+                };
+                if !self.opts.status.contains(status) {
+                    return Err(format!("status {status}, expected {}", self.opts.status));
+                }
+                if let Some(reason) = self.opts.body.as_ref().and_then(|b| b.check(&body)) {
+                    return Err(format!("status {status} but {reason}"));
+                }
+                Ok(format!("status {status}"))
+            }
+        }
+    }
+
+    fn method_name(&self) -> &'static str {
+        match self.opts.method {
+            Some(Method::Head) => "HEAD",
+            _ => "GET",
+        }
+    }
+
+    fn http(&self, url: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+        let mut resp = if self.opts.method == Some(Method::Head) {
+            let mut req = self.agent.head(url);
+            for (k, v) in &self.opts.headers {
+                req = req.header(k, v);
+            }
+            req.config().timeout_global(Some(timeout)).build().call()
+        } else {
+            let mut req = self.agent.get(url);
+            for (k, v) in &self.opts.headers {
+                req = req.header(k, v);
+            }
+            req.config().timeout_global(Some(timeout)).build().call()
+        }
+        .map_err(|e| reason(&e, timeout))?;
+        let status = resp.status().as_u16();
+        let body = if self.opts.body.is_some() {
+            resp.body_mut()
+                .with_config()
+                .limit(1 << 20)
+                .read_to_vec()
+                .map_err(|e| format!("status {status} but reading the body failed: {}", reason(&e, timeout)))?
+        } else {
+            Vec::new()
+        };
+        Ok((status, body))
+    }
+}
+
+/// A short, stable reason: progress lines print one line per change of reason.
+fn reason(e: &ureq::Error, timeout: Duration) -> String {
+    match e {
+        ureq::Error::Io(io) => io_reason(io),
+        ureq::Error::Timeout(_) => format!("no answer within {}", humantime::format_duration(timeout)),
+        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::ConnectionFailed => "connection failed".into(),
+        other => other.to_string(),
+    }
+}
+
+fn io_reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        std::io::ErrorKind::ConnectionReset => "connection reset".into(),
+        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timed out".into(),
+        _ => e.to_string(),
+    }
+}
+
+/// Tries every address of `host` (both IPv4 and IPv6 for `localhost`) within `timeout`.
+fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Result<String, String> {
+    let start = Instant::now();
+    let addrs: Vec<_> = (host, port)
+        .to_socket_addrs()
+        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .collect();
+    let mut last = "no address".to_string();
+    for (i, addr) in addrs.iter().enumerate() {
+        let left = timeout.saturating_sub(start.elapsed());
+        if left.is_zero() {
+            break;
+        }
+        // Later addresses get what is left; the first gets a fair share so a dead one cannot eat it all.
+        let share = if i + 1 < addrs.len() { left / 2 } else { left };
+        match TcpStream::connect_timeout(addr, share.max(Duration::from_millis(1))) {
+            Ok(_) => return Ok(format!("connected to {addr}")),
+            Err(e) => last = io_reason(&e),
+        }
+    }
+    Err(last)
+}
