@@ -101,3 +101,6 @@ pub fn haproxy_conf(dir: &Path, body: &str) -> String {
         d = dir.display()
     )
 }
+
+pub mod http_server;
+pub use http_server::{HttpServer, Reply, Seen};

@@ -42,7 +42,13 @@ impl std::fmt::Display for StatusSet {
         let parts: Vec<String> = self
             .0
             .iter()
-            .map(|&(lo, hi)| if lo == hi { lo.to_string() } else { format!("{lo}-{hi}") })
+            .map(|&(lo, hi)| {
+                if lo == hi {
+                    lo.to_string()
+                } else {
+                    format!("{lo}-{hi}")
+                }
+            })
             .collect();
         f.write_str(&parts.join(","))
     }
@@ -67,10 +73,14 @@ impl Body {
     /// Why `body` fails the expectation, or None when it passes.
     pub fn check(&self, body: &[u8]) -> Option<String> {
         match self {
-            Body::Contains(s) if !body.windows(s.len().max(1)).any(|w| w == s.as_bytes()) && !s.is_empty() => {
+            Body::Contains(s)
+                if !body.windows(s.len().max(1)).any(|w| w == s.as_bytes()) && !s.is_empty() =>
+            {
                 Some(format!("body does not contain {s:?}"))
             }
-            Body::Matches(re) if !re.is_match(body) => Some(format!("body does not match /{}/", re.as_str())),
+            Body::Matches(re) if !re.is_match(body) => {
+                Some(format!("body does not match /{}/", re.as_str()))
+            }
             _ => None,
         }
     }

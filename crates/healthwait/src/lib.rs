@@ -45,7 +45,12 @@ pub fn run() -> i32 {
     match wait(&probes, &opts, &AtomicBool::new(false), &mut on_change) {
         Outcome::Passed { elapsed } => {
             if !quiet && probes.len() > 1 {
-                eprintln!("healthwait: all {} targets {} [{}]", probes.len(), if cli.down { "down" } else { "healthy" }, secs(elapsed));
+                eprintln!(
+                    "healthwait: all {} targets {} [{}]",
+                    probes.len(),
+                    if cli.down { "down" } else { "healthy" },
+                    secs(elapsed)
+                );
             }
             run_command(&cli.command)
         }

@@ -59,7 +59,11 @@ impl Probe {
             .max_idle_connections_per_host(0)
             .user_agent("healthwait");
         if opts.insecure {
-            config = config.tls_config(ureq::tls::TlsConfig::builder().disable_verification(true).build());
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .disable_verification(true)
+                    .build(),
+            );
         }
         Ok(Probe {
             target,
@@ -80,7 +84,14 @@ impl Probe {
                 ..
             } => {
                 let (status, body) = match &self.opts.unix_socket {
-                    Some(sock) => unix_http::request(sock, self.method_name(), authority, path, &self.opts.headers, timeout)?,
+                    Some(sock) => unix_http::request(
+                        sock,
+                        self.method_name(),
+                        authority,
+                        path,
+                        &self.opts.headers,
+                        timeout,
+                    )?,
                     None => self.http(url, timeout)?,
                 };
                 if !self.opts.status.contains(status) {
@@ -101,15 +112,61 @@ impl Probe {
         }
     }
 
+    /// `localhost` is tried on 127.0.0.1 and then ::1 whatever /etc/hosts says, like curl does,
+    /// because app servers often bind only one of them.
     fn http(&self, url: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+        let Target::Http {
+            authority,
+            path,
+            tls: false,
+            ..
+        } = &self.target
+        else {
+            return self.http_once(url, None, timeout);
+        };
+        let Some(port) = authority
+            .strip_prefix("localhost")
+            .map(|p| p.strip_prefix(':').unwrap_or("80"))
+        else {
+            return self.http_once(url, None, timeout);
+        };
+        let start = Instant::now();
+        let v4 = self.http_once(
+            &format!("http://127.0.0.1:{port}{path}"),
+            Some(authority),
+            timeout,
+        );
+        match v4 {
+            Err(ref e) if e == "connection refused" => {
+                let left = timeout
+                    .saturating_sub(start.elapsed())
+                    .max(Duration::from_millis(1));
+                self.http_once(&format!("http://[::1]:{port}{path}"), Some(authority), left)
+            }
+            other => other,
+        }
+    }
+
+    fn http_once(
+        &self,
+        url: &str,
+        host: Option<&str>,
+        timeout: Duration,
+    ) -> Result<(u16, Vec<u8>), String> {
         let mut resp = if self.opts.method == Some(Method::Head) {
             let mut req = self.agent.head(url);
+            if let Some(h) = host {
+                req = req.header("Host", h);
+            }
             for (k, v) in &self.opts.headers {
                 req = req.header(k, v);
             }
             req.config().timeout_global(Some(timeout)).build().call()
         } else {
             let mut req = self.agent.get(url);
+            if let Some(h) = host {
+                req = req.header("Host", h);
+            }
             for (k, v) in &self.opts.headers {
                 req = req.header(k, v);
             }
@@ -122,7 +179,12 @@ impl Probe {
                 .with_config()
                 .limit(1 << 20)
                 .read_to_vec()
-                .map_err(|e| format!("status {status} but reading the body failed: {}", reason(&e, timeout)))?
+                .map_err(|e| {
+                    format!(
+                        "status {status} but reading the body failed: {}",
+                        reason(&e, timeout)
+                    )
+                })?
         } else {
             Vec::new()
         };
@@ -134,7 +196,9 @@ impl Probe {
 fn reason(e: &ureq::Error, timeout: Duration) -> String {
     match e {
         ureq::Error::Io(io) => io_reason(io),
-        ureq::Error::Timeout(_) => format!("no answer within {}", humantime::format_duration(timeout)),
+        ureq::Error::Timeout(_) => {
+            format!("no answer within {}", humantime::format_duration(timeout))
+        }
         ureq::Error::HostNotFound => "host not found".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
         other => other.to_string(),
@@ -153,10 +217,21 @@ fn io_reason(e: &std::io::Error) -> String {
 /// Tries every address of `host` (both IPv4 and IPv6 for `localhost`) within `timeout`.
 fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Result<String, String> {
     let start = Instant::now();
-    let addrs: Vec<_> = (host, port)
+    let mut addrs: Vec<std::net::SocketAddr> = (host, port)
         .to_socket_addrs()
         .map_err(|e| format!("cannot resolve {host}: {e}"))?
         .collect();
+    if host.eq_ignore_ascii_case("localhost") {
+        for ip in ["127.0.0.1", "::1"] {
+            let a = std::net::SocketAddr::new(
+                ip.parse().unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+                port,
+            );
+            if !addrs.contains(&a) {
+                addrs.push(a);
+            }
+        }
+    }
     let mut last = "no address".to_string();
     for (i, addr) in addrs.iter().enumerate() {
         let left = timeout.saturating_sub(start.elapsed());

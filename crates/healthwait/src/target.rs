@@ -54,7 +54,11 @@ impl Target {
         let tls = match uri.scheme_str() {
             Some("http") => false,
             Some("https") => true,
-            _ => return Err(format!("invalid target '{s}': unsupported scheme ({forms})")),
+            _ => {
+                return Err(format!(
+                    "invalid target '{s}': unsupported scheme ({forms})"
+                ))
+            }
         };
         let authority = uri
             .authority()
@@ -89,13 +93,28 @@ mod tests {
 
     #[test]
     fn forms() {
-        assert!(matches!(Target::parse("http://127.0.0.1:8080/health?x=1"), Ok(Target::Http { ref path, .. }) if path == "/health?x=1"));
-        assert!(matches!(Target::parse("https://example.com"), Ok(Target::Http { tls: true, .. })));
+        assert!(
+            matches!(Target::parse("http://127.0.0.1:8080/health?x=1"), Ok(Target::Http { ref path, .. }) if path == "/health?x=1")
+        );
+        assert!(matches!(
+            Target::parse("https://example.com"),
+            Ok(Target::Http { tls: true, .. })
+        ));
         assert_eq!(
             Target::parse("tcp://[::1]:5432"),
-            Ok(Target::Tcp { host: "::1".into(), port: 5432 })
+            Ok(Target::Tcp {
+                host: "::1".into(),
+                port: 5432
+            })
         );
-        for bad in ["ftp://x", "tcp://x", "tcp://x:0", "http://", "not a url", "tcp://:80"] {
+        for bad in [
+            "ftp://x",
+            "tcp://x",
+            "tcp://x:0",
+            "http://",
+            "not a url",
+            "tcp://:80",
+        ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
     }

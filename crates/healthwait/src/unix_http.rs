@@ -38,9 +38,14 @@ pub fn request(
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(format!("no complete answer within {}", humantime::format_duration(timeout)));
+            return Err(format!(
+                "no complete answer within {}",
+                humantime::format_duration(timeout)
+            ));
         }
-        stream.set_read_timeout(Some(left)).map_err(|e| e.to_string())?;
+        stream
+            .set_read_timeout(Some(left))
+            .map_err(|e| e.to_string())?;
         match stream.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
@@ -52,8 +57,16 @@ pub fn request(
                     break;
                 }
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
-                return Err(format!("no complete answer within {}", humantime::format_duration(timeout)));
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return Err(format!(
+                    "no complete answer within {}",
+                    humantime::format_duration(timeout)
+                ));
             }
             Err(e) => return Err(format!("read: {e}")),
         }
@@ -66,7 +79,9 @@ fn parse_response(buf: &[u8], head_only: bool) -> Result<(u16, Vec<u8>), String>
     let mut resp = httparse::Response::new(&mut headers);
     let body_at = match resp.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => return Err("the connection closed before a full HTTP answer".into()),
+        Ok(httparse::Status::Partial) => {
+            return Err("the connection closed before a full HTTP answer".into())
+        }
         Err(e) => return Err(format!("not an HTTP answer: {e}")),
     };
     let status = resp.code.unwrap_or(0);
@@ -94,7 +109,8 @@ fn dechunk(mut raw: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     while let Some(eol) = raw.windows(2).position(|w| w == b"\r\n") {
         let size_text = String::from_utf8_lossy(&raw[..eol]);
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16).unwrap_or(0);
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap_or("0").trim(), 16)
+            .unwrap_or(0);
         raw = &raw[eol + 2..];
         if size == 0 || raw.len() < size {
             out.extend_from_slice(&raw[..size.min(raw.len())]);
@@ -112,7 +128,11 @@ mod tests {
 
     #[test]
     fn parses_lengths_and_chunks() {
-        let (s, b) = parse_response(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA", false).expect("ok");
+        let (s, b) = parse_response(
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
+            false,
+        )
+        .expect("ok");
         assert_eq!((s, b.as_slice()), (200, &b"ok"[..]));
         let (s, b) = parse_response(
             b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",

@@ -115,7 +115,11 @@ pub fn wait(
             if cancel.load(Ordering::Relaxed) {
                 return Outcome::Cancelled;
             }
-            std::thread::sleep(until.saturating_duration_since(Instant::now()).min(Duration::from_millis(20)));
+            std::thread::sleep(
+                until
+                    .saturating_duration_since(Instant::now())
+                    .min(Duration::from_millis(20)),
+            );
         }
     }
 }
@@ -126,10 +130,16 @@ fn round(probes: &[Probe], attempt: Duration) -> Vec<Result<String, String>> {
         return vec![probes[0].check(attempt)];
     }
     std::thread::scope(|s| {
-        let handles: Vec<_> = probes.iter().map(|p| s.spawn(move || p.check(attempt))).collect();
+        let handles: Vec<_> = probes
+            .iter()
+            .map(|p| s.spawn(move || p.check(attempt)))
+            .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err("probe thread failed".into())))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err("probe thread failed".into()))
+            })
             .collect()
     })
 }
