@@ -164,6 +164,17 @@ impl Plan {
         self.splices.values().any(|s| !s.is_empty())
     }
 
+    /// Joins two plans made on the same config into one edit (swapctl's "swap halves" step).
+    pub fn merge(mut self, other: Plan) -> Result<Plan> {
+        self.outcomes.extend(other.outcomes);
+        for (f, s) in other.splices {
+            let mut all = self.splices.remove(&f).unwrap_or_default();
+            all.extend(s);
+            self.splices.insert(f, splice::normalize(all)?);
+        }
+        Ok(self)
+    }
+
     /// The new bytes of every changed file.
     pub fn apply(&self, cfg: &Config) -> Vec<(usize, Vec<u8>)> {
         self.splices

@@ -1,0 +1,203 @@
+//! The deploy journal (written atomically at every step) and the deploy lock.
+
+use serde::{Deserialize, Serialize};
+use std::fs::{File, OpenOptions};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+
+/// One server as swapctl names it: `upstream/name-or-address`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServerRef {
+    /// Upstream or backend.
+    pub upstream: String,
+    /// haproxy server name.
+    pub name: Option<String>,
+    /// Address as the config writes it.
+    pub address: String,
+}
+
+impl ServerRef {
+    /// The selector upstream-toggle and the engine understand.
+    pub fn selector(&self) -> String {
+        format!(
+            "{}/{}",
+            self.upstream,
+            self.name.as_deref().unwrap_or(&self.address)
+        )
+    }
+}
+
+impl std::fmt::Display for ServerRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.name {
+            Some(n) => write!(f, "{n} ({})", self.address),
+            None => f.write_str(&self.address),
+        }
+    }
+}
+
+/// One step of a deploy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Step {
+    /// 1-based.
+    pub n: usize,
+    /// What it does, e.g. "take out", "restart", "swap", "bring in".
+    pub action: String,
+    /// Servers it acts on.
+    pub servers: Vec<String>,
+    /// pending, running, done, failed.
+    pub state: String,
+    /// Milliseconds it took.
+    pub millis: Option<u128>,
+    /// What happened, for failures.
+    pub detail: Option<String>,
+}
+
+/// The whole record of the last deploy.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Journal {
+    /// `hot-swap` or `rolling`.
+    pub strategy: String,
+    /// running, done, failed, interrupted, recovered.
+    pub status: String,
+    /// The config file.
+    pub config: PathBuf,
+    /// The upstream or backend.
+    pub upstream: String,
+    /// Process that ran it.
+    pub pid: u32,
+    /// Start time, RFC 3339.
+    pub started: String,
+    /// Last write, RFC 3339.
+    pub updated: String,
+    /// The plan and its progress.
+    pub steps: Vec<Step>,
+    /// Servers swapctl has taken out and not yet brought back.
+    pub out: Vec<ServerRef>,
+    /// Servers whose restart or health check failed.
+    pub failed: Vec<ServerRef>,
+    /// A plain account of the end state.
+    pub message: Option<String>,
+}
+
+/// `.NAME.swapctl.json` beside the (resolved) config.
+pub fn journal_path(config: &Path) -> PathBuf {
+    sibling(config, "swapctl.json")
+}
+
+fn sibling(config: &Path, suffix: &str) -> PathBuf {
+    let real = std::fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    real.with_file_name(format!(".{name}.{suffix}"))
+}
+
+impl Journal {
+    /// Reads the journal of `config`, if any.
+    pub fn load(config: &Path) -> Result<Option<Journal>, String> {
+        let path = journal_path(config);
+        match std::fs::read(&path) {
+            Ok(b) => serde_json::from_slice(&b)
+                .map(Some)
+                .map_err(|e| format!("{}: unreadable journal: {e}", path.display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+        }
+    }
+
+    /// Writes it atomically: temp file, fsync, rename, fsync the directory.
+    pub fn save(&mut self) -> Result<(), String> {
+        self.updated = now();
+        let path = journal_path(&self.config);
+        let dir = path.parent().unwrap_or(Path::new("/"));
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".swapctl-journal.")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(|e| format!("cannot write the journal in {}: {e}", dir.display()))?;
+        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        tmp.write_all(&bytes)
+            .and_then(|()| tmp.as_file().sync_all())
+            .map_err(|e| format!("cannot write the journal: {e}"))?;
+        tmp.persist(&path)
+            .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| format!("fsync {}: {e}", dir.display()))
+    }
+}
+
+/// RFC 3339 UTC now.
+pub fn now() -> String {
+    humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string()
+}
+
+/// Held for the whole deploy; the kernel drops it if swapctl dies, so a kill leaves no stale lock.
+pub struct DeployLock {
+    _file: File,
+}
+
+/// Why the lock could not be taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Another deploy holds it; the text says who and since when.
+    Held(String),
+    /// Anything else.
+    Io(String),
+}
+
+impl DeployLock {
+    /// Takes `.NAME.swapctl.lock` beside the config without waiting.
+    pub fn acquire(config: &Path, what: &str) -> Result<DeployLock, LockError> {
+        let path = sibling(config, "swapctl.lock");
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|e| {
+                LockError::Io(format!(
+                    "cannot open the deploy lock {}: {e}",
+                    path.display()
+                ))
+            })?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut holder = String::new();
+                let _ = file.read_to_string(&mut holder);
+                return Err(LockError::Held(format!(
+                    "another deploy holds {}: {}",
+                    path.display(),
+                    if holder.trim().is_empty() {
+                        "holder unknown".into()
+                    } else {
+                        holder.trim().to_string()
+                    }
+                )));
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(LockError::Io(format!(
+                    "cannot lock {}: {e}",
+                    path.display()
+                )))
+            }
+        }
+        let holder = format!(
+            "pid {} ({}) since {}: swapctl {what}\n",
+            std::process::id(),
+            std::env::var("SUDO_USER")
+                .or_else(|_| std::env::var("USER"))
+                .unwrap_or_else(|_| "unknown user".into()),
+            now()
+        );
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = file.write_all(holder.as_bytes());
+        let _ = file.sync_all();
+        Ok(DeployLock { _file: file })
+    }
+}

@@ -1,0 +1,107 @@
+//! `{host} {port} {address} {name} {upstream}` placeholders, checked so no shell text gets in.
+
+use std::collections::BTreeMap;
+
+/// The values one server offers to `--restart` and `--health` templates.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Vars(BTreeMap<&'static str, String>);
+
+/// Characters a value may hold: enough for addresses, socket paths and haproxy names, and nothing
+/// a shell treats specially except `[` `]` of an IPv6 address.
+fn safe(v: &str) -> bool {
+    !v.is_empty()
+        && v.len() <= 256
+        && v.bytes().all(|b| {
+            b.is_ascii_alphanumeric()
+                || matches!(b, b'.' | b'_' | b'-' | b':' | b'/' | b'@' | b'[' | b']')
+        })
+}
+
+impl Vars {
+    /// Values for one server; `address` is as the config writes it.
+    pub fn new(upstream: &str, name: Option<&str>, address: &str) -> Vars {
+        let mut m = BTreeMap::new();
+        let (host, port) = split(address);
+        m.insert("address", address.to_string());
+        m.insert("host", host);
+        m.insert("port", port);
+        m.insert("name", name.unwrap_or(address).to_string());
+        m.insert("upstream", upstream.to_string());
+        Vars(m)
+    }
+
+    /// Fills `template`; refuses unknown placeholders and values that are not plainly an address or name.
+    pub fn fill(&self, template: &str) -> Result<String, String> {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(open) = rest.find('{') {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 1..];
+            let close = after
+                .find('}')
+                .ok_or_else(|| format!("unclosed '{{' in template '{template}'"))?;
+            let key = &after[..close];
+            let value = self.0.get(key).ok_or_else(|| {
+                format!("unknown placeholder {{{key}}} in '{template}'; use {{host}} {{port}} {{address}} {{name}} {{upstream}}")
+            })?;
+            if !safe(value) {
+                return Err(format!(
+                    "refusing to put {{{key}}} = {value:?} into a command: only letters, digits and . _ - : / @ [ ] are allowed"
+                ));
+            }
+            out.push_str(value);
+            rest = &after[close + 1..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+
+    /// The same values as `HOTSWAP_HOST`, `HOTSWAP_PORT`, ... environment variables.
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.0
+            .iter()
+            .map(|(k, v)| (format!("HOTSWAP_{}", k.to_uppercase()), v.clone()))
+            .collect()
+    }
+}
+
+fn split(address: &str) -> (String, String) {
+    if let Some(rest) = address.strip_prefix('[') {
+        if let Some((h, p)) = rest.split_once("]:") {
+            return (h.to_string(), p.to_string());
+        }
+    }
+    if address.starts_with("unix:") {
+        return (String::new(), String::new());
+    }
+    match address.rsplit_once(':') {
+        Some((h, p)) if !h.contains(':') => (h.to_string(), p.to_string()),
+        _ => (address.to_string(), "80".to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_and_refuses() {
+        let v = Vars::new("app", None, "127.0.0.1:4040");
+        assert_eq!(
+            v.fill("restart {port} on {host} in {upstream}").as_deref(),
+            Ok("restart 4040 on 127.0.0.1 in app")
+        );
+        assert!(v.fill("{nope}").is_err());
+        assert!(v.fill("{port").is_err());
+        let evil = Vars::new("app", Some("x;rm -rf /"), "127.0.0.1:1");
+        assert!(evil.fill("echo {name}").is_err());
+        assert!(Vars::new("a$(id)", None, "1.2.3.4:5")
+            .fill("{upstream}")
+            .is_err());
+        let v6 = Vars::new("app", None, "[::1]:8080");
+        assert_eq!(v6.fill("{host} {port}").as_deref(), Ok("::1 8080"));
+        assert!(v
+            .env()
+            .contains(&("HOTSWAP_PORT".to_string(), "4040".to_string())));
+    }
+}
