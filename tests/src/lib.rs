@@ -104,3 +104,6 @@ pub fn haproxy_conf(dir: &Path, body: &str) -> String {
 
 pub mod http_server;
 pub use http_server::{HttpServer, Reply, Seen};
+
+pub mod procs;
+pub use procs::{bin, Apps, Load, LoadReport, Proxy};

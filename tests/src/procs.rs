@@ -1,0 +1,324 @@
+//! Real proxy and app processes for end-to-end tests, and a keep-alive load generator (half POST).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A workspace binary from the same target directory as the running test.
+pub fn bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let p = dir.join(name);
+    assert!(p.is_file(), "{} is missing: run `cargo build --workspace --bins` (scripts/test does)", p.display());
+    p
+}
+
+fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while !ok() {
+        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn port_open(port: u16) -> bool {
+    TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(100)).is_ok()
+}
+
+fn pid_of(pidfile: &Path) -> Option<i32> {
+    std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
+}
+
+fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+}
+
+fn kill(pid: i32, sig: &str) {
+    let _ = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status();
+}
+
+/// A daemonised proxy (nginx, or haproxy in master-worker mode) stopped on drop.
+pub struct Proxy {
+    /// Its pid file.
+    pub pidfile: PathBuf,
+}
+
+impl Proxy {
+    /// Starts nginx with `conf` (which must set `pid` to `pidfile`) and waits for `port`.
+    pub fn nginx(conf: &Path, pidfile: &Path, port: u16) -> Proxy {
+        let out = Command::new(crate::require("nginx"))
+            .args(["-e", "stderr", "-c"])
+            .arg(conf)
+            .output()
+            .expect("start nginx");
+        assert!(out.status.success(), "nginx failed: {}", String::from_utf8_lossy(&out.stderr));
+        let p = Proxy {
+            pidfile: pidfile.to_path_buf(),
+        };
+        wait_for("nginx", Duration::from_secs(10), || port_open(port) && pid_of(pidfile).is_some());
+        p
+    }
+
+    /// Starts haproxy -W -D -p pidfile -f conf and waits for `port`.
+    pub fn haproxy(conf: &Path, pidfile: &Path, port: u16) -> Proxy {
+        let out = Command::new(crate::require("haproxy"))
+            .args(["-W", "-D", "-p"])
+            .arg(pidfile)
+            .arg("-f")
+            .arg(conf)
+            .current_dir(conf.parent().unwrap_or(Path::new("/")))
+            .output()
+            .expect("start haproxy");
+        assert!(out.status.success(), "haproxy failed: {}", String::from_utf8_lossy(&out.stderr));
+        let p = Proxy {
+            pidfile: pidfile.to_path_buf(),
+        };
+        wait_for("haproxy", Duration::from_secs(10), || port_open(port) && pid_of(pidfile).is_some());
+        p
+    }
+
+    /// The master's pid.
+    pub fn pid(&self) -> i32 {
+        pid_of(&self.pidfile).expect("pid")
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        if let Some(pid) = pid_of(&self.pidfile) {
+            kill(pid, "TERM");
+            let t = Instant::now();
+            while alive(pid) && t.elapsed() < Duration::from_secs(5) {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if alive(pid) {
+                kill(pid, "KILL");
+            }
+        }
+    }
+}
+
+/// Test app instances in `dir`, one pid file per port; all killed on drop.
+pub struct Apps {
+    /// Where the pid files and the restart script live.
+    pub dir: PathBuf,
+}
+
+impl Apps {
+    /// Writes `restart.sh PORT` (stop gracefully, start the next release with a slow boot) and
+    /// starts release 1 on every port.
+    pub fn start(dir: &Path, ports: &[u16], boot_ms: u64) -> Apps {
+        let app = bin("hotswap-testapp");
+        let script = format!(
+            "#!/bin/sh\n# restart.sh PORT: graceful stop, then start the next release (or a broken one if $DIR/broken-PORT exists)\n\
+             set -e\nport=$1\ndir={d}\npidf=$dir/app-$port.pid\nrel=$(cat $dir/release 2>/dev/null || echo 2)\n\
+             if [ -f $pidf ]; then pid=$(cat $pidf); kill -TERM $pid 2>/dev/null || true\n\
+               while [ -e /proc/$pid ] && ! grep -q ') Z' /proc/$pid/stat 2>/dev/null; do sleep 0.005; done; fi\n\
+             extra=\nif [ -f $dir/broken-$port ]; then extra=--unhealthy; fi\n\
+             boot={boot_ms}; [ \"$rel\" = 1 ] && boot=0\n\
+             nohup {app} $port $rel --boot $boot --pidfile $pidf $extra >/dev/null 2>&1 &\n",
+            d = dir.display(),
+            app = app.display()
+        );
+        let path = dir.join("restart.sh");
+        std::fs::write(&path, script).expect("write restart.sh");
+        let _ = Command::new("chmod").arg("+x").arg(&path).status();
+        // Release 1 starts through the same script, detached, so the test does not own (or reap) it.
+        std::fs::write(dir.join("release"), "1").expect("write");
+        for &p in ports {
+            let st = Command::new(&path).arg(p.to_string()).status().expect("start app");
+            assert!(st.success());
+        }
+        std::fs::write(dir.join("release"), "2").expect("write");
+        for &p in ports {
+            wait_for("app", Duration::from_secs(10), || port_open(p));
+        }
+        Apps { dir: dir.to_path_buf() }
+    }
+
+    /// The `--restart` template that runs the script.
+    pub fn restart_template(&self) -> String {
+        format!("{}/restart.sh {{port}}", self.dir.display())
+    }
+
+    /// Makes the next restart of `port` start an unhealthy release.
+    pub fn break_port(&self, port: u16) {
+        std::fs::write(self.dir.join(format!("broken-{port}")), "").expect("write");
+    }
+}
+
+impl Drop for Apps {
+    fn drop(&mut self) {
+        if let Ok(rd) = std::fs::read_dir(&self.dir) {
+            for e in rd.flatten() {
+                let n = e.file_name().to_string_lossy().into_owned();
+                if n.starts_with("app-") && n.ends_with(".pid") {
+                    if let Some(pid) = pid_of(&e.path()) {
+                        kill(pid, "KILL");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Counts from a load run.
+#[derive(Debug, Default, Clone)]
+pub struct LoadReport {
+    /// 2xx answers.
+    pub ok: u64,
+    /// Non-2xx answers (a 502 from the proxy is one).
+    pub non_2xx: u64,
+    /// Requests that got no answer even after a retry on a fresh connection.
+    pub errors: u64,
+    /// Bodies seen, by release (`release=N`).
+    pub releases: Vec<String>,
+}
+
+impl LoadReport {
+    /// Requests that did not succeed.
+    pub fn failed(&self) -> u64 {
+        self.non_2xx + self.errors
+    }
+}
+
+/// Keep-alive clients through the proxy, half GET and half POST, until stopped.
+pub struct Load {
+    stop: Arc<AtomicBool>,
+    handles: Vec<std::thread::JoinHandle<LoadReport>>,
+    /// Requests sent so far.
+    pub sent: Arc<AtomicU64>,
+}
+
+impl Load {
+    /// Starts `clients` connections to 127.0.0.1:`port`.
+    pub fn start(port: u16, clients: usize) -> Load {
+        let stop = Arc::new(AtomicBool::new(false));
+        let sent = Arc::new(AtomicU64::new(0));
+        let handles = (0..clients)
+            .map(|i| {
+                let (stop, sent) = (stop.clone(), sent.clone());
+                std::thread::spawn(move || client(port, i, &stop, &sent))
+            })
+            .collect();
+        Load { stop, handles, sent }
+    }
+
+    /// Stops and sums the clients' counts.
+    pub fn finish(self) -> LoadReport {
+        self.stop.store(true, Ordering::SeqCst);
+        let mut total = LoadReport::default();
+        for h in self.handles {
+            let r = h.join().expect("load client");
+            total.ok += r.ok;
+            total.non_2xx += r.non_2xx;
+            total.errors += r.errors;
+            for rel in r.releases {
+                if !total.releases.contains(&rel) {
+                    total.releases.push(rel);
+                }
+            }
+        }
+        total
+    }
+}
+
+fn client(port: u16, id: usize, stop: &AtomicBool, sent: &AtomicU64) -> LoadReport {
+    let mut rep = LoadReport::default();
+    let mut conn: Option<(BufReader<TcpStream>, TcpStream)> = None;
+    let mut n = 0u64;
+    while !stop.load(Ordering::SeqCst) {
+        n += 1;
+        let post = (n + id as u64) % 2 == 0;
+        let req = if post {
+            format!("POST /work HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nContent-Type: text/plain\r\n\r\nhello=world")
+        } else {
+            "GET /work HTTP/1.1\r\nHost: t\r\n\r\n".to_string()
+        };
+        sent.fetch_add(1, Ordering::Relaxed);
+        // A reused keep-alive connection the proxy closed before answering is retried once on a
+        // fresh connection, as every HTTP client does; anything else counts.
+        let mut answer = None;
+        for attempt in 0..2 {
+            let reused = conn.is_some();
+            if conn.is_none() {
+                match TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(s) => {
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                        let w = s.try_clone().expect("clone");
+                        conn = Some((BufReader::new(s), w));
+                    }
+                    Err(_) => break,
+                }
+            }
+            let Some((r, w)) = conn.as_mut() else { break };
+            match exchange(r, w, &req) {
+                Ok(a) => {
+                    answer = Some(a);
+                    break;
+                }
+                Err(got_bytes) => {
+                    conn = None;
+                    if got_bytes || !reused || attempt == 1 {
+                        break;
+                    }
+                }
+            }
+        }
+        match answer {
+            Some((code, body, close)) => {
+                if (200..300).contains(&code) {
+                    rep.ok += 1;
+                    if let Some(rel) = body.split_whitespace().next() {
+                        if !rep.releases.iter().any(|r| r == rel) {
+                            rep.releases.push(rel.to_string());
+                        }
+                    }
+                } else {
+                    rep.non_2xx += 1;
+                }
+                if close {
+                    conn = None;
+                }
+            }
+            None => rep.errors += 1,
+        }
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    rep
+}
+
+/// One request/response; Err(true) when some response bytes had arrived.
+fn exchange(r: &mut BufReader<TcpStream>, w: &mut TcpStream, req: &str) -> Result<(u16, String, bool), bool> {
+    w.write_all(req.as_bytes()).map_err(|_| false)?;
+    let mut status = String::new();
+    if r.read_line(&mut status).map_err(|_| false)? == 0 {
+        return Err(false);
+    }
+    let code: u16 = status.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or(true)?;
+    let (mut len, mut close) = (0usize, false);
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).map_err(|_| true)? == 0 {
+            return Err(true);
+        }
+        if h.trim().is_empty() {
+            break;
+        }
+        let l = h.to_ascii_lowercase();
+        if let Some(v) = l.strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+        if l.starts_with("connection:") && l.contains("close") {
+            close = true;
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).map_err(|_| true)?;
+    Ok((code, String::from_utf8_lossy(&body).into_owned(), close))
+}
