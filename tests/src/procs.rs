@@ -13,7 +13,11 @@ pub fn bin(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let dir = exe.parent().and_then(Path::parent).expect("target dir");
     let p = dir.join(name);
-    assert!(p.is_file(), "{} is missing: run `cargo build --workspace --bins` (scripts/test does)", p.display());
+    assert!(
+        p.is_file(),
+        "{} is missing: run `cargo build --workspace --bins` (scripts/test does)",
+        p.display()
+    );
     p
 }
 
@@ -35,11 +39,15 @@ fn pid_of(pidfile: &Path) -> Option<i32> {
 
 fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
-        && !std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default().contains(") Z ")
+        && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .unwrap_or_default()
+            .contains(") Z ")
 }
 
 fn kill(pid: i32, sig: &str) {
-    let _ = Command::new("kill").args([&format!("-{sig}"), &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status();
 }
 
 /// A daemonised proxy (nginx, or haproxy in master-worker mode) stopped on drop.
@@ -56,11 +64,17 @@ impl Proxy {
             .arg(conf)
             .output()
             .expect("start nginx");
-        assert!(out.status.success(), "nginx failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "nginx failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let p = Proxy {
             pidfile: pidfile.to_path_buf(),
         };
-        wait_for("nginx", Duration::from_secs(10), || port_open(port) && pid_of(pidfile).is_some());
+        wait_for("nginx", Duration::from_secs(10), || {
+            port_open(port) && pid_of(pidfile).is_some()
+        });
         p
     }
 
@@ -74,11 +88,17 @@ impl Proxy {
             .current_dir(conf.parent().unwrap_or(Path::new("/")))
             .output()
             .expect("start haproxy");
-        assert!(out.status.success(), "haproxy failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "haproxy failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let p = Proxy {
             pidfile: pidfile.to_path_buf(),
         };
-        wait_for("haproxy", Duration::from_secs(10), || port_open(port) && pid_of(pidfile).is_some());
+        wait_for("haproxy", Duration::from_secs(10), || {
+            port_open(port) && pid_of(pidfile).is_some()
+        });
         p
     }
 
@@ -131,14 +151,19 @@ impl Apps {
         // Release 1 starts through the same script, detached, so the test does not own (or reap) it.
         std::fs::write(dir.join("release"), "1").expect("write");
         for &p in ports {
-            let st = Command::new(&path).arg(p.to_string()).status().expect("start app");
+            let st = Command::new(&path)
+                .arg(p.to_string())
+                .status()
+                .expect("start app");
             assert!(st.success());
         }
         std::fs::write(dir.join("release"), "2").expect("write");
         for &p in ports {
             wait_for("app", Duration::from_secs(10), || port_open(p));
         }
-        Apps { dir: dir.to_path_buf() }
+        Apps {
+            dir: dir.to_path_buf(),
+        }
     }
 
     /// The `--restart` template that runs the script.
@@ -206,7 +231,11 @@ impl Load {
                 std::thread::spawn(move || client(port, i, &stop, &sent))
             })
             .collect();
-        Load { stop, handles, sent }
+        Load {
+            stop,
+            handles,
+            sent,
+        }
     }
 
     /// Stops and sums the clients' counts.
@@ -234,9 +263,9 @@ fn client(port: u16, id: usize, stop: &AtomicBool, sent: &AtomicU64) -> LoadRepo
     let mut n = 0u64;
     while !stop.load(Ordering::SeqCst) {
         n += 1;
-        let post = (n + id as u64) % 2 == 0;
+        let post = (n + id as u64).is_multiple_of(2);
         let req = if post {
-            format!("POST /work HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nContent-Type: text/plain\r\n\r\nhello=world")
+            "POST /work HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nContent-Type: text/plain\r\n\r\nhello=world".to_string()
         } else {
             "GET /work HTTP/1.1\r\nHost: t\r\n\r\n".to_string()
         };
@@ -294,13 +323,21 @@ fn client(port: u16, id: usize, stop: &AtomicBool, sent: &AtomicU64) -> LoadRepo
 }
 
 /// One request/response; Err(true) when some response bytes had arrived.
-fn exchange(r: &mut BufReader<TcpStream>, w: &mut TcpStream, req: &str) -> Result<(u16, String, bool), bool> {
+fn exchange(
+    r: &mut BufReader<TcpStream>,
+    w: &mut TcpStream,
+    req: &str,
+) -> Result<(u16, String, bool), bool> {
     w.write_all(req.as_bytes()).map_err(|_| false)?;
     let mut status = String::new();
     if r.read_line(&mut status).map_err(|_| false)? == 0 {
         return Err(false);
     }
-    let code: u16 = status.split_whitespace().nth(1).and_then(|c| c.parse().ok()).ok_or(true)?;
+    let code: u16 = status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or(true)?;
     let (mut len, mut close) = (0usize, false);
     loop {
         let mut h = String::new();

@@ -18,17 +18,43 @@ fn hot_swap_of_two_ports_drops_no_request() {
     std::thread::sleep(Duration::from_millis(300));
     let c = conf.display().to_string();
     let restart = apps.restart_template();
-    let out = swapctl(&["-c", &c, "--upstream", "app", "--restart", &restart, "--health", "http://{address}/health", "hot-swap"]);
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "--restart",
+        &restart,
+        "--health",
+        "http://{address}/health",
+        "hot-swap",
+    ]);
     std::thread::sleep(Duration::from_millis(300));
     let report = load.finish();
     eprintln!("{}\nload: {report:?}", text(&out));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
-    assert_eq!(report.failed(), 0, "no request may fail: {report:?}\n{}", text(&out));
+    assert_eq!(
+        report.failed(),
+        0,
+        "no request may fail: {report:?}\n{}",
+        text(&out)
+    );
     assert!(report.ok > 200, "the load really ran: {report:?}");
-    assert!(report.releases.iter().any(|r| r == "release=2"), "the new release serves: {report:?}");
-    assert_eq!(std::fs::read(&conf).expect("read"), original, "config byte-identical after the deploy");
+    assert!(
+        report.releases.iter().any(|r| r == "release=2"),
+        "the new release serves: {report:?}"
+    );
+    assert_eq!(
+        std::fs::read(&conf).expect("read"),
+        original,
+        "config byte-identical after the deploy"
+    );
     let t = text(&out);
-    assert_eq!(t.matches("swapctl: step ").count(), 5, "one line per step: {t}");
+    assert_eq!(
+        t.matches("swapctl: step ").count(),
+        5,
+        "one line per step: {t}"
+    );
     assert!(t.contains("byte-identical"), "{t}");
     let st = swapctl(&["-c", &c, "--upstream", "app", "status"]);
     assert!(text(&st).contains("DONE"), "{}", text(&st));

@@ -336,7 +336,9 @@ fn https_with_a_self_signed_certificate() {
     let o = hw(&["-t", "5s", "--insecure", "--body", "secure ok", &url]);
     let strict = hw(&["-t", "1s", &url]);
     // SIGQUIT lets the master stop its workers; SIGKILL would orphan them.
-    let _ = Command::new("kill").args(["-QUIT", &child.id().to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-QUIT", &child.id().to_string()])
+        .status();
     let _ = child.wait();
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(

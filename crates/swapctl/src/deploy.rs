@@ -469,8 +469,10 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
     };
     let probe =
         healthwait::Target::parse(&url).and_then(|t| healthwait::Probe::new(t, probe_opts))?;
+    // A local probe every 5 ms is cheap, and every millisecond here is deploy time.
     let wait = healthwait::WaitOptions {
         timeout: opts.health_timeout,
+        interval: Some(Duration::from_millis(5)),
         ..Default::default()
     };
     match healthwait::wait(&[probe], &wait, &AtomicBool::new(false), &mut |_| {}) {

@@ -105,11 +105,14 @@ fn signal(pid: i32, sig: nix::sys::signal::Signal) -> Result<(), String> {
         .map_err(|e| format!("cannot signal pid {pid}: {e}"))
 }
 
-/// Reload and wait for the master's workers to be replaced.
+/// Reloads and waits for new workers; when `removing`, also until every old worker has exited,
+/// since old workers keep routing to what was taken out (nginx signals them ~100 ms after the new
+/// ones start). A change that only adds servers is in effect once new workers exist.
 fn reload_and_wait(
     ctx: &Ctx,
     pidfile: Option<&Path>,
     sig: nix::sys::signal::Signal,
+    removing: bool,
 ) -> Result<(), String> {
     let master = pidfile.map(read_pid).transpose();
     let master = match (&ctx.reload, master) {
@@ -123,7 +126,8 @@ fn reload_and_wait(
         (None, None) => return Err("no pid file and no --reload: cannot reload".into()),
     }
     match master {
-        Some(pid) => procwatch::wait_replaced(pid, &old, ctx.drain_timeout),
+        Some(pid) if removing => procwatch::wait_replaced(pid, &old, ctx.drain_timeout),
+        Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout),
         None => Ok(()),
     }
 }
@@ -136,11 +140,8 @@ struct Nginx {
 impl Driver for Nginx {
     fn apply(&mut self, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String> {
         edit(&self.ctx, bring_in, take_out)?;
-        reload_and_wait(
-            &self.ctx,
-            Some(&self.pidfile),
-            nix::sys::signal::Signal::SIGHUP,
-        )?;
+        let sig = nix::sys::signal::Signal::SIGHUP;
+        reload_and_wait(&self.ctx, Some(&self.pidfile), sig, !take_out.is_empty())?;
         let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
         procwatch::wait_drained(&procwatch::socket_addrs(&addrs), self.ctx.drain_timeout)
     }
@@ -173,10 +174,12 @@ impl Driver for Haproxy {
     fn apply(&mut self, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String> {
         let Some(rt) = self.runtime.clone() else {
             edit(&self.ctx, bring_in, take_out)?;
+            let sig = nix::sys::signal::Signal::SIGUSR2;
             reload_and_wait(
                 &self.ctx,
                 self.pidfile.as_deref(),
-                nix::sys::signal::Signal::SIGUSR2,
+                sig,
+                !take_out.is_empty(),
             )?;
             let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
             return procwatch::wait_drained(

@@ -46,6 +46,21 @@ pub fn wait_replaced(master: i32, old: &HashSet<i32>, timeout: Duration) -> Resu
     }
 }
 
+/// Waits until `master` has a child not in `old`.
+pub fn wait_new_worker(master: i32, old: &HashSet<i32>, timeout: Duration) -> Result<(), String> {
+    let deadline = Instant::now() + timeout;
+    while !children(master).iter().any(|p| !old.contains(p)) {
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
+                humantime::format_duration(timeout)
+            ));
+        }
+        std::thread::sleep(POLL);
+    }
+    Ok(())
+}
+
 /// Resolves `host:port` / `[v6]:port` addresses; unix sockets and names that do not resolve are skipped.
 pub fn socket_addrs(addresses: &[String]) -> Vec<SocketAddr> {
     addresses

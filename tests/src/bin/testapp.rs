@@ -15,7 +15,12 @@ fn main() {
         std::process::exit(2)
     });
     let release = args.get(2).cloned().unwrap_or_else(|| "1".into());
-    let flag = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let flag = |name: &str| {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let boot = flag("--boot").and_then(|v| v.parse().ok()).unwrap_or(0u64);
     let stop_ms = flag("--stop").and_then(|v| v.parse().ok()).unwrap_or(0u64);
     let unhealthy = args.iter().any(|a| a == "--unhealthy");
@@ -58,7 +63,13 @@ fn main() {
     std::thread::sleep(Duration::from_millis(stop_ms));
 }
 
-fn serve(s: TcpStream, term: &AtomicBool, release: &str, port: u16, unhealthy: bool) -> std::io::Result<()> {
+fn serve(
+    s: TcpStream,
+    term: &AtomicBool,
+    release: &str,
+    port: u16,
+    unhealthy: bool,
+) -> std::io::Result<()> {
     s.set_read_timeout(Some(Duration::from_millis(20)))?;
     let mut w = s.try_clone()?;
     let mut r = BufReader::new(s);
@@ -69,7 +80,12 @@ fn serve(s: TcpStream, term: &AtomicBool, release: &str, port: u16, unhealthy: b
             match r.read_line(&mut line) {
                 Ok(0) => return Ok(()),
                 Ok(_) => break,
-                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) =>
+                {
                     if term.load(Ordering::SeqCst) && line.is_empty() {
                         return Ok(());
                     }
@@ -101,9 +117,16 @@ fn serve(s: TcpStream, term: &AtomicBool, release: &str, port: u16, unhealthy: b
         r.read_exact(&mut body)?;
         let stopping = term.load(Ordering::SeqCst);
         let (code, text) = if path.starts_with("/health") {
-            if unhealthy { (503, "unhealthy".to_string()) } else { (200, "ok".to_string()) }
+            if unhealthy {
+                (503, "unhealthy".to_string())
+            } else {
+                (200, "ok".to_string())
+            }
         } else {
-            (200, format!("release={release} port={port} got={}", body.len()))
+            (
+                200,
+                format!("release={release} port={port} got={}", body.len()),
+            )
         };
         let close = close || stopping;
         let resp = format!(
@@ -115,6 +138,7 @@ fn serve(s: TcpStream, term: &AtomicBool, release: &str, port: u16, unhealthy: b
         if close {
             return Ok(());
         }
-        r.get_ref().set_read_timeout(Some(Duration::from_millis(20)))?;
+        r.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(20)))?;
     }
 }

@@ -7,7 +7,10 @@ use std::process::{Command, Output};
 
 /// An nginx config proxying port `listen` to `ports` through `upstream app`.
 pub fn nginx_fixture(dir: &Path, listen: u16, ports: &[u16]) -> PathBuf {
-    let servers: String = ports.iter().map(|p| format!("        server 127.0.0.1:{p} max_fails=0;\n")).collect();
+    let servers: String = ports
+        .iter()
+        .map(|p| format!("        server 127.0.0.1:{p} max_fails=0;\n"))
+        .collect();
     let conf = format!(
         "user root;\nworker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/error.log;\nevents {{ worker_connections 1024; }}\nhttp {{\n    access_log off;\n    client_body_temp_path {d}/tmp;\n    proxy_temp_path {d}/tmp;\n    upstream app {{\n{servers}        keepalive 16;\n    }}\n    server {{\n        listen 127.0.0.1:{listen};\n        location / {{\n            proxy_pass http://app;\n            proxy_http_version 1.1;\n            proxy_set_header Connection \"\";\n        }}\n    }}\n}}\n",
         d = dir.display()
@@ -36,11 +39,18 @@ pub fn haproxy_fixture(dir: &Path, listen: u16, ports: &[u16], extra: &str) -> P
 
 /// Runs swapctl with `args`.
 pub fn swapctl(args: &[&str]) -> Output {
-    Command::new(bin("swapctl")).args(args).output().expect("run swapctl")
+    Command::new(bin("swapctl"))
+        .args(args)
+        .output()
+        .expect("run swapctl")
 }
 
 pub fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
 }
 
 pub fn ports(n: usize) -> Vec<u16> {

@@ -1,0 +1,191 @@
+//! What happens when a release is bad, when swapctl is killed, interrupted, or run twice.
+
+mod common;
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+struct Stack {
+    _dir: tempfile::TempDir,
+    conf: std::path::PathBuf,
+    listen: u16,
+    app_ports: Vec<u16>,
+    apps: Apps,
+    _nginx: Proxy,
+}
+
+fn nginx_stack(n: usize, boot_ms: u64) -> Stack {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app_ports = ports(n);
+    let listen = free_port();
+    let conf = nginx_fixture(dir.path(), listen, &app_ports);
+    let apps = Apps::start(dir.path(), &app_ports, boot_ms);
+    let nginx = Proxy::nginx(&conf, &dir.path().join("nginx.pid"), listen);
+    Stack {
+        conf,
+        listen,
+        app_ports,
+        apps,
+        _nginx: nginx,
+        _dir: dir,
+    }
+}
+
+fn deploy_args(s: &Stack, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "-c",
+        &s.conf.display().to_string(),
+        "--upstream",
+        "app",
+        "--restart",
+        &s.apps.restart_template(),
+        "--health",
+        "http://{address}/health",
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect();
+    v.extend(extra.iter().map(ToString::to_string));
+    v
+}
+
+fn run(args: &[String]) -> std::process::Output {
+    Command::new(bin("swapctl"))
+        .args(args)
+        .output()
+        .expect("swapctl")
+}
+
+fn enabled_count(conf: &std::path::Path) -> usize {
+    let cfg = proxyconf::Config::load(conf, None).expect("config");
+    cfg.servers
+        .iter()
+        .filter(|s| s.state == proxyconf::State::Enabled)
+        .count()
+}
+
+#[test]
+fn a_release_that_never_becomes_healthy_stops_the_deploy_and_drops_nothing() {
+    let s = nginx_stack(2, 100);
+    s.apps.break_port(s.app_ports[0]);
+    let load = Load::start(s.listen, 4);
+    std::thread::sleep(Duration::from_millis(200));
+    let out = run(&deploy_args(
+        &s,
+        &["--health-timeout", "1500ms", "hot-swap"],
+    ));
+    std::thread::sleep(Duration::from_millis(200));
+    let report = load.finish();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert_eq!(report.failed(), 0, "{report:?}\n{t}");
+    assert_eq!(
+        report.releases,
+        ["release=1"],
+        "only the old release served: {report:?}"
+    );
+    assert!(
+        t.contains("not healthy within") && t.contains("status 503"),
+        "{t}"
+    );
+    assert!(
+        t.contains("out of rotation:") && t.contains(&format!("127.0.0.1:{}", s.app_ports[0])),
+        "{t}"
+    );
+    assert!(t.contains("recover"), "names the next command: {t}");
+    assert_eq!(enabled_count(&s.conf), 1, "only the failed server is out");
+    let st = text(&run(&deploy_args(&s, &["status"])));
+    assert!(
+        st.contains("FAILED")
+            && st.contains("[failed] restart + health check")
+            && st.contains("status 503"),
+        "{st}"
+    );
+    // Only the healthy is brought back by recover: the broken one stays out and is reported.
+    let r = run(&deploy_args(&s, &["recover"]));
+    assert_eq!(r.status.code(), Some(1), "{}", text(&r));
+    assert!(
+        text(&r).contains("still out because unhealthy"),
+        "{}",
+        text(&r)
+    );
+}
+
+#[test]
+fn sigkill_mid_deploy_then_recover_brings_everything_back() {
+    let s = nginx_stack(2, 800);
+    let original = std::fs::read(&s.conf).expect("read");
+    let mut child = Command::new(bin("swapctl"))
+        .args(deploy_args(&s, &["hot-swap"]))
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    // Kill it while the first half restarts (server out, app booting).
+    let t = Instant::now();
+    while enabled_count(&s.conf) == 2 && t.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    assert_eq!(enabled_count(&s.conf), 1, "killed with one server out");
+    // A stale lock after a kill does not block the next command.
+    std::thread::sleep(Duration::from_millis(1000)); // the new release finishes booting
+    let r = run(&deploy_args(&s, &["recover"]));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(enabled_count(&s.conf), 2);
+    assert_eq!(
+        std::fs::read(&s.conf).expect("read"),
+        original,
+        "recover restores the file exactly"
+    );
+    let again = run(&deploy_args(&s, &["hot-swap"]));
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+}
+
+#[test]
+fn a_second_deploy_exits_3_and_ctrl_c_stops_after_the_current_step() {
+    let s = nginx_stack(2, 700);
+    let first = Command::new(bin("swapctl"))
+        .args(deploy_args(&s, &["hot-swap"]))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(300));
+    let second = run(&deploy_args(&s, &["rolling"]));
+    assert_eq!(second.status.code(), Some(3), "{}", text(&second));
+    assert!(
+        text(&second).contains(&format!("pid {}", first.id())) && text(&second).contains("since"),
+        "{}",
+        text(&second)
+    );
+    // Ctrl-C: finish the running step, then stop in a consistent, journaled state.
+    let _ = Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status();
+    let out = first.wait_with_output().expect("wait");
+    let t = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(130), "{t}");
+    assert!(t.contains("interrupted before step"), "{t}");
+    let st = text(&run(&deploy_args(&s, &["status"])));
+    assert!(st.contains("INTERRUPTED"), "{st}");
+    std::thread::sleep(Duration::from_millis(800));
+    let r = run(&deploy_args(&s, &["recover"]));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(enabled_count(&s.conf), 2);
+}
+
+#[test]
+fn plan_prints_steps_and_changes_nothing() {
+    let s = nginx_stack(3, 0);
+    let before = std::fs::read(&s.conf).expect("read");
+    let out = run(&deploy_args(&s, &["plan", "rolling", "--batch", "2"]));
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert_eq!(t.matches("take out").count(), 2, "{t}");
+    let out = run(&deploy_args(&s, &["plan"]));
+    assert!(text(&out).contains("3. swap: bring in"), "{}", text(&out));
+    assert_eq!(std::fs::read(&s.conf).expect("read"), before);
+    let bad = run(&deploy_args(&s, &["rolling", "--batch", "3"]));
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
+}

@@ -1,0 +1,71 @@
+//! haproxy deploys through the runtime API, under keep-alive load, half POST.
+
+mod common;
+use common::*;
+use std::time::Duration;
+
+#[test]
+fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_out() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(3);
+    let listen = free_port();
+    let retired = free_port();
+    let conf = haproxy_fixture(
+        d,
+        listen,
+        &app_ports,
+        &format!("    #server web9 127.0.0.1:{retired} check\n"),
+    );
+    let original = std::fs::read(&conf).expect("read");
+    let apps = Apps::start(d, &app_ports, 300);
+    let _haproxy = Proxy::haproxy(&conf, &d.join("haproxy.pid"), listen);
+    let load = Load::start(listen, 4);
+    std::thread::sleep(Duration::from_millis(300));
+    let c = conf.display().to_string();
+    let restart = apps.restart_template();
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "--restart",
+        &restart,
+        "--health",
+        "http://{address}/health",
+        "rolling",
+        "--batch",
+        "1",
+    ]);
+    std::thread::sleep(Duration::from_millis(300));
+    let report = load.finish();
+    eprintln!("{}\nload: {report:?}", text(&out));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(report.failed(), 0, "{report:?}");
+    assert!(report.ok > 200, "{report:?}");
+    assert!(
+        report.releases.iter().any(|r| r == "release=2"),
+        "{report:?}"
+    );
+    assert_eq!(
+        text(&out).matches("swapctl: step ").count(),
+        9,
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        std::fs::read(&conf).expect("read"),
+        original,
+        "byte-identical; #server web9 stays commented"
+    );
+    // The runtime state agrees: every server is back in rotation.
+    let rt = swapctl::runtime::Runtime {
+        socket: d.join("admin.sock"),
+    };
+    let stat = rt.send("show servers state app").expect("runtime");
+    assert_eq!(
+        stat.lines().filter(|l| l.contains(" web")).count(),
+        3,
+        "{stat}"
+    );
+}
