@@ -69,3 +69,39 @@ fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_ou
         "{stat}"
     );
 }
+
+#[test]
+fn without_an_admin_socket_it_reloads_through_the_master() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(2);
+    let listen = free_port();
+    let conf = haproxy_fixture(d, listen, &app_ports, "");
+    let no_socket = std::fs::read_to_string(&conf).expect("read").replace(
+        &format!(
+            "    stats socket {}/admin.sock mode 600 level admin\n",
+            d.display()
+        ),
+        "",
+    );
+    std::fs::write(&conf, &no_socket).expect("write");
+    let apps = Apps::start(d, &app_ports, 100);
+    let proxy = Proxy::haproxy(&conf, &d.join("haproxy.pid"), listen);
+    let master = proxy.pid();
+    let c = conf.display().to_string();
+    let restart = apps.restart_template();
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "--restart",
+        &restart,
+        "--health",
+        "http://{address}/health",
+        "hot-swap",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(proxy.pid(), master, "same master, new workers");
+    assert_eq!(std::fs::read_to_string(&conf).expect("read"), no_socket);
+}

@@ -59,3 +59,44 @@ fn hot_swap_of_two_ports_drops_no_request() {
     let st = swapctl(&["-c", &c, "--upstream", "app", "status"]);
     assert!(text(&st).contains("DONE"), "{}", text(&st));
 }
+
+#[test]
+fn reload_command_and_rolling_batches_of_two() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(4);
+    let listen = free_port();
+    let conf = nginx_fixture(d, listen, &app_ports);
+    let original = std::fs::read(&conf).expect("read");
+    let apps = Apps::start(d, &app_ports, 100);
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let load = Load::start(listen, 4);
+    std::thread::sleep(Duration::from_millis(200));
+    let c = conf.display().to_string();
+    let reload = format!("nginx -s reload -c {c}");
+    let restart = apps.restart_template();
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "--reload",
+        &reload,
+        "--restart",
+        &restart,
+        "rolling",
+        "--batch",
+        "2",
+    ]);
+    std::thread::sleep(Duration::from_millis(200));
+    let report = load.finish();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(report.failed(), 0, "{report:?}\n{}", text(&out));
+    assert_eq!(
+        text(&out).matches("swapctl: step ").count(),
+        6,
+        "two batches of two: {}",
+        text(&out)
+    );
+    assert_eq!(std::fs::read(&conf).expect("read"), original);
+}
