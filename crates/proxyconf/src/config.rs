@@ -25,6 +25,8 @@ pub struct Config {
     pub(crate) includes: Vec<Include>,
     /// Loaded with a `keep` filter: some live servers are not listed.
     pub partial: bool,
+    /// nginx `include`s are read (false for [`Config::standalone`]).
+    pub(crate) follow_includes: bool,
 }
 
 /// A filter for [`Config::load_only`]: (address, has a trailing comment) → list this server?
@@ -62,13 +64,28 @@ impl Config {
         Self::build(path, bytes, kind, None)
     }
 
+    /// Parses bytes alone, reading nothing from disk (`include`s are recorded as warnings):
+    /// for fuzzing and property tests.
+    pub fn standalone(bytes: Vec<u8>, kind: ProxyKind) -> Result<Config> {
+        let mut cfg = Self::empty(Path::new("standalone"), bytes, kind, false);
+        cfg.follow_includes = false;
+        cfg.fill(None)?;
+        Ok(cfg)
+    }
+
     fn build(
         path: &Path,
         bytes: Vec<u8>,
         kind: ProxyKind,
         keep: Option<&Keep<'_>>,
     ) -> Result<Config> {
-        let mut cfg = Config {
+        let mut cfg = Self::empty(path, bytes, kind, keep.is_some());
+        cfg.fill(keep)?;
+        Ok(cfg)
+    }
+
+    fn empty(path: &Path, bytes: Vec<u8>, kind: ProxyKind, partial: bool) -> Config {
+        Config {
             kind,
             main: path.to_path_buf(),
             files: vec![Source::new(path.to_path_buf(), bytes)],
@@ -76,15 +93,19 @@ impl Config {
             servers: Vec::new(),
             warnings: Vec::new(),
             includes: Vec::new(),
-            partial: keep.is_some(),
-        };
-        match kind {
-            ProxyKind::Nginx => nginx::inventory::build(&mut cfg, keep)?,
-            ProxyKind::Haproxy => haproxy::inventory::build(&mut cfg)?,
+            partial,
+            follow_includes: true,
         }
-        cfg.servers
+    }
+
+    fn fill(&mut self, keep: Option<&Keep<'_>>) -> Result<()> {
+        match self.kind {
+            ProxyKind::Nginx => nginx::inventory::build(self, keep)?,
+            ProxyKind::Haproxy => haproxy::inventory::build(self)?,
+        }
+        self.servers
             .sort_unstable_by_key(|s| (s.upstream, s.file, s.offset()));
-        Ok(cfg)
+        Ok(())
     }
 
     /// A server's parameters as the proxy sees them (quotes and escapes resolved).
@@ -127,8 +148,42 @@ impl Config {
 }
 
 /// Reads a file with an error that names it.
+/// Largest config file the engine reads: far above any real config, far below a memory problem.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a config file: a regular file of at most [`MAX_FILE_BYTES`], with an error that names it.
+/// (A device such as /dev/zero, or a huge file, would otherwise hang or exhaust memory.)
 pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| Error::io(path, "read", e))
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "read", e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "{} is not a regular file; give the path of a config file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::Usage(format!(
+            "{} is {} MiB; configs larger than {} MiB are refused",
+            path.display(),
+            meta.len() >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // take() bounds a file that grows while it is read (or lies about its size, like /proc files).
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "read", e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::Usage(format!(
+            "{} grew past {} MiB while being read",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
 }
 
 /// haproxy when the name says so or a line starts with a haproxy section keyword and no `{` opens a block.

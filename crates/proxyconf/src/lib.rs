@@ -12,6 +12,7 @@ pub mod haproxy;
 pub mod marker;
 pub mod nginx;
 pub mod plan;
+pub mod roundtrip;
 pub mod server;
 pub mod source;
 pub mod splice;

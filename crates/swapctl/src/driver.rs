@@ -147,21 +147,49 @@ impl Driver for Nginx {
     }
 }
 
-/// The top-level `pid` of an nginx config, else Debian's default.
+/// The top-level `pid` of an nginx config, else Debian's default. A visitor, not a tree, so a
+/// hostile config cannot blow the stack.
 fn nginx_pidfile(cfg: &Config) -> PathBuf {
-    let src = &cfg.files[0].bytes;
-    if let Ok(items) = proxyconf::nginx::parser::parse(src) {
-        for item in items {
-            if let proxyconf::nginx::parser::Item::Directive(d) = item {
-                if d.name_bytes(src) == b"pid" {
-                    if let Some(v) = d.arg(src, 0) {
-                        return PathBuf::from(String::from_utf8_lossy(&v).into_owned());
-                    }
-                }
+    use proxyconf::nginx::parser::{visit, Directive, Visitor};
+    struct Pid<'a> {
+        src: &'a [u8],
+        depth: usize,
+        found: Option<PathBuf>,
+    }
+    impl Visitor for Pid<'_> {
+        type Error = std::convert::Infallible;
+        fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error> {
+            if self.depth == 0 && d.name_bytes(self.src) == b"pid" {
+                self.found = d
+                    .arg(self.src, 0)
+                    .map(|v| PathBuf::from(String::from_utf8_lossy(&v).into_owned()));
             }
+            Ok(())
+        }
+        fn open(&mut self, _: &mut Directive) -> Result<(), Self::Error> {
+            self.depth += 1;
+            Ok(())
+        }
+        fn close(
+            &mut self,
+            _: usize,
+            _: Option<std::ops::Range<usize>>,
+        ) -> Result<(), Self::Error> {
+            self.depth -= 1;
+            Ok(())
+        }
+        fn comment(&mut self, _: std::ops::Range<usize>) -> Result<(), Self::Error> {
+            Ok(())
         }
     }
-    PathBuf::from("/run/nginx.pid")
+    let src = &cfg.files[0].bytes;
+    let mut v = Pid {
+        src,
+        depth: 0,
+        found: None,
+    };
+    let _ = visit(src, &mut v);
+    v.found.unwrap_or_else(|| PathBuf::from("/run/nginx.pid"))
 }
 
 struct Haproxy {

@@ -81,6 +81,12 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
         let kw = first.value.as_slice();
         if kw.starts_with(b".") {
             match kw {
+                b".if" if conds.len() >= 64 => {
+                    return Err(Error::Syntax {
+                        at: src.at(first.span.start),
+                        message: ".if blocks nest deeper than 64 levels".into(),
+                    })
+                }
                 b".if" => conds.push(line.start),
                 b".elif" | b".else" | b".endif" if conds.is_empty() => {
                     return Err(Error::Syntax {

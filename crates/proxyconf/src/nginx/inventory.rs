@@ -99,6 +99,12 @@ impl Walker<'_> {
             });
         };
         let pattern = String::from_utf8_lossy(&pattern).into_owned();
+        if !self.cfg.follow_includes {
+            self.cfg
+                .warnings
+                .push(format!("{at}: include not followed (standalone parse)"));
+            return Ok(());
+        }
         let full = self.base.join(&pattern);
         let paths: Vec<PathBuf> = if pattern.contains(['*', '?', '[']) {
             let opts = glob::MatchOptions {

@@ -90,6 +90,9 @@ impl<E> From<ParseError> for VisitError<E> {
     }
 }
 
+/// Deepest block nesting accepted; real configs stay under ten, and a bound keeps hostile input cheap.
+pub const MAX_DEPTH: usize = 200;
+
 /// Parses `src`, feeding `v`. Iterative, so deep nesting cannot overflow the stack.
 pub fn visit<V: Visitor>(src: &[u8], v: &mut V) -> Result<(), VisitError<V::Error>> {
     let mut p = Parser {
@@ -132,6 +135,12 @@ pub fn visit<V: Visitor>(src: &[u8], v: &mut V) -> Result<(), VisitError<V::Erro
                 let mut d = p.directive(tok)?;
                 match &d.block {
                     Some(b) if b.close == 0 => {
+                        if opens.len() >= MAX_DEPTH {
+                            return Err(VisitError::Parse(ParseError {
+                                offset: b.open,
+                                message: format!("blocks nest deeper than {MAX_DEPTH} levels"),
+                            }));
+                        }
                         opens.push(b.open);
                         v.open(&mut d).map_err(VisitError::Visitor)?;
                     }
