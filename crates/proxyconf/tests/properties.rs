@@ -153,7 +153,8 @@ proptest! {
     fn nginx_edits_are_local_valid_and_reversible(cfg in nginx_config()) {
         let dir = tempfile::tempdir().expect("tempdir");
         validator(ProxyKind::Nginx, dir.path())(&cfg).map_err(TestCaseError::reject)?;
-        match check_round_trips(&cfg, ProxyKind::Nginx, 64, &mut validator(ProxyKind::Nginx, dir.path())) {
+        let result = check_round_trips(&cfg, ProxyKind::Nginx, 64, &mut validator(ProxyKind::Nginx, dir.path()));
+        match result {
             Ok(trips) => prop_assert!(trips >= 4),
             Err(e) => prop_assert!(false, "{}\n---\n{}", e, String::from_utf8_lossy(&cfg)),
         }
@@ -163,7 +164,8 @@ proptest! {
     fn haproxy_edits_are_local_valid_and_reversible(cfg in haproxy_config()) {
         let dir = tempfile::tempdir().expect("tempdir");
         validator(ProxyKind::Haproxy, dir.path())(&cfg).map_err(TestCaseError::reject)?;
-        match check_round_trips(&cfg, ProxyKind::Haproxy, 64, &mut validator(ProxyKind::Haproxy, dir.path())) {
+        let result = check_round_trips(&cfg, ProxyKind::Haproxy, 64, &mut validator(ProxyKind::Haproxy, dir.path()));
+        match result {
             Ok(trips) => prop_assert!(trips >= 4),
             Err(e) => prop_assert!(false, "{}\n---\n{}", e, String::from_utf8_lossy(&cfg)),
         }
