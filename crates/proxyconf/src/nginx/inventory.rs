@@ -405,12 +405,14 @@ fn commented_server(
             && words
                 .iter()
                 .all(|t| matches!(t.kind, Kind::Word | Kind::Quoted))
-            && (marked || looks_like_address(&vals[1]))
-            && vals[2..].iter().all(|v| {
-                SERVER_PARAMS
-                    .iter()
-                    .any(|p| v == p || (p.ends_with('=') && v.starts_with(p)))
-            });
+            // Our marker proves it was a server line; a person's comment must look like one.
+            && (marked
+                || looks_like_address(&vals[1])
+                    && vals[2..].iter().all(|v| {
+                        SERVER_PARAMS
+                            .iter()
+                            .any(|p| v == p || (p.ends_with('=') && v.starts_with(p)))
+                    }));
         if !ok {
             return None;
         }

@@ -1,0 +1,105 @@
+//! swapctl killed with SIGKILL at every step of hot-swap and of rolling: the journal is never torn
+//! and `recover` always brings back a healthy, fully enabled upstream with the original file.
+
+mod common;
+use common::*;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn journal(conf: &std::path::Path) -> Option<serde_json::Value> {
+    let real = std::fs::canonicalize(conf).ok()?;
+    let name = real.file_name()?.to_string_lossy().into_owned();
+    let bytes = std::fs::read(real.with_file_name(format!(".{name}.swapctl.json"))).ok()?;
+    Some(serde_json::from_slice(&bytes).expect("the journal is never torn"))
+}
+
+fn kill_at(strategy: &[&str], step: usize, servers: usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(servers);
+    let listen = free_port();
+    let conf = nginx_fixture(d, listen, &app_ports);
+    let original = std::fs::read(&conf).expect("read");
+    let apps = Apps::start(d, &app_ports, 150);
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let c = conf.display().to_string();
+    let restart = apps.restart_template();
+    let mut args = vec![
+        "-c",
+        c.as_str(),
+        "--upstream",
+        "app",
+        "--restart",
+        restart.as_str(),
+        "--health",
+        "http://{address}/health",
+    ];
+    args.extend_from_slice(strategy);
+    let mut child = Command::new(bin("swapctl"))
+        .args(&args)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let t = Instant::now();
+    loop {
+        let running = journal(&conf)
+            .and_then(|j| j["steps"].get(step - 1).map(|s| s["state"] == "running"))
+            .unwrap_or(false);
+        if running
+            || t.elapsed() > Duration::from_secs(20)
+            || child.try_wait().ok().flatten().is_some()
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let j = journal(&conf).expect("a journal exists");
+    assert_eq!(j["status"], "running", "killed mid-deploy at step {step}");
+    std::thread::sleep(Duration::from_millis(400)); // a release that was booting finishes
+    let out = swapctl(&[&args[..8], &["recover"]].concat());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "recover after a kill at step {step}: {}",
+        text(&out)
+    );
+    let cfg = proxyconf::Config::load(&conf, None).expect("config");
+    assert!(
+        cfg.servers
+            .iter()
+            .all(|s| s.state == proxyconf::State::Enabled),
+        "all enabled after step {step}"
+    );
+    assert_eq!(
+        std::fs::read(&conf).expect("read"),
+        original,
+        "file restored exactly after a kill at step {step}"
+    );
+    for p in &app_ports {
+        let h = healthwait::Probe::new(
+            healthwait::Target::parse(&format!("http://127.0.0.1:{p}/health")).expect("t"),
+            Default::default(),
+        )
+        .expect("probe");
+        assert!(
+            h.check(Duration::from_secs(2)).is_ok(),
+            "port {p} healthy after step {step}"
+        );
+    }
+}
+
+#[test]
+fn sigkill_at_every_step_of_hot_swap() {
+    for step in 1..=5 {
+        kill_at(&["hot-swap"], step, 2);
+    }
+}
+
+#[test]
+fn sigkill_at_every_step_of_rolling() {
+    for step in 1..=6 {
+        kill_at(&["rolling"], step, 2);
+    }
+}
