@@ -5,13 +5,14 @@ use common::*;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+// Fields drop in order: nginx and the apps go before their temp dir (which holds the pid files).
 struct Stack {
-    _dir: tempfile::TempDir,
+    _nginx: Proxy,
+    apps: Apps,
     conf: std::path::PathBuf,
     listen: u16,
     app_ports: Vec<u16>,
-    apps: Apps,
-    _nginx: Proxy,
+    _dir: tempfile::TempDir,
 }
 
 fn nginx_stack(n: usize, boot_ms: u64) -> Stack {
