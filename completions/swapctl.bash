@@ -393,13 +393,17 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__rolling)
-            opts="-c -k -h --batch --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help"
+            opts="-c -k -h --batch --only --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --only)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

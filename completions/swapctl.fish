@@ -54,6 +54,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeo
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l batch -d 'Servers per batch' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l only -d 'Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"

@@ -107,3 +107,6 @@ pub use http_server::{HttpServer, Reply, Seen};
 
 pub mod procs;
 pub use procs::{bin, Apps, Load, LoadReport, Proxy};
+
+pub mod sshd;
+pub use sshd::Sshd;

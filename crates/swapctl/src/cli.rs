@@ -71,6 +71,9 @@ pub enum Command {
         /// Servers per batch
         #[arg(long, default_value_t = 1)]
         batch: usize,
+        /// Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play
+        #[arg(long, value_name = "SERVER")]
+        only: Vec<String>,
     },
     /// Print the steps of a deploy without doing them
     Plan {

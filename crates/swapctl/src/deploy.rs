@@ -29,6 +29,8 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// `--reload CMD`.
     pub reload: Option<String>,
+    /// `rolling --only`: deploy just these servers (address, name, or UPSTREAM/SERVER).
+    pub only: Vec<String>,
 }
 
 /// Which deploy.
@@ -158,8 +160,13 @@ pub fn inventory(opts: &Options) -> Result<(Config, String, Vec<ServerRef>), Fai
 }
 
 /// The steps of a strategy over `servers`.
-pub fn steps(strategy: Strategy, servers: &[ServerRef]) -> Result<Vec<Action>, Failure> {
-    let n = servers.len();
+/// `enabled` is how many servers of the upstream serve now (more than `servers` with `--only`).
+pub fn steps(
+    strategy: Strategy,
+    servers: &[ServerRef],
+    enabled: usize,
+) -> Result<Vec<Action>, Failure> {
+    let n = enabled.max(servers.len());
     match strategy {
         Strategy::HotSwap => {
             if n < 2 {
@@ -203,6 +210,41 @@ pub fn steps(strategy: Strategy, servers: &[ServerRef]) -> Result<Vec<Action>, F
     }
 }
 
+/// Keeps the servers named by `--only` (all when it is empty).
+fn only(servers: Vec<ServerRef>, wanted: &[String]) -> Result<Vec<ServerRef>, Failure> {
+    if wanted.is_empty() {
+        return Ok(servers);
+    }
+    let norm = |a: &str| proxyconf::address::normalize(a, None);
+    let mut kept = Vec::new();
+    for w in wanted {
+        let bare = w
+            .split_once('/')
+            .filter(|(u, _)| !u.starts_with("unix"))
+            .map_or(w.as_str(), |(_, s)| s);
+        let hits: Vec<&ServerRef> = servers
+            .iter()
+            .filter(|s| s.name.as_deref() == Some(bare) || norm(&s.address) == norm(bare))
+            .collect();
+        if hits.is_empty() {
+            let known: Vec<String> = servers.iter().map(ToString::to_string).collect();
+            return Err(Failure::new(
+                2,
+                format!(
+                    "--only {w}: no such enabled server; there are: {}",
+                    known.join(", ")
+                ),
+            ));
+        }
+        for h in hits {
+            if !kept.contains(h) {
+                kept.push(h.clone());
+            }
+        }
+    }
+    Ok(kept)
+}
+
 /// Prints the plan.
 pub fn describe(actions: &[Action]) -> Vec<String> {
     actions
@@ -233,7 +275,15 @@ pub fn run(
             "a deploy needs --restart 'CMD {port}' to restart each server",
         ));
     };
-    let actions = steps(strategy, &servers)?;
+    let enabled = servers.len();
+    let servers = only(servers, &opts.only)?;
+    if strategy == Strategy::HotSwap && !opts.only.is_empty() {
+        return Err(Failure::new(
+            2,
+            "--only applies to rolling; hot-swap always swaps the whole upstream",
+        ));
+    }
+    let actions = steps(strategy, &servers, enabled)?;
     // Fail on a bad template before touching anything.
     for s in &servers {
         let v = Vars::new(&s.upstream, s.name.as_deref(), &s.address);

@@ -55,6 +55,7 @@ fn options(cli: &Cli) -> Result<Options, Failure> {
         restart_timeout: dur(&cli.restart_timeout)?,
         drain_timeout: dur(&cli.drain_timeout)?,
         reload: cli.reload.clone(),
+        only: Vec::new(),
     })
 }
 
@@ -68,7 +69,7 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
                 StrategyArg::HotSwap => Strategy::HotSwap,
                 StrategyArg::Rolling => Strategy::Rolling(*batch),
             };
-            let steps = deploy::steps(s, &servers)?;
+            let steps = deploy::steps(s, &servers, servers.len())?;
             Ok(format!(
                 "plan for {upstream} ({} servers):\n{}",
                 servers.len(),
@@ -81,10 +82,14 @@ fn execute(cli: &Cli) -> Result<String, Failure> {
             recover::recover(&opts, &mut log)
         }
         Command::HotSwap | Command::Rolling { .. } => {
-            let strategy = match cli.command {
-                Command::Rolling { batch } => Strategy::Rolling(batch),
+            let strategy = match &cli.command {
+                Command::Rolling { batch, .. } => Strategy::Rolling(*batch),
                 _ => Strategy::HotSwap,
             };
+            let mut opts = opts;
+            if let Command::Rolling { only, .. } = &cli.command {
+                opts.only = only.clone();
+            }
             let _lock = lock(
                 &opts,
                 if strategy == Strategy::HotSwap {
