@@ -2,7 +2,7 @@ complete -c healthwait -s t -l timeout -d 'Overall deadline (250ms, 2s, 1m; a ba
 complete -c healthwait -s i -l interval -d 'Fixed pause between probes [default: back off from 10ms to 50ms]' -r
 complete -c healthwait -l attempt-timeout -d 'Bound on each attempt, so a server that accepts and never answers cannot stall the wait' -r
 complete -c healthwait -l status -d 'Accepted HTTP status codes: a list of codes and ranges' -r
-complete -c healthwait -l method -d 'HTTP method' -r -f -a "get\t'GET'
+complete -c healthwait -l method -d 'HTTP method: get or head' -r -f -a "get\t'GET'
 head\t'HEAD'"
 complete -c healthwait -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r
 complete -c healthwait -l body -d 'The body must contain this text' -r
@@ -12,5 +12,5 @@ complete -c healthwait -l unix-socket -d 'Send the HTTP request over this unix s
 complete -c healthwait -l insecure -d 'Accept any TLS certificate (self-signed, expired, wrong name)'
 complete -c healthwait -l down -d 'Wait until every target FAILS instead'
 complete -c healthwait -s q -l quiet -d 'Print nothing on stderr'
-complete -c healthwait -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c healthwait -s h -l help -d 'Print help'
 complete -c healthwait -s V -l version -d 'Print version'

@@ -35,8 +35,8 @@ pub struct Cli {
     /// Accepted HTTP status codes: a list of codes and ranges
     #[arg(long, value_name = "LIST", default_value = "200-399")]
     pub status: String,
-    /// HTTP method
-    #[arg(long, value_enum, default_value = "get")]
+    /// HTTP method: get or head
+    #[arg(long, value_enum, default_value = "get", hide_possible_values = true)]
     pub method: MethodArg,
     /// Extra request header 'Name: value' (repeatable)
     #[arg(long = "header", short = 'H', value_name = "'K: V'")]
