@@ -153,26 +153,23 @@ impl Probe {
         host: Option<&str>,
         timeout: Duration,
     ) -> Result<(u16, Vec<u8>), String> {
-        let mut resp = if self.opts.method == Some(Method::Head) {
-            let mut req = self.agent.head(url);
-            if let Some(h) = host {
-                req = req.header("Host", h);
-            }
-            for (k, v) in &self.opts.headers {
-                req = req.header(k, v);
-            }
-            req.config().timeout_global(Some(timeout)).build().call()
+        let mut req = if self.opts.method == Some(Method::Head) {
+            self.agent.head(url)
         } else {
-            let mut req = self.agent.get(url);
-            if let Some(h) = host {
-                req = req.header("Host", h);
-            }
-            for (k, v) in &self.opts.headers {
-                req = req.header(k, v);
-            }
-            req.config().timeout_global(Some(timeout)).build().call()
+            self.agent.get(url)
+        };
+        if let Some(h) = host {
+            req = req.header("Host", h);
         }
-        .map_err(|e| reason(&e, timeout))?;
+        for (k, v) in &self.opts.headers {
+            req = req.header(k, v);
+        }
+        let mut resp = req
+            .config()
+            .timeout_global(Some(timeout))
+            .build()
+            .call()
+            .map_err(|e| reason(&e, timeout))?;
         let status = resp.status().as_u16();
         let body = if self.opts.body.is_some() {
             resp.body_mut()

@@ -512,6 +512,12 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
     if !status.success() {
         return Err(format!("restart command '{cmd}' failed with {status}"));
     }
+    wait_healthy(opts, s, opts.health_timeout)
+}
+
+/// Waits until `s` passes its health check (`--health`, else `tcp://{address}`), polling every 5 ms.
+pub(crate) fn wait_healthy(opts: &Options, s: &ServerRef, timeout: Duration) -> Result<(), String> {
+    let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
     let url = vars.fill(health_template(opts, s))?;
     let probe_opts = healthwait::ProbeOptions {
         unix_socket: s.address.strip_prefix("unix:").map(PathBuf::from),
@@ -521,7 +527,7 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
         healthwait::Target::parse(&url).and_then(|t| healthwait::Probe::new(t, probe_opts))?;
     // A local probe every 5 ms is cheap, and every millisecond here is deploy time.
     let wait = healthwait::WaitOptions {
-        timeout: opts.health_timeout,
+        timeout,
         interval: Some(Duration::from_millis(5)),
         ..Default::default()
     };
@@ -529,7 +535,7 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
         healthwait::Outcome::Passed { .. } => Ok(()),
         healthwait::Outcome::TimedOut { last, .. } => Err(format!(
             "not healthy within {}: {}",
-            humantime::format_duration(opts.health_timeout),
+            humantime::format_duration(timeout),
             last.first().map(|l| l.1.as_str()).unwrap_or("no answer")
         )),
         healthwait::Outcome::Cancelled => Err("health wait cancelled".into()),

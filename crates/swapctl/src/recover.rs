@@ -3,9 +3,7 @@
 use crate::deploy::{inventory, Failure, Options};
 use crate::driver::{self, Ctx};
 use crate::journal::{Journal, ServerRef};
-use crate::template::Vars;
 use proxyconf::State;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Brings back every server swapctl took out that is healthy now; reports the others.
@@ -86,21 +84,7 @@ pub fn recover(opts: &Options, log: &mut dyn FnMut(String)) -> Result<String, Fa
 }
 
 fn probe(opts: &Options, s: &ServerRef) -> Result<(), String> {
-    let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
-    let url = vars.fill(opts.health.as_deref().unwrap_or("tcp://{address}"))?;
-    let probe = healthwait::Target::parse(&url)
-        .and_then(|t| healthwait::Probe::new(t, Default::default()))?;
-    let w = healthwait::WaitOptions {
-        timeout: opts.health_timeout.min(Duration::from_secs(5)),
-        ..Default::default()
-    };
-    match healthwait::wait(&[probe], &w, &AtomicBool::new(false), &mut |_| {}) {
-        healthwait::Outcome::Passed { .. } => Ok(()),
-        healthwait::Outcome::TimedOut { last, .. } => {
-            Err(last.first().map(|l| l.1.clone()).unwrap_or_default())
-        }
-        healthwait::Outcome::Cancelled => Err("cancelled".into()),
-    }
+    crate::deploy::wait_healthy(opts, s, opts.health_timeout.min(Duration::from_secs(5)))
 }
 
 fn names(v: &[ServerRef]) -> String {
