@@ -190,3 +190,23 @@ fn plan_prints_steps_and_changes_nothing() {
     let bad = run(&deploy_args(&s, &["rolling", "--batch", "3"]));
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));
 }
+
+#[test]
+fn a_connection_that_never_drains_hits_the_drain_timeout_with_a_clear_error() {
+    let s = nginx_stack(2, 0);
+    // A client holding a connection straight to the first server keeps it from draining.
+    let _held = std::net::TcpStream::connect(("127.0.0.1", s.app_ports[0])).expect("connect");
+    let t = Instant::now();
+    let out = run(&deploy_args(&s, &["--drain-timeout", "500ms", "hot-swap"]));
+    let txt = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{txt}");
+    assert!(
+        txt.contains("still established after 500ms") && txt.contains("--drain-timeout"),
+        "{txt}"
+    );
+    assert!(t.elapsed() < Duration::from_secs(10), "the wait is bounded");
+    assert!(
+        txt.contains("out of rotation:") && txt.contains("recover"),
+        "{txt}"
+    );
+}
