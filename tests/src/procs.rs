@@ -201,6 +201,9 @@ pub struct LoadReport {
     pub non_2xx: u64,
     /// Requests that got no answer even after a retry on a fresh connection.
     pub errors: u64,
+    /// Requests retried once on a fresh connection because the proxy had closed the reused
+    /// keep-alive connection before answering (what browsers and HTTP libraries do); not failures.
+    pub retried: u64,
     /// Bodies seen, by release (`release=N`).
     pub releases: Vec<String>,
 }
@@ -247,6 +250,7 @@ impl Load {
             total.ok += r.ok;
             total.non_2xx += r.non_2xx;
             total.errors += r.errors;
+            total.retried += r.retried;
             for rel in r.releases {
                 if !total.releases.contains(&rel) {
                     total.releases.push(rel);
@@ -296,6 +300,7 @@ fn client(port: u16, id: usize, stop: &AtomicBool, sent: &AtomicU64) -> LoadRepo
                     if got_bytes || !reused || attempt == 1 {
                         break;
                     }
+                    rep.retried += 1;
                 }
             }
         }
