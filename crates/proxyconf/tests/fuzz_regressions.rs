@@ -16,3 +16,41 @@ fn a_marked_server_with_unknown_params_is_found_again() {
         "upstream b {\n    zone b 64k;\n    server service.consul serv(ice=http resolve;\n}\n";
     assert_eq!(round_trips(input, ProxyKind::Nginx), 2);
 }
+
+#[test]
+fn a_marked_directive_longer_than_eight_lines_is_found_again() {
+    // round_trip found: a `server` whose arguments ran over many lines was commented out line by
+    // line, and the re-read looked at no more than 8 comment lines.
+    let params: String = (0..12)
+        .map(|i| format!("        weight={}\n", i + 1))
+        .collect();
+    let input = format!("upstream a {{\n    server 10.0.0.1:80\n{params}        max_fails=1;\n    server 10.0.0.2:80;\n}}\n");
+    assert_eq!(round_trips(&input, ProxyKind::Nginx), 4);
+}
+
+#[test]
+fn a_person_comment_next_to_a_marked_one_stays_a_server() {
+    let input = "upstream a {\n    #server 10.0.0.3:80;\n    server 10.0.0.1:80;\n    server 10.0.0.2:80;\n}\n";
+    assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
+    let cfg =
+        proxyconf::Config::standalone(input.as_bytes().to_vec(), ProxyKind::Nginx).expect("parses");
+    let p = proxyconf::plan::for_servers(
+        &cfg,
+        &[1],
+        &proxyconf::Request::Disable {
+            method: Some(proxyconf::Method::Comment),
+            reason: None,
+        },
+        true,
+        std::time::SystemTime::UNIX_EPOCH,
+    )
+    .expect("plan");
+    let after = p.apply(&cfg).remove(0).1;
+    let cfg2 = proxyconf::Config::standalone(after, ProxyKind::Nginx).expect("parses");
+    assert_eq!(
+        cfg2.servers.len(),
+        3,
+        "both commented lines are servers: {:?}",
+        cfg2.servers.iter().map(|s| &s.address).collect::<Vec<_>>()
+    );
+}

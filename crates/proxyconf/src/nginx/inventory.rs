@@ -374,16 +374,27 @@ fn commented_server(
     if !body(&lines[i]).trim_ascii_start().starts_with(b"server") {
         return None;
     }
+    // Consecutive comment lines from here. A directive is tried over up to 8 of them; the tool's
+    // marker also ends a group it wrote, however many lines the directive had.
+    let run = 1
+        + (i + 1..lines.len())
+            .take_while(|&j| src.line(lines[j].start) == src.line(lines[j - 1].start) + 1)
+            .count();
+    let marked_end = (i..i + run)
+        .find(|&j| marker::find(b, lines[j].clone()).is_some())
+        .map(|j| j - i)
+        .filter(|&k| k >= 8);
+    let limit = marked_end.map_or(run.min(8), |k| k + 1);
     let mut text = Vec::new();
-    for k in 0..8.min(lines.len() - i) {
+    for k in 0..limit {
         let r = &lines[i + k];
-        if k > 0 && src.line(r.start) != src.line(lines[i + k - 1].start) + 1 {
-            return None;
-        }
         if k > 0 {
             text.push(b'\n');
         }
         text.extend_from_slice(body(r));
+        if k >= 8 && k + 1 < limit {
+            continue;
+        }
         let Some(tokens) = lex_all(&text) else {
             continue;
         };
