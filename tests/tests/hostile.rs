@@ -201,13 +201,19 @@ fn a_read_only_file_system_gets_a_clear_error_and_no_change() {
         "http { upstream a { server 127.0.0.1:1; server 127.0.0.1:2; } }\n",
     )
     .expect("write");
+    // The unprivileged user owns the config, so only the read-only mount stands in its way.
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    std::os::unix::fs::chown(&mnt, Some(65534), Some(65534)).expect("chown");
+    std::os::unix::fs::chown(&conf, Some(65534), Some(65534)).expect("chown");
     let remounted = Command::new("mount")
         .args(["-o", "remount,ro"])
         .arg(&mnt)
         .status()
         .map(|s| s.success())
         .unwrap_or(false);
-    let out = Command::new(bin("upstream-toggle"))
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(bin("upstream-toggle"))
         .arg("-c")
         .arg(&conf)
         .args(["disable", "127.0.0.1:1"])
