@@ -259,6 +259,7 @@ fn finish(
     if !force {
         safety(cfg, &chosen)?;
     }
+    keep_a_live_line(cfg, &mut chosen);
     let mut per_file: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
     let mut outcomes = Vec::new();
     for (i, change, note) in chosen {
@@ -481,6 +482,51 @@ fn enable_splices(s: &Server) -> Vec<Splice> {
         out.push(Splice::delete(r.clone()));
     }
     out
+}
+
+/// nginx rejects an `upstream` with no server line, so when commenting out would remove the last
+/// live line of one (possible only with `--force`), the last of them is marked `down` instead.
+fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]) {
+    if cfg.kind != ProxyKind::Nginx {
+        return;
+    }
+    for up in 0..cfg.upstreams.len() {
+        let commented = |c: &Change| {
+            matches!(
+                c,
+                Change::Disabled {
+                    method: Method::Comment,
+                    ..
+                }
+            )
+        };
+        let gone = chosen
+            .iter()
+            .filter(|(i, c, _)| cfg.servers[*i].upstream == up && commented(c))
+            .count();
+        let back = chosen
+            .iter()
+            .filter(|(i, c, _)| {
+                cfg.servers[*i].upstream == up
+                    && *c == Change::Enabled
+                    && !cfg.servers[*i].is_live()
+            })
+            .count();
+        if gone == 0 || cfg.upstreams[up].live + back > gone {
+            continue;
+        }
+        if let Some(entry) = chosen
+            .iter_mut()
+            .rev()
+            .find(|(i, c, _)| cfg.servers[*i].upstream == up && commented(c))
+        {
+            entry.1 = Change::Disabled {
+                method: Method::Down,
+                marked: true,
+            };
+            entry.2 = Some("commenting out the last server line would leave an empty upstream, which nginx rejects, so it was marked `down`".into());
+        }
+    }
 }
 
 /// Refuses edits that leave a touched upstream with no enabled non-backup server.

@@ -81,6 +81,8 @@ pub struct Upstream {
     pub span: std::ops::Range<usize>,
     /// How many of its servers are enabled and not backups (counted even when not listed).
     pub serving: usize,
+    /// How many live (not commented-out) server lines it has, enabled or not.
+    pub live: usize,
 }
 
 /// One server line, live or commented out.

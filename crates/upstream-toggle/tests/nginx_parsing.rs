@@ -120,30 +120,21 @@ fn included_file_edit_is_validated_against_the_whole_config() {
     write(
         d.path(),
         "conf.d/up.conf",
-        "upstream a {\n    server 127.0.0.1:6001;\n}\n",
+        "upstream a {\n    server 127.0.0.1:6001;\n    server 127.0.0.1:6002;\n}\n",
     );
+    // The included file is fine on its own; the main file has a problem only `nginx -t` of the whole tree sees.
     let conf = write(
         d.path(),
         "nginx.conf",
-        nginx_conf(d.path(), "    include conf.d/*.conf;\n    server { listen 127.0.0.1:1; location / { proxy_pass http://a; } }\n"),
+        nginx_conf(d.path(), "    include conf.d/*.conf;\n    server { listen 127.0.0.1:1; location / { proxy_pass http://no_such_upstream; } }\n"),
     );
-    nginx_t(&conf).expect("valid");
+    assert!(nginx_t(&conf).is_err());
     let before = read(&conf);
     let up_before = read(&d.path().join("conf.d/up.conf"));
-    // Commenting out the only server empties the upstream: only a check of the whole edited tree sees that.
-    let r = ut(
-        &conf,
-        &[
-            "disable",
-            "127.0.0.1:6001",
-            "--force",
-            "--method",
-            "comment",
-        ],
-    );
+    let r = ut(&conf, &["disable", "127.0.0.1:6001"]);
     assert_eq!(r.code, 5, "{}{}", r.stdout, r.stderr);
     assert!(
-        r.stderr.contains("no servers are inside upstream"),
+        r.stderr.contains("no_such_upstream") && r.stderr.contains("nginx.conf"),
         "validator message shown: {}",
         r.stderr
     );
@@ -162,6 +153,41 @@ fn included_file_edit_is_validated_against_the_whole_config() {
             dir.display()
         );
     }
+}
+
+#[test]
+fn force_commenting_out_the_last_server_uses_down_so_nginx_still_accepts_it() {
+    let d = tmp();
+    write(
+        d.path(),
+        "conf.d/up.conf",
+        "upstream a {\n    server 127.0.0.1:6001;\n}\n",
+    );
+    let conf = write(
+        d.path(),
+        "nginx.conf",
+        nginx_conf(d.path(), "    include conf.d/*.conf;\n"),
+    );
+    let up_before = read(&d.path().join("conf.d/up.conf"));
+    let r = ut(
+        &conf,
+        &[
+            "disable",
+            "127.0.0.1:6001",
+            "--force",
+            "--method",
+            "comment",
+        ],
+    )
+    .ok();
+    assert!(
+        r.stdout.contains("empty upstream") && r.stdout.contains("(down, marked)"),
+        "{}",
+        r.stdout
+    );
+    nginx_t(&conf).expect("still valid");
+    ut(&conf, &["enable", "--all"]).ok();
+    assert_eq!(read(&d.path().join("conf.d/up.conf")), up_before);
 }
 
 #[test]

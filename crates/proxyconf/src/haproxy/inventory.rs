@@ -128,6 +128,7 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
                     hashing: false,
                     span: line.start..line.end,
                     serving: 0,
+                    live: 0,
                 });
                 current = Some((upstreams.len() - 1, from.unwrap_or(last_defaults)));
             }

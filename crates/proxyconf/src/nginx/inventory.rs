@@ -208,6 +208,7 @@ impl Walker<'_> {
             .and_then(|c| marker::find(b, c.clone()))
             .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
         let down = !flags.is_empty();
+        self.cfg.upstreams[up].live += 1;
         if !down && !backup {
             self.cfg.upstreams[up].serving += 1;
         }
@@ -331,6 +332,7 @@ impl Visitor for Walker<'_> {
                     hashing: false,
                     span: d.start..d.start,
                     serving: 0,
+                    live: 0,
                 });
                 Frame::Upstream(self.cfg.upstreams.len() - 1, Vec::new())
             }
