@@ -54,3 +54,11 @@ fn a_person_comment_next_to_a_marked_one_stays_a_server() {
         cfg2.servers.iter().map(|s| &s.address).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn a_comment_between_the_arguments_of_a_commented_out_directive_is_skipped() {
+    // round_trip found: a multi-line `server` with a comment line between its arguments was
+    // commented out, and the re-read did not skip the inner comment the way nginx does.
+    let input = "upstream a {\n    server 10.0.0.1:80\n    # a note between the arguments\n        weight=2;\n    server 10.0.0.2:80;\n}\n";
+    assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
+}

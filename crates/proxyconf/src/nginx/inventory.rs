@@ -403,7 +403,11 @@ fn commented_server(
         let Some(semi) = tokens.iter().position(|t| t.kind == Kind::Semicolon) else {
             continue;
         };
-        let words = &tokens[..semi];
+        // nginx skips comments between the arguments of a multi-line directive; so does this.
+        let words: Vec<&lexer::Token> = tokens[..semi]
+            .iter()
+            .filter(|t| t.kind != Kind::Comment)
+            .collect();
         let rest_ok = tokens[semi + 1..].iter().all(|t| t.kind == Kind::Comment);
         let vals: Vec<String> = words
             .iter()
