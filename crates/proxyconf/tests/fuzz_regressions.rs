@@ -62,3 +62,11 @@ fn a_comment_between_the_arguments_of_a_commented_out_directive_is_skipped() {
     let input = "upstream a {\n    server 10.0.0.1:80\n    # a note between the arguments\n        weight=2;\n    server 10.0.0.2:80;\n}\n";
     assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
 }
+
+#[test]
+fn a_haproxy_server_line_ending_in_a_backslash_gets_its_keyword_after_the_address() {
+    // round_trip found: ` disabled` appended after a word ending in `\` was escaped into that word.
+    let input =
+        "backend app\n    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 weight 1\\\n";
+    assert_eq!(round_trips(input, ProxyKind::Haproxy), 4);
+}
