@@ -419,8 +419,8 @@ fn choose_method(
         });
         return (down, false, note);
     }
-    let keeps_inherited =
-        s.inherited_disabled && shape.flags.iter().any(|f| f.word == FlagWord::Enabled);
+    let keeps_inherited = s.inherited_disabled
+        && matches!(shape.flags.as_slice(), [f] if f.word == FlagWord::Enabled);
     (m, !(m == down && keeps_inherited), None)
 }
 
@@ -438,15 +438,11 @@ fn disable_splices(
         out.push(Splice::insert(l.start, "# "));
         out.extend(l.cont_lines.iter().map(|&p| Splice::insert(p, "# ")));
     } else {
-        let enabled: Vec<_> = l
-            .flags
-            .iter()
-            .filter(|f| f.word == FlagWord::Enabled)
-            .collect();
-        // `enabled` that only overrides an inherited `default-server disabled` is dropped; any other
-        // stays, and `disabled` after it wins (haproxy applies server keywords in order).
-        if s.inherited_disabled && !enabled.is_empty() {
-            out.extend(enabled.iter().map(|f| Splice::delete(f.remove.clone())));
+        // A lone `enabled` that only overrides an inherited `default-server disabled` is dropped;
+        // otherwise `disabled` goes last and wins (haproxy applies server keywords in order).
+        let lone_enabled = matches!(l.flags.as_slice(), [f] if f.word == FlagWord::Enabled);
+        if s.inherited_disabled && lone_enabled {
+            out.extend(l.flags.iter().map(|f| Splice::delete(f.remove.clone())));
         } else {
             out.push(Splice::insert(l.args_end, format!(" {}", kind.down_word())));
         }
@@ -461,19 +457,24 @@ fn enable_splices(s: &Server) -> Vec<Splice> {
     let mut out = Vec::new();
     match &s.shape {
         Shape::Live(l) => {
+            // The last keyword wins, so only the `down`/`disabled` after the last `enabled` go.
+            let last_enabled = l.flags.iter().rposition(|f| f.word == FlagWord::Enabled);
             out.extend(
                 l.flags
                     .iter()
-                    .filter(|f| f.word == FlagWord::Down)
-                    .map(|f| Splice::delete(f.remove.clone())),
+                    .enumerate()
+                    .filter(|(k, f)| {
+                        f.word == FlagWord::Down && last_enabled.is_none_or(|e| *k > e)
+                    })
+                    .map(|(_, f)| Splice::delete(f.remove.clone())),
             );
-            if s.inherited_disabled {
+            if s.inherited_disabled && last_enabled.is_none() {
                 out.push(Splice::insert(l.args_end, " enabled"));
             }
         }
         Shape::Commented(c) => {
             out.extend(c.strip.iter().map(|r| Splice::delete(r.clone())));
-            if let (true, Some(at)) = (s.inherited_disabled, c.args_end) {
+            if let Some(at) = c.args_end {
                 out.push(Splice::insert(at, " enabled"));
             }
         }

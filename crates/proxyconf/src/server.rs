@@ -166,7 +166,7 @@ pub(crate) enum FlagWord {
 pub(crate) struct CommentedShape {
     /// The `#` (and blanks) to strip on each line to bring it back.
     pub strip: Vec<Range<usize>>,
-    /// haproxy: where ` enabled` goes when `default-server disabled` would keep it out.
+    /// haproxy: where ` enabled` goes when, uncommented, the line would still be disabled.
     pub args_end: Option<usize>,
 }
 

@@ -70,3 +70,12 @@ fn a_haproxy_server_line_ending_in_a_backslash_gets_its_keyword_after_the_addres
         "backend app\n    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 weight 1\\\n";
     assert_eq!(round_trips(input, ProxyKind::Haproxy), 4);
 }
+
+#[test]
+fn haproxy_keywords_before_the_last_enabled_are_left_alone() {
+    // round_trip found: enabling removed every `disabled`, including one a later `enabled` overrode.
+    let input = "backend app\n    server s1 127.0.0.1:1 disabled check enabled\n    server s2 127.0.0.1:2\n";
+    assert_eq!(round_trips(input, ProxyKind::Haproxy), 4);
+    let inherited = "backend app\n    default-server disabled\n    server s1 127.0.0.1:1 disabled enabled\n    server s2 127.0.0.1:2 enabled\n";
+    assert_eq!(round_trips(inherited, ProxyKind::Haproxy), 4);
+}

@@ -306,7 +306,17 @@ fn commented_server(
         inherited_disabled: defaults.disabled,
         shape: Shape::Commented(CommentedShape {
             strip: std::iter::once(comment.start..comment.start + 1 + blanks).collect(),
-            args_end: w.last().map(|l| l.span.end),
+            // Uncommented, the line's own last `enabled`/`disabled` decides, else the inherited state.
+            args_end: match w[3..]
+                .iter()
+                .rev()
+                .find(|x| x.value == b"enabled" || x.value == b"disabled")
+            {
+                Some(x) if x.value == b"enabled" => None,
+                Some(_) => w.last().map(|l| l.span.end),
+                None if defaults.disabled => w.last().map(|l| l.span.end),
+                None => None,
+            },
         }),
         marker_span,
     })
