@@ -255,6 +255,18 @@ fn finish(
 ) -> Result<Plan> {
     let mut seen = std::collections::HashSet::new();
     chosen.retain(|(i, _, _)| seen.insert(*i));
+    for (i, change, _) in &chosen {
+        if let (Shape::Live(l), Change::Disabled { .. } | Change::Enabled) =
+            (&cfg.servers[*i].shape, change)
+        {
+            if let Some(why) = &l.refuse {
+                return Err(Error::Refused(format!(
+                    "{}: {why}",
+                    cfg.location(&cfg.servers[*i])
+                )));
+            }
+        }
+    }
 
     if !force {
         safety(cfg, &chosen)?;

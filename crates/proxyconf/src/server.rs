@@ -146,6 +146,8 @@ pub(crate) struct LiveShape {
     pub cont_lines: Vec<usize>,
     /// Another directive shares a line with it, so a trailing marker would swallow it.
     pub shares_line: bool,
+    /// Why this line cannot be edited safely, if it cannot.
+    pub refuse: Option<String>,
     /// `down`/`disabled`/`enabled` arguments, each with the blanks before it.
     pub flags: Vec<Flag>,
 }

@@ -64,11 +64,29 @@ fn a_comment_between_the_arguments_of_a_commented_out_directive_is_skipped() {
 }
 
 #[test]
-fn a_haproxy_server_line_ending_in_a_backslash_gets_its_keyword_after_the_address() {
-    // round_trip found: ` disabled` appended after a word ending in `\` was escaped into that word.
+fn a_haproxy_server_line_ending_in_a_backslash_is_refused_not_corrupted() {
+    // round_trip found: anything appended after a dangling `\` (a keyword, a marker) was escaped
+    // into the last word. Such a line is now refused with a reason, and nothing changes.
     let input =
         "backend app\n    server s1 127.0.0.1:1 check\n    server s2 127.0.0.1:2 weight 1\\\n";
-    assert_eq!(round_trips(input, ProxyKind::Haproxy), 4);
+    assert_eq!(
+        round_trips(input, ProxyKind::Haproxy),
+        2,
+        "s1 round-trips; s2 is refused"
+    );
+    let cfg = proxyconf::Config::standalone(input.as_bytes().to_vec(), ProxyKind::Haproxy)
+        .expect("parses");
+    let req = proxyconf::Request::Disable {
+        method: None,
+        reason: None,
+    };
+    let err =
+        proxyconf::plan::for_servers(&cfg, &[1], &req, true, std::time::SystemTime::UNIX_EPOCH)
+            .expect_err("refused");
+    assert!(
+        matches!(err, proxyconf::Error::Refused(ref m) if m.contains(":3: the line ends with a backslash")),
+        "{err}"
+    );
 }
 
 #[test]

@@ -238,34 +238,23 @@ fn live_server(
         inherited_disabled: defaults.disabled,
         shape: Shape::Live(LiveShape {
             start: w[0].span.start,
-            args_end: insert_point(src, w, addr_at),
+            args_end: w[w.len() - 1].span.end,
             line_end: line.end,
             cont_lines: Vec::new(),
             shares_line: false,
+            // A trailing `\` would escape whatever an edit appends after it.
+            refuse: (src.bytes[..line.comment.as_ref().map_or(line.end, |c| c.start)]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                % 2
+                == 1)
+                .then(|| "the line ends with a backslash that would escape anything appended to it; fix the line first".to_string()),
             flags,
         }),
         marker_span,
     })
-}
-
-/// Where a keyword is added: after the last word, unless that word ends in a dangling `\`
-/// (which would escape the blank before the keyword); then right after the address.
-fn insert_point(src: &Source, w: &[lexer::Word], addr_at: usize) -> usize {
-    let dangling = |word: &lexer::Word| {
-        src.bytes[word.span.clone()]
-            .iter()
-            .rev()
-            .take_while(|&&b| b == b'\\')
-            .count()
-            % 2
-            == 1
-    };
-    let last = &w[w.len() - 1];
-    if dangling(last) {
-        w[addr_at].span.end
-    } else {
-        last.span.end
-    }
 }
 
 /// `#server NAME ADDR ...` in a backend, re-lexed from the comment text.

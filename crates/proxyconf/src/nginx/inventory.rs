@@ -247,6 +247,7 @@ impl Walker<'_> {
                 line_end,
                 cont_lines,
                 shares_line,
+                refuse: None,
                 flags,
             }),
             marker_span,
