@@ -97,3 +97,14 @@ fn haproxy_keywords_before_the_last_enabled_are_left_alone() {
     let inherited = "backend app\n    default-server disabled\n    server s1 127.0.0.1:1 disabled enabled\n    server s2 127.0.0.1:2 enabled\n";
     assert_eq!(round_trips(inherited, ProxyKind::Haproxy), 4);
 }
+
+#[test]
+fn an_nginx_server_without_an_address_is_refused_not_corrupted() {
+    // round_trip found: `server ;` commented out could not be read back as a server.
+    let input = "upstream a {\n    server ;\n    server 10.0.0.1:80;\n    server 10.0.0.2:80;\n}\n";
+    assert_eq!(
+        round_trips(input, ProxyKind::Nginx),
+        4,
+        "the two real servers round-trip; `server ;` is refused"
+    );
+}

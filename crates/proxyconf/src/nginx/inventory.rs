@@ -247,7 +247,10 @@ impl Walker<'_> {
                 line_end,
                 cont_lines,
                 shares_line,
-                refuse: None,
+                refuse: d.args.is_empty().then(|| {
+                    "this `server` has no address (nginx rejects it); fix the line first"
+                        .to_string()
+                }),
                 flags,
             }),
             marker_span,
