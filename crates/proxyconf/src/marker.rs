@@ -6,13 +6,17 @@ use std::time::SystemTime;
 
 const TAG: &[u8] = b"# upstream-toggle: disabled";
 
-/// The text appended at the end of a disabled server's line.
-pub fn render(now: SystemTime, reason: Option<&str>) -> String {
+/// The text appended at the end of a disabled server's last line; `lines` > 1 records how many
+/// lines a commented-out directive spans, so it is read back exactly.
+pub fn render(now: SystemTime, reason: Option<&str>, lines: usize) -> String {
     let mut s = format!(
         " {} {}",
         String::from_utf8_lossy(TAG),
         humantime::format_rfc3339_seconds(now)
     );
+    if lines > 1 {
+        s.push_str(&format!(" lines={lines}"));
+    }
     if let Some(r) = reason.map(clean_reason).filter(|r| !r.is_empty()) {
         s.push(' ');
         s.push_str(&r);
@@ -44,11 +48,19 @@ pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> 
     let rest = String::from_utf8_lossy(&bytes[tag_start + TAG.len()..line.end]);
     let mut words = rest.trim().splitn(2, ' ');
     let at = words.next().unwrap_or_default().to_string();
-    let reason = words
+    let mut tail = words.next().unwrap_or_default().trim();
+    let mut lines = 1;
+    if let Some(n) = tail
+        .split(' ')
         .next()
-        .map(|r| r.trim().to_string())
-        .filter(|r| !r.is_empty());
-    Some((remove_start..line.end, Marker { at, reason }))
+        .and_then(|w| w.strip_prefix("lines="))
+        .and_then(|n| n.parse().ok())
+    {
+        lines = n;
+        tail = tail.split_once(' ').map_or("", |(_, r)| r.trim());
+    }
+    let reason = Some(tail.to_string()).filter(|r| !r.is_empty());
+    Some((remove_start..line.end, Marker { at, reason, lines }))
 }
 
 #[cfg(test)]
@@ -57,11 +69,12 @@ mod tests {
 
     #[test]
     fn render_then_find() {
-        let m = render(SystemTime::UNIX_EPOCH, Some("deploy\n42"));
+        let m = render(SystemTime::UNIX_EPOCH, Some("deploy\n42"), 3);
         let line = format!("server x;{m}");
         let (range, marker) = find(line.as_bytes(), 0..line.len()).expect("found");
         assert_eq!(&line[..range.start], "server x;");
         assert_eq!(marker.at, "1970-01-01T00:00:00Z");
         assert_eq!(marker.reason.as_deref(), Some("deploy 42"));
+        assert_eq!(marker.lines, 3);
     }
 }

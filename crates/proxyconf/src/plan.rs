@@ -278,7 +278,11 @@ fn finish(
         let s = &cfg.servers[i];
         let splices = match (&change, req) {
             (Change::Disabled { method, marked }, Request::Disable { reason, .. }) => {
-                let mark = marked.then(|| marker::render(now, reason.as_deref()));
+                let lines = match (&s.shape, method) {
+                    (Shape::Live(l), Method::Comment) => l.cont_lines.len() + 1,
+                    _ => 1,
+                };
+                let mark = marked.then(|| marker::render(now, reason.as_deref(), lines));
                 disable_splices(cfg.kind, s, *method, mark)
             }
             (Change::Enabled, _) => enable_splices(s),

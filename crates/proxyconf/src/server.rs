@@ -60,6 +60,8 @@ pub struct Marker {
     pub at: String,
     /// The `--reason` text, if one was given.
     pub reason: Option<String>,
+    /// How many lines the commented-out directive spans (1 unless `lines=N` says more).
+    pub lines: usize,
 }
 
 /// An nginx `upstream` block or a haproxy `backend`/`listen` section.

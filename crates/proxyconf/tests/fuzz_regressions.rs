@@ -108,3 +108,11 @@ fn an_nginx_server_without_an_address_is_refused_not_corrupted() {
         "the two real servers round-trip; `server ;` is refused"
     );
 }
+
+#[test]
+fn a_person_comment_without_a_semicolon_does_not_swallow_the_next_server() {
+    // round_trip found: `# server a b c` (no `;`) right above a server the tool commented out was
+    // read as one directive together with it.
+    let input = "upstream a {\n    # server 192.168.0.7: maxconn 100\n    server 10.0.0.1:80;\n    server 10.0.0.2:80;\n}\n";
+    assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
+}

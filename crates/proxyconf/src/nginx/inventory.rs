@@ -380,17 +380,21 @@ fn commented_server(
     if !body(&lines[i]).trim_ascii_start().starts_with(b"server") {
         return None;
     }
-    // Consecutive comment lines from here. A directive is tried over up to 8 of them; the tool's
-    // marker also ends a group it wrote, however many lines the directive had.
+    // Consecutive comment lines from here. The tool's marker says how many lines the group it
+    // wrote spans (`lines=N`), so that group is read exactly; a person's comment is tried over up
+    // to 8 lines, and never into the tool's group.
     let run = 1
         + (i + 1..lines.len())
             .take_while(|&j| src.line(lines[j].start) == src.line(lines[j - 1].start) + 1)
             .count();
-    let marked_end = (i..i + run)
-        .find(|&j| marker::find(b, lines[j].clone()).is_some())
-        .map(|j| j - i)
-        .filter(|&k| k >= 8);
-    let limit = marked_end.map_or(run.min(8), |k| k + 1);
+    let ours = (i..i + run)
+        .find_map(|j| marker::find(b, lines[j].clone()).map(|(_, m)| (j, m.lines.max(1))));
+    let (first_k, limit) = match ours {
+        Some((m, n)) if m + 1 >= n && m + 1 - n == i => (m - i, m - i + 1),
+        Some((m, n)) if m + 1 >= n && m + 1 - n > i => (0, (m + 1 - n - i).min(8)),
+        Some(_) => return None,
+        None => (0, run.min(8)),
+    };
     let mut text = Vec::new();
     for k in 0..limit {
         let r = &lines[i + k];
@@ -398,7 +402,7 @@ fn commented_server(
             text.push(b'\n');
         }
         text.extend_from_slice(body(r));
-        if k >= 8 && k + 1 < limit {
+        if k < first_k {
             continue;
         }
         let Some(tokens) = lex_all(&text) else {
