@@ -37,7 +37,15 @@ pub fn clean_reason(reason: &str) -> String {
 /// Finds a marker in `line` (a line's content range); returns the bytes to remove and its fields.
 pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> {
     let text = &bytes[line.clone()];
-    let at = text.windows(TAG.len()).rposition(|w| w == TAG)?;
+    // `render` always puts a blank before the tag; without one, the text sits inside a word.
+    let at = text
+        .windows(TAG.len())
+        .enumerate()
+        .rev()
+        .find(|(k, w)| {
+            *w == TAG && (line.start + k == 0 || matches!(bytes[line.start + k - 1], b' ' | b'\t'))
+        })
+        .map(|(k, _)| k)?;
     let tag_start = line.start + at;
     // The one space `render` puts before the tag may sit just outside the comment's span.
     let remove_start = if tag_start > 0 && bytes[tag_start - 1] == b' ' {

@@ -116,3 +116,10 @@ fn a_person_comment_without_a_semicolon_does_not_swallow_the_next_server() {
     let input = "upstream a {\n    # server 192.168.0.7: maxconn 100\n    server 10.0.0.1:80;\n    server 10.0.0.2:80;\n}\n";
     assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
 }
+
+#[test]
+fn marker_text_inside_a_word_is_not_a_marker() {
+    // round_trip found: `#` is literal inside an nginx word, so a word may contain the marker text.
+    let input = "upstream a {\n    server 10.0.0.1:80# upstream-toggle: disabled x\n        weight=1;\n    server 10.0.0.2:80;\n}\n";
+    assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
+}
