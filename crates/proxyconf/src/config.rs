@@ -59,11 +59,6 @@ impl Config {
         Self::build(path, bytes, kind, keep)
     }
 
-    /// Parses bytes as if read from `path` (nginx includes are still read from disk).
-    pub fn from_bytes(path: &Path, bytes: Vec<u8>, kind: ProxyKind) -> Result<Config> {
-        Self::build(path, bytes, kind, None)
-    }
-
     /// Parses bytes alone, reading nothing from disk (`include`s are recorded as warnings):
     /// for fuzzing and property tests.
     pub fn standalone(bytes: Vec<u8>, kind: ProxyKind) -> Result<Config> {

@@ -69,6 +69,9 @@ impl fmt::Display for Error {
                     std::io::ErrorKind::ReadOnlyFilesystem => {
                         f.write_str(" (the file system is read-only; remount it or edit elsewhere)")
                     }
+                    std::io::ErrorKind::NotFound => {
+                        f.write_str(" (check the path, or name the config with -c FILE)")
+                    }
                     std::io::ErrorKind::StorageFull => f.write_str(
                         " (the disk is full; free space and retry; nothing was changed)",
                     ),

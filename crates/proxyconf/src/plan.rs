@@ -159,11 +159,6 @@ pub struct Plan {
 }
 
 impl Plan {
-    /// Whether anything would be written.
-    pub fn changes_files(&self) -> bool {
-        self.splices.values().any(|s| !s.is_empty())
-    }
-
     /// Joins two plans made on the same config into one edit (swapctl's "swap halves" step).
     pub fn merge(mut self, other: Plan) -> Result<Plan> {
         self.outcomes.extend(other.outcomes);

@@ -128,6 +128,15 @@ pub fn inventory(opts: &Options) -> Result<(Config, String, Vec<ServerRef>), Fai
                 .collect();
             match with_servers.as_slice() {
                 [one] => (*one).clone(),
+                [] => {
+                    return Err(Failure::new(
+                        2,
+                        format!(
+                            "{} has no upstream or backend with servers; check -c (and -k)",
+                            opts.config.display()
+                        ),
+                    ))
+                }
                 _ => {
                     return Err(Failure::new(
                         2,

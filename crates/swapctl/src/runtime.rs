@@ -2,7 +2,7 @@
 
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// A connection factory for one admin socket (haproxy closes after each command).
@@ -96,9 +96,4 @@ impl Runtime {
             std::thread::sleep(Duration::from_millis(5));
         }
     }
-}
-
-/// Whether `path` is an existing socket file.
-pub fn exists(path: &Path) -> bool {
-    std::fs::symlink_metadata(path).is_ok()
 }
