@@ -14,6 +14,7 @@ pub mod nginx;
 pub mod plan;
 pub mod roundtrip;
 pub mod server;
+mod serving;
 pub mod source;
 pub mod splice;
 pub mod validate;

@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::marker;
 use crate::server::{FlagWord, Method, ProxyKind, Server, Shape, State};
 use crate::splice::{self, Splice};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
 /// How the user names a server: `ADDRESS`, `NAME`, or `UPSTREAM/SERVER`.
@@ -263,14 +263,27 @@ fn finish(
         }
     }
 
+    add_shared_lines(cfg, &mut chosen);
     if !force {
         safety(cfg, &chosen)?;
     }
     keep_a_live_line(cfg, &mut chosen);
     let mut per_file: BTreeMap<usize, Vec<Splice>> = BTreeMap::new();
     let mut outcomes = Vec::new();
-    for (i, change, note) in chosen {
+    // A line shared by several upstreams is edited once; each of them reports that one change.
+    let mut edited: HashMap<(usize, usize), Change> = HashMap::new();
+    for (i, mut change, note) in chosen {
         let s = &cfg.servers[i];
+        if let Some(first) = edited.get(&s.line_key()) {
+            change = first.clone();
+            outcomes.push(Outcome {
+                server: i,
+                change,
+                note,
+            });
+            continue;
+        }
+        edited.insert(s.line_key(), change.clone());
         let splices = match (&change, req) {
             (Change::Disabled { method, marked }, Request::Disable { reason, .. }) => {
                 let lines = match (&s.shape, method) {
@@ -278,7 +291,7 @@ fn finish(
                     _ => 1,
                 };
                 let mark = marked.then(|| marker::render(now, reason.as_deref(), lines));
-                disable_splices(cfg.kind, s, *method, mark)
+                disable_splices(cfg, s, *method, mark)
             }
             (Change::Enabled, _) => enable_splices(s),
             _ => Vec::new(),
@@ -349,6 +362,13 @@ fn select(
             .or_default()
             .push(i);
     }
+    // Without a scope, a name reaches a person's disabled line only when the tool took the
+    // server out nowhere and it serves nowhere: enabling what the tool took out must not bring
+    // back the same address a person retired in another upstream.
+    let ours_somewhere = by_upstream.values().flatten().any(|&i| {
+        let s = &cfg.servers[i];
+        (s.is_live() && s.state == State::Enabled) || (s.marked() && s.state == State::Disabled)
+    });
     let mut out = Vec::new();
     for (up, ms) in by_upstream {
         let servers = |f: &dyn Fn(&Server) -> bool| -> Vec<usize> {
@@ -371,6 +391,17 @@ fn select(
                     continue;
                 }
                 let marked = servers(&|s| s.marked() && s.state == State::Disabled);
+                if marked.is_empty() && sel.upstream.is_none() && ours_somewhere {
+                    let i = ms[0];
+                    let note = format!(
+                        "left as it is: disabled by a person at {}, not by upstream-toggle; name {}/{} to bring it back",
+                        cfg.location(&cfg.servers[i]),
+                        cfg.upstreams[up].name,
+                        sel.server
+                    );
+                    out.push((i, Change::AlreadyDisabled, Some(note)));
+                    continue;
+                }
                 let live = servers(&|s| s.is_live());
                 let pick = if !marked.is_empty() {
                     marked
@@ -430,17 +461,24 @@ fn choose_method(
         });
         return (down, false, note);
     }
-    let keeps_inherited = s.inherited_disabled
-        && matches!(shape.flags.as_slice(), [f] if f.word == FlagWord::Enabled);
-    (m, !(m == down && keeps_inherited), None)
+    // Dropping an `enable`-written ` enabled` gives back the person's inherited state exactly,
+    // so it carries no marker (`enable --all` must not undo that person's decision).
+    let back_to_inherited = m != Method::Comment && ends_with_lone_enabled(cfg, s, shape);
+    (m, !back_to_inherited, None)
 }
 
-fn disable_splices(
-    kind: ProxyKind,
-    s: &Server,
-    method: Method,
-    mark: Option<String>,
-) -> Vec<Splice> {
+/// The line's only state keyword is an `enabled` written exactly as `enable` writes it, last.
+fn ends_with_lone_enabled(cfg: &Config, s: &Server, l: &crate::server::LiveShape) -> bool {
+    let [f] = l.flags.as_slice() else {
+        return false;
+    };
+    s.inherited_disabled
+        && f.word == FlagWord::Enabled
+        && f.remove.end == l.args_end
+        && cfg.files[s.file].bytes.get(f.remove.clone()) == Some(b" enabled".as_slice())
+}
+
+fn disable_splices(cfg: &Config, s: &Server, method: Method, mark: Option<String>) -> Vec<Splice> {
     let Shape::Live(l) = &s.shape else {
         return Vec::new();
     };
@@ -448,15 +486,17 @@ fn disable_splices(
     if method == Method::Comment {
         out.push(Splice::insert(l.start, "# "));
         out.extend(l.cont_lines.iter().map(|&p| Splice::insert(p, "# ")));
+    } else if ends_with_lone_enabled(cfg, s, l) {
+        // ` enabled` at the end only overrides an inherited `default-server disabled` (as
+        // `enable` writes it): dropping it gives the inherited state, and enabling puts it back.
+        out.extend(l.flags.iter().map(|f| Splice::delete(f.remove.clone())));
     } else {
-        // A lone `enabled` that only overrides an inherited `default-server disabled` is dropped;
-        // otherwise `disabled` goes last and wins (haproxy applies server keywords in order).
-        let lone_enabled = matches!(l.flags.as_slice(), [f] if f.word == FlagWord::Enabled);
-        if s.inherited_disabled && lone_enabled {
-            out.extend(l.flags.iter().map(|f| Splice::delete(f.remove.clone())));
-        } else {
-            out.push(Splice::insert(l.args_end, format!(" {}", kind.down_word())));
-        }
+        // Appended last, `disabled` wins over any `enabled` before it (haproxy applies server
+        // keywords in order), and enabling removes exactly this word again.
+        out.push(Splice::insert(
+            l.args_end,
+            format!(" {}", cfg.kind.down_word()),
+        ));
     }
     if let Some(m) = mark {
         out.push(Splice::insert(l.line_end, m));
@@ -485,6 +525,7 @@ fn enable_splices(s: &Server) -> Vec<Splice> {
         }
         Shape::Commented(c) => {
             out.extend(c.strip.iter().map(|r| Splice::delete(r.clone())));
+            out.extend(c.delete.iter().map(|r| Splice::delete(r.clone())));
             if let Some(at) = c.args_end {
                 out.push(Splice::insert(at, " enabled"));
             }
@@ -541,40 +582,114 @@ fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]
     }
 }
 
-/// Refuses edits that leave a touched upstream with no enabled non-backup server.
+/// A server line in a file that several nginx upstreams include belongs to each of them: the
+/// edit of one is the edit of all, so each is checked and reported.
+fn add_shared_lines(cfg: &Config, chosen: &mut Vec<(usize, Change, Option<String>)>) {
+    if cfg.kind != ProxyKind::Nginx || cfg.files.len() < 2 {
+        return;
+    }
+    let wanted: HashMap<(usize, usize), usize> = chosen
+        .iter()
+        .enumerate()
+        .filter(|(_, (i, c, _))| {
+            cfg.servers[*i].file != 0 && matches!(c, Change::Disabled { .. } | Change::Enabled)
+        })
+        .map(|(k, (i, _, _))| (cfg.servers[*i].line_key(), k))
+        .collect();
+    if wanted.is_empty() {
+        return;
+    }
+    let have: BTreeSet<usize> = chosen.iter().map(|(i, _, _)| *i).collect();
+    for (j, s) in cfg.servers.iter().enumerate() {
+        let Some(&k) = wanted.get(&s.line_key()) else {
+            continue;
+        };
+        if have.contains(&j) {
+            continue;
+        }
+        let first = &cfg.servers[chosen[k].0];
+        let note = format!(
+            "{} is in {}, which upstream {} includes too: the same line serves both",
+            cfg.location(s),
+            cfg.files[s.file].path.display(),
+            cfg.upstream_of(first).name
+        );
+        chosen.push((j, chosen[k].1.clone(), Some(note)));
+    }
+}
+
+/// Refuses an edit that takes an upstream or backend from serving to serving nothing: counted as
+/// the proxy routes (see [`crate::Config::serves`]), trackers of a server taken out included.
 fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()> {
-    let mut touched = std::collections::BTreeSet::new();
+    let mut changes: HashMap<usize, State> = HashMap::new();
     for (i, c, _) in chosen {
-        if matches!(c, Change::Disabled { .. }) && !cfg.servers[*i].backup {
-            touched.insert(cfg.servers[*i].upstream);
+        match c {
+            Change::Disabled { .. } => changes.insert(*i, State::Disabled),
+            Change::Enabled => changes.insert(*i, State::Enabled),
+            _ => None,
+        };
+    }
+    let after = |j: usize| changes.get(&j).copied().unwrap_or(cfg.servers[j].state);
+    let changed_ups: BTreeSet<usize> = changes.keys().map(|&i| cfg.servers[i].upstream).collect();
+    // haproxy configs are read whole, so trackers in any backend are counted exactly.
+    let mut haproxy_after = vec![0; cfg.upstreams.len()];
+    if cfg.kind == ProxyKind::Haproxy && !changes.is_empty() {
+        for j in 0..cfg.servers.len() {
+            if crate::serving::serves(&cfg.servers, j, &after) {
+                haproxy_after[cfg.servers[j].upstream] += 1;
+            }
         }
     }
-    for up in touched {
-        let delta = |change: fn(&Change) -> bool| {
-            chosen
-                .iter()
-                .filter(|(i, c, _)| {
-                    change(c) && cfg.servers[*i].upstream == up && !cfg.servers[*i].backup
-                })
-                .count()
-        };
-        let gone = delta(|c| matches!(c, Change::Disabled { .. }));
-        let back = delta(|c| matches!(c, Change::Enabled));
-        if cfg.upstreams[up].serving + back <= gone {
-            let u = &cfg.upstreams[up];
-            return Err(Error::Refused(format!(
-                "refusing to leave {} {} ({}:{}) with no enabled non-backup server; \
-                 enable another server first, or pass --force if an outage is intended",
-                if cfg.kind == ProxyKind::Nginx {
-                    "upstream"
-                } else {
-                    "backend"
-                },
-                u.name,
-                cfg.files[u.file].path.display(),
-                u.line
-            )));
+    for (up, u) in cfg.upstreams.iter().enumerate() {
+        if u.serving == 0 || changes.is_empty() {
+            continue;
         }
+        let serving_after = if cfg.kind == ProxyKind::Haproxy {
+            haproxy_after[up]
+        } else if changed_ups.contains(&up) {
+            // nginx may be read partially (see `Config::load_only`): count the change against the total.
+            let delta = |to: State| {
+                changes
+                    .iter()
+                    .filter(|(&i, &st)| {
+                        let s = &cfg.servers[i];
+                        st == to && s.upstream == up && !s.backup && s.active && !s.weight_zero
+                    })
+                    .count()
+            };
+            (u.serving + delta(State::Enabled)).saturating_sub(delta(State::Disabled))
+        } else {
+            continue;
+        };
+        if serving_after > 0 {
+            continue;
+        }
+        let others: Vec<String> = (0..cfg.servers.len())
+            .filter(|&j| cfg.servers[j].upstream == up && !changes.contains_key(&j))
+            .filter_map(|j| {
+                let s = &cfg.servers[j];
+                let why = crate::serving::why_not(&cfg.servers, j, &after)?;
+                Some(format!(
+                    "  {}  {}: {why}",
+                    cfg.location(s),
+                    s.name.as_deref().unwrap_or(&s.address)
+                ))
+            })
+            .take(10)
+            .collect();
+        return Err(Error::Refused(format!(
+            "refusing to leave {} {} ({}:{}) with no server that serves{}; \
+             enable another server first, or pass --force if an outage is intended",
+            cfg.kind.group_word(),
+            u.name,
+            cfg.files[u.file].path.display(),
+            u.line,
+            if others.is_empty() {
+                String::new()
+            } else {
+                format!(" (the others do not:\n{})\n", others.join("\n"))
+            }
+        )));
     }
     Ok(())
 }

@@ -22,6 +22,14 @@ impl ProxyKind {
         }
     }
 
+    /// What this proxy calls a group of servers: `upstream` or `backend`.
+    pub fn group_word(self) -> &'static str {
+        match self {
+            ProxyKind::Nginx => "upstream",
+            ProxyKind::Haproxy => "backend",
+        }
+    }
+
     /// The validator binary's name.
     pub fn binary(self) -> &'static str {
         match self {
@@ -114,8 +122,17 @@ pub struct Server {
     pub template: Option<String>,
     /// Inside a haproxy `.if` block.
     pub conditional: bool,
+    /// The proxy reads this line: false inside a haproxy `.if` branch that is off, or whose
+    /// condition depends on the running haproxy (`defined()`, `version_atleast()`, ...).
+    pub active: bool,
     /// haproxy `default-server disabled` applies to it.
     pub inherited_disabled: bool,
+    /// haproxy `weight 0` (its own or inherited): it takes no new traffic.
+    pub weight_zero: bool,
+    /// haproxy `track [BACKEND/]SERVER`: it follows that server's state.
+    pub track: Option<String>,
+    /// The server index `track` resolves to.
+    pub(crate) tracks: Option<usize>,
     pub(crate) shape: Shape,
     pub(crate) marker_span: Option<Range<usize>>,
 }
@@ -170,11 +187,49 @@ pub(crate) enum FlagWord {
 pub(crate) struct CommentedShape {
     /// The `#` (and blanks) to strip on each line to bring it back.
     pub strip: Vec<Range<usize>>,
-    /// haproxy: where ` enabled` goes when, uncommented, the line would still be disabled.
+    /// Words to delete so that, uncommented, the line serves (nginx `down`, haproxy `disabled`).
+    pub delete: Vec<Range<usize>>,
+    /// haproxy: where ` enabled` goes when, uncommented, an inherited `disabled` would still apply.
     pub args_end: Option<usize>,
 }
 
 impl Server {
+    /// An enabled, unconditional, non-backup server with no parameters; the dialects fill in the rest.
+    pub(crate) fn new(
+        file: usize,
+        line: usize,
+        upstream: usize,
+        address: String,
+        shape: Shape,
+    ) -> Server {
+        Server {
+            file,
+            line,
+            upstream,
+            name: None,
+            address,
+            params: Params::Values(Vec::new()),
+            backup: false,
+            state: State::Enabled,
+            method: None,
+            marker: None,
+            template: None,
+            conditional: false,
+            active: true,
+            inherited_disabled: false,
+            weight_zero: false,
+            track: None,
+            tracks: None,
+            shape,
+            marker_span: None,
+        }
+    }
+
+    /// The physical line: two upstreams that include one file share its servers' lines.
+    pub fn line_key(&self) -> (usize, usize) {
+        (self.file, self.offset())
+    }
+
     /// Whether upstream-toggle disabled it (a marker is present).
     pub fn marked(&self) -> bool {
         self.marker.is_some()
@@ -193,8 +248,9 @@ impl Server {
         matches!(self.shape, Shape::Live(_))
     }
 
-    /// Enabled and not a backup: what keeps an upstream serving.
+    /// Enabled, read by the proxy, not a backup and not weight 0 (a tracked server's state is
+    /// checked by [`crate::Config::serves`]).
     pub fn serves(&self) -> bool {
-        self.state == State::Enabled && !self.backup
+        self.state == State::Enabled && !self.backup && self.active && !self.weight_zero
     }
 }

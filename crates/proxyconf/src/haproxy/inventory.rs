@@ -1,5 +1,7 @@
 //! Walks haproxy sections and lists every server of every `backend` and `listen`.
 
+use super::cond::{self, Branch};
+use super::keywords;
 use super::lexer::{self, Line};
 use crate::address::looks_like_address;
 use crate::config::Config;
@@ -8,6 +10,7 @@ use crate::marker;
 use crate::server::{
     CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, State, Upstream,
 };
+use crate::serving;
 use crate::source::Source;
 use std::collections::HashMap;
 
@@ -37,20 +40,22 @@ const SECTIONS: &[&[u8]] = &[
 struct Defaults {
     disabled: bool,
     backup: bool,
+    weight_zero: bool,
 }
 
 impl Defaults {
     fn apply(&mut self, words: &[lexer::Word]) {
-        for w in words {
-            match w.value.as_slice() {
-                b"disabled" => self.disabled = true,
-                b"enabled" => self.disabled = false,
-                b"backup" => self.backup = true,
-                b"no-backup" => self.backup = false,
-                _ => {}
-            }
-        }
+        let scan = keywords::scan(&words.iter().map(|w| &w.value).collect::<Vec<_>>());
+        self.disabled = scan.disabled().unwrap_or(self.disabled);
+        self.backup = scan.backup.unwrap_or(self.backup);
+        self.weight_zero = scan.weight_zero.unwrap_or(self.weight_zero);
     }
+}
+
+/// The named section `from NAME` points at, if the header has one.
+fn from_name(line: &Line) -> Option<&[u8]> {
+    let at = line.words.iter().position(|w| w.value == b"from")?;
+    line.words.get(at + 1).map(|w| w.value.as_slice())
 }
 
 /// Fills `cfg` from its (single) file.
@@ -67,12 +72,12 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
     let mut in_defaults = false;
     let mut defaults_name: Option<Vec<u8>> = None;
     let mut current: Option<(usize, Defaults)> = None;
-    let mut conds: Vec<usize> = Vec::new();
+    let mut conds: Vec<Branch> = Vec::new();
 
     for line in &lines {
         let Some(first) = line.words.first() else {
             if let (Some(c), Some((up, d))) = (&line.comment, current) {
-                if let Some(s) = commented_server(src, line, c.clone(), up, d, !conds.is_empty()) {
+                if let Some(s) = commented_server(src, line, c.clone(), up, d, &conds) {
                     servers.push(s);
                 }
             }
@@ -80,33 +85,26 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
         };
         let kw = first.value.as_slice();
         if kw.starts_with(b".") {
-            match kw {
-                b".if" if conds.len() >= 64 => {
-                    return Err(Error::Syntax {
-                        at: src.at(first.span.start),
-                        message: ".if blocks nest deeper than 64 levels".into(),
-                    })
-                }
-                b".if" => conds.push(line.start),
-                b".elif" | b".else" | b".endif" if conds.is_empty() => {
-                    return Err(Error::Syntax {
-                        at: src.at(first.span.start),
-                        message: format!("{} without a matching .if", String::from_utf8_lossy(kw)),
-                    })
-                }
-                b".endif" => {
-                    conds.pop();
-                }
-                _ => {}
-            }
+            conditional(src, line, kw, &mut conds)?;
+            continue;
+        }
+        // haproxy never reads a branch that is off: its section headers and defaults change nothing.
+        // (Its servers are still listed, as not serving, so they can be seen and edited.)
+        let skipped = cond::active(&conds) == Some(false);
+        if skipped && (SECTIONS.contains(&kw) || kw == b"default-server") {
             continue;
         }
         if let Some(&sec) = SECTIONS.iter().find(|s| **s == kw) {
-            let name = line.words.get(1).map(|w| w.value.clone());
+            let name = line
+                .words
+                .get(1)
+                .map(|w| w.value.clone())
+                .filter(|n| n != b"from");
+            let inherited = from_name(line).and_then(|n| named_defaults.get(n).copied());
             in_defaults = sec == b"defaults";
             current = None;
             if in_defaults {
-                last_defaults = Defaults::default();
+                last_defaults = inherited.unwrap_or_default();
                 if let Some(n) = &name {
                     named_defaults.insert(n.clone(), last_defaults);
                 }
@@ -114,12 +112,6 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
                 continue;
             }
             if sec == b"backend" || sec == b"listen" {
-                let from = line
-                    .words
-                    .iter()
-                    .position(|w| w.value == b"from")
-                    .and_then(|i| line.words.get(i + 1))
-                    .and_then(|w| named_defaults.get(&w.value).copied());
                 upstreams.push(Upstream {
                     name: String::from_utf8_lossy(&name.unwrap_or_default()).into_owned(),
                     file: 0,
@@ -130,7 +122,7 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
                     serving: 0,
                     live: 0,
                 });
-                current = Some((upstreams.len() - 1, from.unwrap_or(last_defaults)));
+                current = Some((upstreams.len() - 1, inherited.unwrap_or(last_defaults)));
             }
             continue;
         }
@@ -147,23 +139,85 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
         match kw {
             b"default-server" => defaults.apply(&line.words[1..]),
             b"server" | b"server-template" => {
-                servers.push(live_server(src, line, *up, *defaults, !conds.is_empty())?);
+                servers.push(live_server(src, line, *up, *defaults, &conds)?);
             }
             _ => {}
         }
     }
-    if let Some(&open) = conds.last() {
+    if let Some(open) = conds.last() {
         return Err(Error::Syntax {
-            at: src.at(open),
+            at: src.at(open.start),
             message: ".if is never closed: add .endif".into(),
         });
     }
-    for s in servers.iter().filter(|s| s.serves()) {
-        upstreams[s.upstream].serving += 1;
+    resolve_tracks(&upstreams, &mut servers);
+    for i in 0..servers.len() {
+        if servers[i].is_live() {
+            upstreams[servers[i].upstream].live += 1;
+        }
+        if serving::serves(&servers, i, &|j| servers[j].state) {
+            upstreams[servers[i].upstream].serving += 1;
+        }
     }
     cfg.upstreams = upstreams;
     cfg.servers = servers;
     Ok(())
+}
+
+/// `.if`/`.elif`/`.else`/`.endif`: keeps the stack of open blocks and which branch is read.
+fn conditional(src: &Source, line: &Line, kw: &[u8], conds: &mut Vec<Branch>) -> Result<()> {
+    let at = line.words[0].span.start;
+    let text = || {
+        let end = line.comment.as_ref().map_or(line.end, |c| c.start);
+        let start = line.words[0].span.end.min(end);
+        cond::eval(&String::from_utf8_lossy(&src.bytes[start..end]))
+    };
+    let unmatched = || Error::Syntax {
+        at: src.at(at),
+        message: format!("{} without a matching .if", String::from_utf8_lossy(kw)),
+    };
+    match kw {
+        b".if" if conds.len() >= 64 => {
+            return Err(Error::Syntax {
+                at: src.at(at),
+                message: ".if blocks nest deeper than 64 levels".into(),
+            })
+        }
+        b".if" => conds.push(Branch::open(line.start, text())),
+        b".elif" => conds.last_mut().ok_or_else(unmatched)?.elif(text()),
+        b".else" => conds.last_mut().ok_or_else(unmatched)?.otherwise(),
+        b".endif" => {
+            conds.pop().ok_or_else(unmatched)?;
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Points each `track [BACKEND/]SERVER` at the live server it names (one haproxy reads, if any).
+fn resolve_tracks(upstreams: &[Upstream], servers: &mut [Server]) {
+    let mut by_name: HashMap<(&str, &str), usize> = HashMap::new();
+    for (i, s) in servers.iter().enumerate() {
+        if let (true, Some(n)) = (s.is_live() && s.template.is_none(), &s.name) {
+            let key = (upstreams[s.upstream].name.as_str(), n.as_str());
+            if s.active || !by_name.contains_key(&key) {
+                by_name.insert(key, i);
+            }
+        }
+    }
+    let targets: Vec<Option<usize>> = servers
+        .iter()
+        .map(|s| {
+            let t = s.track.as_deref()?;
+            let (b, n) = t
+                .split_once('/')
+                .unwrap_or((upstreams[s.upstream].name.as_str(), t));
+            by_name.get(&(b, n)).copied()
+        })
+        .collect();
+    for (s, t) in servers.iter_mut().zip(targets) {
+        s.tracks = t;
+    }
 }
 
 fn value(w: &lexer::Word) -> String {
@@ -175,7 +229,7 @@ fn live_server(
     line: &Line,
     up: usize,
     defaults: Defaults,
-    conditional: bool,
+    conds: &[Branch],
 ) -> Result<Server> {
     let w = &line.words;
     let template = w[0].value == b"server-template";
@@ -192,22 +246,19 @@ fn live_server(
     }
     let addr_at = need - 1;
     let param_words = &w[addr_at + 1..];
-    let has = |kw: &[u8]| param_words.iter().any(|p| p.value == kw);
-    let mut disabled = defaults.disabled;
-    let mut flags = Vec::new();
-    for i in addr_at + 1..w.len() {
-        let word = match w[i].value.as_slice() {
-            b"disabled" => FlagWord::Down,
-            b"enabled" => FlagWord::Enabled,
-            _ => continue,
-        };
-        disabled = word == FlagWord::Down;
-        flags.push(Flag {
-            word,
-            remove: w[i - 1].span.end..w[i].span.end,
-        });
-    }
-    let backup = (defaults.backup || has(b"backup")) && !has(b"no-backup");
+    let scan = keywords::scan(&param_words.iter().map(|p| &p.value).collect::<Vec<_>>());
+    let disabled = scan.disabled().unwrap_or(defaults.disabled);
+    let flags = scan
+        .states
+        .iter()
+        .map(|&(k, word)| {
+            let at = addr_at + 1 + k;
+            Flag {
+                word,
+                remove: w[at - 1].span.end..w[at].span.end,
+            }
+        })
+        .collect();
     let params = Params::Span(
         param_words
             .first()
@@ -218,14 +269,27 @@ fn live_server(
         .clone()
         .and_then(|c| marker::find(&src.bytes, c))
         .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
+    // A trailing `\` would escape whatever an edit appends after it.
+    let dangling = src.bytes[..line.comment.as_ref().map_or(line.end, |c| c.start)]
+        .iter()
+        .rev()
+        .take_while(|&&b| b == b'\\')
+        .count()
+        % 2
+        == 1;
+    let shape = Shape::Live(LiveShape {
+        start: w[0].span.start,
+        args_end: w[w.len() - 1].span.end,
+        line_end: line.end,
+        cont_lines: Vec::new(),
+        shares_line: false,
+        refuse: dangling.then(|| "the line ends with a backslash that would escape anything appended to it; fix the line first".to_string()),
+        flags,
+    });
     Ok(Server {
-        file: 0,
-        line: src.line(line.start),
-        upstream: up,
         name: Some(value(&w[1])),
-        address: value(&w[addr_at]),
         params,
-        backup,
+        backup: scan.backup.unwrap_or(defaults.backup),
         state: if disabled {
             State::Disabled
         } else {
@@ -234,26 +298,13 @@ fn live_server(
         method: disabled.then_some(Method::Disabled),
         marker: mark,
         template: template.then(|| value(&w[2])),
-        conditional,
+        conditional: !conds.is_empty(),
+        active: cond::active(conds) == Some(true),
         inherited_disabled: defaults.disabled,
-        shape: Shape::Live(LiveShape {
-            start: w[0].span.start,
-            args_end: w[w.len() - 1].span.end,
-            line_end: line.end,
-            cont_lines: Vec::new(),
-            shares_line: false,
-            // A trailing `\` would escape whatever an edit appends after it.
-            refuse: (src.bytes[..line.comment.as_ref().map_or(line.end, |c| c.start)]
-                .iter()
-                .rev()
-                .take_while(|&&b| b == b'\\')
-                .count()
-                % 2
-                == 1)
-                .then(|| "the line ends with a backslash that would escape anything appended to it; fix the line first".to_string()),
-            flags,
-        }),
+        weight_zero: scan.weight_zero.unwrap_or(defaults.weight_zero),
+        track: scan.track,
         marker_span,
+        ..Server::new(0, src.line(line.start), up, value(&w[addr_at]), shape)
     })
 }
 
@@ -264,49 +315,55 @@ fn commented_server(
     comment: std::ops::Range<usize>,
     up: usize,
     defaults: Defaults,
-    conditional: bool,
+    conds: &[Branch],
 ) -> Option<Server> {
     let inner = lexer::line(&src.bytes, comment.start + 1, comment.end).ok()?;
     let w = &inner.words;
-    let marked = marker::find(&src.bytes, comment.clone()).is_some();
-    if w.len() < 3 || w[0].value != b"server" || !(marked || looks_like_address(&value(&w[2]))) {
+    let found = marker::find(&src.bytes, comment.clone());
+    if w.len() < 3
+        || w[0].value != b"server"
+        || !(found.is_some() || looks_like_address(&value(&w[2])))
+    {
         return None;
     }
     let blanks = src.bytes[comment.start + 1..comment.end]
         .iter()
         .take_while(|c| matches!(c, b' ' | b'\t'))
         .count();
-    let (marker_span, mark) = marker::find(&src.bytes, comment.clone())
-        .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
-    let params = Params::Values(w[3..].iter().map(value).collect());
+    let (marker_span, mark) = found.map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
+    let scan = keywords::scan(&w[3..].iter().map(|p| &p.value).collect::<Vec<_>>());
+    // Uncommented, the line must serve: drop its own `disabled` words after the last `enabled`,
+    // and when none is left to say so, add `enabled` over an inherited `default-server disabled`.
+    let last_enabled = scan
+        .states
+        .iter()
+        .rposition(|(_, f)| *f == FlagWord::Enabled);
+    let delete = scan
+        .states
+        .iter()
+        .enumerate()
+        .filter(|(k, (_, f))| *f == FlagWord::Down && last_enabled.is_none_or(|e| *k > e))
+        .map(|(_, &(at, _))| w[3 + at - 1].span.end..w[3 + at].span.end)
+        .collect();
+    let args_end = (defaults.disabled && last_enabled.is_none()).then(|| w[w.len() - 1].span.end);
+    let shape = Shape::Commented(CommentedShape {
+        strip: vec![comment.start..comment.start + 1 + blanks],
+        delete,
+        args_end,
+    });
     Some(Server {
-        file: 0,
-        line: src.line(line.start),
-        upstream: up,
         name: Some(value(&w[1])),
-        address: value(&w[2]),
-        backup: defaults.backup || w[3..].iter().any(|p| p.value == b"backup"),
-        params,
+        backup: scan.backup.unwrap_or(defaults.backup),
+        params: Params::Values(w[3..].iter().map(value).collect()),
         state: State::Disabled,
         method: Some(Method::Comment),
         marker: mark,
-        template: None,
-        conditional,
+        conditional: !conds.is_empty(),
+        active: cond::active(conds) == Some(true),
         inherited_disabled: defaults.disabled,
-        shape: Shape::Commented(CommentedShape {
-            strip: std::iter::once(comment.start..comment.start + 1 + blanks).collect(),
-            // Uncommented, the line's own last `enabled`/`disabled` decides, else the inherited state.
-            args_end: match w[3..]
-                .iter()
-                .rev()
-                .find(|x| x.value == b"enabled" || x.value == b"disabled")
-            {
-                Some(x) if x.value == b"enabled" => None,
-                Some(_) => w.last().map(|l| l.span.end),
-                None if defaults.disabled => w.last().map(|l| l.span.end),
-                None => None,
-            },
-        }),
+        weight_zero: scan.weight_zero.unwrap_or(defaults.weight_zero),
+        track: scan.track,
         marker_span,
+        ..Server::new(0, src.line(line.start), up, value(&w[2]), shape)
     })
 }

@@ -223,12 +223,18 @@ impl Walker<'_> {
             }
         }
         let params = Params::Span(d.args.get(1).map_or(args_end, |t| t.span.start)..args_end);
+        let shape = Shape::Live(LiveShape {
+            start: d.start,
+            args_end,
+            line_end,
+            cont_lines,
+            shares_line,
+            refuse: d.args.is_empty().then(|| {
+                "this `server` has no address (nginx rejects it); fix the line first".to_string()
+            }),
+            flags,
+        });
         self.cfg.servers.push(Server {
-            file,
-            line: src.line(d.start),
-            upstream: up,
-            name: None,
-            address,
             backup,
             params,
             state: if down {
@@ -238,22 +244,8 @@ impl Walker<'_> {
             },
             method: down.then_some(Method::Down),
             marker: mark,
-            template: None,
-            conditional: false,
-            inherited_disabled: false,
-            shape: Shape::Live(LiveShape {
-                start: d.start,
-                args_end,
-                line_end,
-                cont_lines,
-                shares_line,
-                refuse: d.args.is_empty().then(|| {
-                    "this `server` has no address (nginx rejects it); fix the line first"
-                        .to_string()
-                }),
-                flags,
-            }),
             marker_span,
+            ..Server::new(file, src.line(d.start), up, address, shape)
         });
     }
 
@@ -396,11 +388,14 @@ fn commented_server(
         None => (0, run.min(8)),
     };
     let mut text = Vec::new();
+    // Where each comment line's body sits in `text` and in the file: (text start, file start).
+    let mut pieces: Vec<(usize, usize)> = Vec::new();
     for k in 0..limit {
         let r = &lines[i + k];
         if k > 0 {
             text.push(b'\n');
         }
+        pieces.push((text.len(), r.start + 1));
         text.extend_from_slice(body(r));
         if k < first_k {
             continue;
@@ -461,25 +456,36 @@ fn commented_server(
         let last = used.last()?;
         let (marker_span, mark) = marker::find(b, last.clone())
             .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
+        // Uncommented, the line must serve, so a `down` in it goes too (with the blanks before it).
+        let to_file = |p: usize| {
+            let &(t, f) = pieces.iter().rev().find(|(t, _)| *t <= p)?;
+            Some(f + p - t)
+        };
+        let delete = (2..vals.len())
+            .filter(|&n| vals[n] == "down")
+            .filter_map(|n| {
+                let (prev, word) = (&words[n - 1].span, &words[n].span);
+                let from = if text[prev.end..word.start].contains(&b'\n') {
+                    word.start
+                } else {
+                    prev.end
+                };
+                Some(to_file(from)?..to_file(word.end)?)
+            })
+            .collect();
+        let shape = Shape::Commented(CommentedShape {
+            strip,
+            delete,
+            args_end: None,
+        });
         let server = Server {
-            file: 0,
-            line: src.line(lines[i].start),
-            upstream: 0,
-            name: None,
-            address: vals[1].clone(),
             params: Params::Values(vals[2..].to_vec()),
             backup: vals[2..].iter().any(|v| v == "backup"),
             state: State::Disabled,
             method: Some(Method::Comment),
             marker: mark,
-            template: None,
-            conditional: false,
-            inherited_disabled: false,
-            shape: Shape::Commented(CommentedShape {
-                strip,
-                args_end: None,
-            }),
             marker_span,
+            ..Server::new(0, src.line(lines[i].start), 0, vals[1].clone(), shape)
         };
         return Some((server, k + 1));
     }
