@@ -362,9 +362,9 @@ fn select(
             .or_default()
             .push(i);
     }
-    // Without a scope, a name reaches a person's disabled line only when the tool took the
+    // A name reaches a person's disabled line only when, among its matches, the tool took the
     // server out nowhere and it serves nowhere: enabling what the tool took out must not bring
-    // back the same address a person retired in another upstream.
+    // back the same address a person retired in another upstream (scope it: UPSTREAM/SERVER).
     let ours_somewhere = by_upstream.values().flatten().any(|&i| {
         let s = &cfg.servers[i];
         (s.is_live() && s.state == State::Enabled) || (s.marked() && s.state == State::Disabled)
@@ -391,7 +391,7 @@ fn select(
                     continue;
                 }
                 let marked = servers(&|s| s.marked() && s.state == State::Disabled);
-                if marked.is_empty() && sel.upstream.is_none() && ours_somewhere {
+                if marked.is_empty() && ours_somewhere {
                     let i = ms[0];
                     let note = format!(
                         "left as it is: disabled by a person at {}, not by upstream-toggle; name {}/{} to bring it back",
@@ -461,10 +461,7 @@ fn choose_method(
         });
         return (down, false, note);
     }
-    // Dropping an `enable`-written ` enabled` gives back the person's inherited state exactly,
-    // so it carries no marker (`enable --all` must not undo that person's decision).
-    let back_to_inherited = m != Method::Comment && ends_with_lone_enabled(cfg, s, shape);
-    (m, !back_to_inherited, None)
+    (m, true, None)
 }
 
 /// The line's only state keyword is an `enabled` written exactly as `enable` writes it, last.
@@ -488,7 +485,8 @@ fn disable_splices(cfg: &Config, s: &Server, method: Method, mark: Option<String
         out.extend(l.cont_lines.iter().map(|&p| Splice::insert(p, "# ")));
     } else if ends_with_lone_enabled(cfg, s, l) {
         // ` enabled` at the end only overrides an inherited `default-server disabled` (as
-        // `enable` writes it): dropping it gives the inherited state, and enabling puts it back.
+        // `enable` writes it): dropping it gives the inherited state, and enabling the marked
+        // line puts it back.
         out.extend(l.flags.iter().map(|f| Splice::delete(f.remove.clone())));
     } else {
         // Appended last, `disabled` wins over any `enabled` before it (haproxy applies server

@@ -104,3 +104,101 @@ pub fn check_round_trips(
     }
     Ok(trips)
 }
+
+/// Re-reads a config with some files' new bytes: (file index, bytes).
+pub type Reload<'a> = dyn FnMut(&[(usize, Vec<u8>)]) -> Option<Config> + 'a;
+
+/// The user's path, checkable on any loaded config: `disable SELECTORS` (no `--force`) then
+/// `enable SELECTORS` gives back every file byte for byte; the disabled config parses; no upstream
+/// that served stops serving; and no line a person disabled is changed. `reload` re-reads the
+/// config with the given files' new bytes (None when it no longer parses).
+pub fn check_selector_round_trip(
+    cfg: &Config,
+    selectors: &[plan::Selector],
+    method: Option<Method>,
+    reason: Option<String>,
+    reload: &mut Reload<'_>,
+) -> Result<(), String> {
+    let req = Request::Disable { method, reason };
+    let p = match plan::plan(cfg, selectors, &req, false, UNIX_EPOCH) {
+        Ok(p) => p,
+        Err(crate::Error::Refused(_) | crate::Error::NoSuchServer { .. }) => return Ok(()),
+        Err(e) => return Err(format!("plan disable: {e}")),
+    };
+    // A directive sharing its line is taken out without a marker, so no way back is promised.
+    let unmarked = p
+        .outcomes
+        .iter()
+        .any(|o| matches!(o.change, plan::Change::Disabled { marked: false, .. }));
+    let new = p.apply(cfg);
+    if new.is_empty() || unmarked {
+        return Ok(());
+    }
+    let after = reload(&new).ok_or("the disabled config no longer parses")?;
+    for (u, (before, now)) in cfg.upstreams.iter().zip(&after.upstreams).enumerate() {
+        if before.serving > 0 && now.serving == 0 {
+            return Err(format!(
+                "upstream #{u} {} served before and serves nothing after a disable without --force",
+                before.name
+            ));
+        }
+    }
+    for s in cfg
+        .servers
+        .iter()
+        .filter(|s| s.state == State::Disabled && !s.marked())
+    {
+        let kept = after.servers.iter().any(|t| {
+            (t.file, t.line, t.upstream, t.state) == (s.file, s.line, s.upstream, State::Disabled)
+        });
+        if !kept {
+            return Err(format!(
+                "a person's disabled {} at line {} was changed by the disable",
+                s.address, s.line
+            ));
+        }
+    }
+    // Only names whose disable took something out are promised a way back (enabling a name that
+    // matches only a person's alternatives may rightly be refused as ambiguous).
+    let took_out: Vec<plan::Selector> = selectors
+        .iter()
+        .filter(|sel| {
+            plan::plan(cfg, std::slice::from_ref(*sel), &req, true, UNIX_EPOCH).is_ok_and(|p| {
+                p.outcomes
+                    .iter()
+                    .any(|o| matches!(o.change, plan::Change::Disabled { .. }))
+            })
+        })
+        .cloned()
+        .collect();
+    let p = plan::plan(&after, &took_out, &Request::Enable, false, UNIX_EPOCH)
+        .map_err(|e| format!("plan enable: {e}"))?;
+    // Lines the tool had already taken out under these names come back too, as documented.
+    let stale = p.outcomes.iter().any(|o| {
+        let t = &after.servers[o.server];
+        cfg.servers.iter().any(|s| {
+            (s.file, s.line, s.marked(), s.state) == (t.file, t.line, true, State::Disabled)
+        })
+    });
+    if stale {
+        return Ok(());
+    }
+    let back = p.apply(&after);
+    for (f, bytes) in &new {
+        let restored = back
+            .iter()
+            .find(|(g, _)| g == f)
+            .map_or(bytes.as_slice(), |(_, b)| b.as_slice());
+        if restored != cfg.files[*f].bytes.as_slice() {
+            return Err(format!(
+                "disable then enable of {selectors:?} did not give back file #{f} byte for byte"
+            ));
+        }
+    }
+    if let Some((g, _)) = back.iter().find(|(g, _)| !new.iter().any(|(f, _)| f == g)) {
+        return Err(format!(
+            "enable changed file #{g}, which the disable did not touch"
+        ));
+    }
+    Ok(())
+}

@@ -122,12 +122,20 @@ fn default_server_disabled_is_overridden_with_enabled() {
     let t = text(&conf);
     assert!(t.contains("    server d1 127.0.0.1:5000 enabled\n"), "{t}");
     haproxy_c(&conf).expect("valid");
+    let enabled = text(&conf);
     ut(&conf, &["disable", "d1"]).ok();
-    assert_eq!(
-        text(&conf),
-        orig,
-        "disable after enable restores the inherited state exactly"
+    let t = text(&conf);
+    assert!(
+        t.contains("    server d1 127.0.0.1:5000 # upstream-toggle: disabled "),
+        "the `enabled` goes and the tool marks what it took out:\n{t}"
     );
+    haproxy_c(&conf).expect("valid");
+    ut(&conf, &["enable", "--all"]).ok();
+    assert_eq!(text(&conf), enabled, "a byte-exact way back");
+    ut(&conf, &["disable", "d1"]).ok();
+    ut(&conf, &["enable", "d1"]).ok();
+    assert_eq!(text(&conf), enabled);
+    assert_ne!(enabled, orig);
 }
 
 #[test]

@@ -115,7 +115,11 @@ impl Branch {
 
 /// Whether lines inside these open blocks are read by haproxy.
 pub(crate) fn active(stack: &[Branch]) -> Tri {
-    stack.iter().fold(Some(true), |acc, b| and(acc, b.current))
+    let mut all = Some(true);
+    for b in stack {
+        all = and(all, b.current);
+    }
+    all
 }
 
 #[cfg(test)]

@@ -347,7 +347,7 @@ fn commented_server(
         .collect();
     let args_end = (defaults.disabled && last_enabled.is_none()).then(|| w[w.len() - 1].span.end);
     let shape = Shape::Commented(CommentedShape {
-        strip: vec![comment.start..comment.start + 1 + blanks],
+        strip: std::iter::once(comment.start..comment.start + 1 + blanks).collect(),
         delete,
         args_end,
     });
