@@ -47,7 +47,7 @@ _upstream__toggle() {
 
     case "${cmd}" in
         upstream__toggle)
-            opts="-c -k -h -V --config --kind --help --version list disable enable help"
+            opts="-c -k -h -V --config --kind --prefix --lock-timeout --help --version list disable enable help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -69,6 +69,14 @@ _upstream__toggle() {
                     COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
                     return 0
                     ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -77,7 +85,7 @@ _upstream__toggle() {
             return 0
             ;;
         upstream__subcmd__toggle__subcmd__disable)
-            opts="-c -k -h --upstream --method --reason --dry-run --no-validate --force --json --config --kind --help"
+            opts="-c -k -h --upstream --method --reason --dry-run --no-validate --force --json --config --kind --prefix --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -111,6 +119,14 @@ _upstream__toggle() {
                     COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
                     return 0
                     ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -119,7 +135,7 @@ _upstream__toggle() {
             return 0
             ;;
         upstream__subcmd__toggle__subcmd__enable)
-            opts="-c -k -h --upstream --all --dry-run --no-validate --force --json --config --kind --help"
+            opts="-c -k -h --upstream --all --dry-run --no-validate --force --json --config --kind --prefix --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,6 +159,14 @@ _upstream__toggle() {
                     ;;
                 -k)
                     COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -223,7 +247,7 @@ _upstream__toggle() {
             return 0
             ;;
         upstream__subcmd__toggle__subcmd__list)
-            opts="-c -k -h --json --config --kind --help"
+            opts="-c -k -h --json --config --kind --prefix --lock-timeout --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +267,14 @@ _upstream__toggle() {
                     ;;
                 -k)
                     COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --lock-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_upstream_toggle_global_optspecs
-    string join \n c/config= k/kind= h/help V/version
+    string join \n c/config= k/kind= prefix= lock-timeout= h/help V/version
 end
 
 function __fish_upstream_toggle_needs_command
@@ -27,6 +27,8 @@ end
 complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -l prefix -d 'nginx prefix (`nginx -p DIR`), when the running nginx was started with one; the validator gets it too' -r -F
+complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -l lock-timeout -d 'How long to wait for another edit\'s lock on a config file before giving up (e.g. 30s, 2m, 0 = do not wait)' -r
 complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -s V -l version -d 'Print version'
 complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -f -a "list" -d 'List every server of every upstream or backend, with its state'
@@ -36,6 +38,8 @@ complete -c upstream-toggle -n "__fish_upstream_toggle_needs_command" -f -a "hel
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand list" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand list" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand list" -l prefix -d 'nginx prefix (`nginx -p DIR`), when the running nginx was started with one; the validator gets it too' -r -F
+complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand list" -l lock-timeout -d 'How long to wait for another edit\'s lock on a config file before giving up (e.g. 30s, 2m, 0 = do not wait)' -r
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand list" -l json -d 'Print a JSON array instead of a table'
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -l upstream -d 'Only in this upstream or backend' -r
@@ -45,6 +49,8 @@ complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable"
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -l prefix -d 'nginx prefix (`nginx -p DIR`), when the running nginx was started with one; the validator gets it too' -r -F
+complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -l lock-timeout -d 'How long to wait for another edit\'s lock on a config file before giving up (e.g. 30s, 2m, 0 = do not wait)' -r
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -l dry-run -d 'Print a unified diff and write nothing'
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -l no-validate -d 'Do not run nginx -t / haproxy -c before writing'
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand disable" -l force -d 'Allow leaving an upstream with no enabled non-backup server'
@@ -54,6 +60,8 @@ complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" 
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -l prefix -d 'nginx prefix (`nginx -p DIR`), when the running nginx was started with one; the validator gets it too' -r -F
+complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -l lock-timeout -d 'How long to wait for another edit\'s lock on a config file before giving up (e.g. 30s, 2m, 0 = do not wait)' -r
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -l all -d 'Bring back every server upstream-toggle disabled (never one a person commented out)'
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -l dry-run -d 'Print a unified diff and write nothing'
 complete -c upstream-toggle -n "__fish_upstream_toggle_using_subcommand enable" -l no-validate -d 'Do not run nginx -t / haproxy -c before writing'

@@ -7,18 +7,28 @@ use crate::server::ProxyKind;
 use crate::validate::{self, Validation};
 use crate::{haproxy, nginx, splice};
 use std::collections::HashMap;
-use std::fs::{File, OpenOptions};
+use crate::lock::FileLock;
+use std::fs::File;
+use std::time::Duration;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
 /// How to carry out an edit.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Options {
-    /// Print the diff; write nothing.
+    /// Print the diff; write nothing (the edit is still validated).
     pub dry_run: bool,
     /// Skip `nginx -t` / `haproxy -c`.
     pub no_validate: bool,
+    /// nginx's `-p PREFIX`, as the running nginx was started with.
+    pub prefix: Option<PathBuf>,
+    /// How long to wait for another edit's lock on a file this edit writes.
+    pub lock_timeout: Duration,
+    /// Edit even while a swapctl deploy holds the config.
+    pub force: bool,
+    /// Told once when a lock is held by someone else (the holder and the wait).
+    pub waiting: Option<fn(&str)>,
 }
 
 /// What an edit did.
@@ -28,40 +38,12 @@ pub struct Applied {
     pub config: Config,
     /// The plan that was carried out.
     pub plan: Plan,
-    /// Unified diff of every changed file (computed for --dry-run only).
-    pub diff: String,
+    /// Unified diff of every changed file, raw bytes (computed for --dry-run only).
+    pub diff: Vec<u8>,
     /// Files replaced on disk (empty for a dry run or a no-op).
     pub written: Vec<PathBuf>,
     /// Warnings for the operator (missing validator, missing includes).
     pub warnings: Vec<String>,
-}
-
-/// The lock file beside the (resolved) main config: `.NAME.lock`.
-pub fn lock_path(config: &Path) -> Result<PathBuf> {
-    let real = std::fs::canonicalize(config).map_err(|e| Error::io(config, "open", e))?;
-    let name = real
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    Ok(real.with_file_name(format!(".{name}.lock")))
-}
-
-/// Holds the config's exclusive lock until dropped.
-pub struct Lock {
-    _file: File,
-}
-
-/// Takes the exclusive lock that serialises every edit of this config (blocks until free).
-pub fn lock(config: &Path) -> Result<Lock> {
-    let path = lock_path(config)?;
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .map_err(|e| Error::io(&path, "create the lock file", e))?;
-    file.lock().map_err(|e| Error::io(&path, "lock", e))?;
-    Ok(Lock { _file: file })
 }
 
 /// Locks, re-reads `path`, plans with `make_plan`, then writes atomically (or only diffs).
@@ -74,30 +56,61 @@ pub fn edit(
     keep: Option<&Keep<'_>>,
     make_plan: impl Fn(&Config) -> Result<Plan>,
 ) -> Result<Applied> {
-    let _lock = if opts.dry_run {
-        None
-    } else {
-        Some(lock(path)?)
-    };
-    let mut config = Config::load_only(path, kind, keep)?;
-    let plan = match make_plan(&config) {
-        Err(Error::NoSuchServer { .. }) if config.partial => {
-            config = Config::load(path, kind)?;
-            make_plan(&config)?
+    if !opts.force && !opts.dry_run {
+        if let Some(who) = crate::lock::deploy_holder(path) {
+            return Err(Error::Refused(format!(
+                "a swapctl deploy holds {} ({who}); let it finish (swapctl status), or pass --force",
+                path.display()
+            )));
         }
-        other => other?,
+    }
+    let mut locks = Locks::new(&opts);
+    if !opts.dry_run {
+        locks.take(&[path.to_path_buf()])?;
+    }
+    let load_and_plan = || -> Result<(Config, Plan)> {
+        let config = Config::load_only(path, kind, keep)?;
+        match make_plan(&config) {
+            Err(Error::NoSuchServer { .. }) if config.partial => {
+                let config = Config::load(path, kind)?;
+                let plan = make_plan(&config)?;
+                Ok((config, plan))
+            }
+            other => other.map(|plan| (config, plan)),
+        }
     };
+    let (mut config, mut plan) = load_and_plan()?;
+    let mut new_files = plan.apply(&config);
+    // An edit of an included file also locks that file; if another main config's edit changed
+    // it before the lock was ours, plan again on what is on disk now.
+    while !opts.dry_run {
+        let paths: Vec<PathBuf> = new_files
+            .iter()
+            .map(|(f, _)| config.files[*f].path.clone())
+            .collect();
+        if !locks.take(&paths)? {
+            break;
+        }
+        let stale = new_files.iter().any(|(f, _)| {
+            crate::config::read(&config.files[*f].path).ok().as_deref()
+                != Some(config.files[*f].bytes.as_slice())
+        });
+        if !stale {
+            break;
+        }
+        (config, plan) = load_and_plan()?;
+        new_files = plan.apply(&config);
+    }
     let mut warnings = config.warnings.clone();
-    let new_files = plan.apply(&config);
     for (f, bytes) in &new_files {
         self_check(&config, &plan, *f, bytes)?;
     }
     let diff = if opts.dry_run {
         crate::diff::unified(&config, &new_files)
     } else {
-        String::new()
+        Vec::new()
     };
-    if opts.dry_run || new_files.is_empty() {
+    if new_files.is_empty() || (opts.dry_run && opts.no_validate) {
         return Ok(Applied {
             config,
             plan,
@@ -109,15 +122,35 @@ pub fn edit(
     let mut temps = Vec::new();
     let mut temp_paths = HashMap::new();
     for (f, bytes) in &new_files {
-        let (target, tmp) = write_temp(&config.files[*f].path, bytes)?;
-        temp_paths.insert(*f, tmp.path().to_path_buf());
-        temps.push((target, tmp));
+        match write_temp(&config.files[*f].path, bytes) {
+            Ok((target, tmp)) => {
+                temp_paths.insert(*f, tmp.path().to_path_buf());
+                temps.push((target, tmp));
+            }
+            // A dry run by someone who may read but not write the config still shows its diff.
+            Err(e) if opts.dry_run => {
+                warnings.push(format!("warning: the dry run was not validated: {e}"));
+                temp_paths.clear();
+                break;
+            }
+            Err(e) => return Err(e),
+        }
     }
-    if !opts.no_validate {
+    if !opts.no_validate && (!opts.dry_run || !temp_paths.is_empty()) {
         let splices: HashMap<_, _> = plan.splices.iter().map(|(k, v)| (*k, v.clone())).collect();
-        if let Validation::Skipped(w) = validate::validate(&config, &temp_paths, &splices)? {
+        let prefix = opts.prefix.as_deref();
+        if let Validation::Skipped(w) = validate::validate(&config, &temp_paths, &splices, prefix)? {
             warnings.push(w);
         }
+    }
+    if opts.dry_run {
+        return Ok(Applied {
+            config,
+            plan,
+            diff,
+            written: Vec::new(),
+            warnings,
+        });
     }
     let mut written = Vec::new();
     for (target, tmp) in temps {
@@ -133,6 +166,45 @@ pub fn edit(
         written,
         warnings,
     })
+}
+
+/// The edit locks held so far, one per written file (and the main config's, taken first).
+struct Locks<'o> {
+    held: Vec<FileLock>,
+    opts: &'o Options,
+}
+
+impl<'o> Locks<'o> {
+    fn new(opts: &'o Options) -> Self {
+        Locks {
+            held: Vec::new(),
+            opts,
+        }
+    }
+
+    /// Takes the locks of `files` not held yet, in a fixed order (sorted lock paths), so two
+    /// edits never wait on each other in a circle. Returns whether any new lock was taken.
+    fn take(&mut self, files: &[PathBuf]) -> Result<bool> {
+        let mut wanted: Vec<PathBuf> = files
+            .iter()
+            .map(|f| crate::lock::edit_lock_path(f))
+            .filter(|p| !self.held.iter().any(|l| &l.path == p))
+            .collect();
+        wanted.sort();
+        wanted.dedup();
+        let holder = crate::lock::holder_line("upstream-toggle edit");
+        let quiet = |_: &str| {};
+        for p in &wanted {
+            let mut waiting = |m: &str| self.opts.waiting.map_or_else(|| quiet(m), |f| f(m));
+            self.held.push(FileLock::acquire(
+                p,
+                &holder,
+                self.opts.lock_timeout,
+                &mut waiting,
+            )?);
+        }
+        Ok(!wanted.is_empty())
+    }
 }
 
 /// The new bytes must still parse: a last guard for when no validator runs. An nginx `upstream`
@@ -200,11 +272,37 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<(PathBuf, tempfile::NamedTemp
         std::os::unix::fs::fchown(tmp.as_file(), Some(meta.uid()), Some(meta.gid()))
             .map_err(|e| Error::io(&target, "keep the owner of", e))?;
     }
+    copy_xattrs(&target, tmp.as_file())?;
     let f = tmp.as_file_mut();
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io(&target, "write a new copy of", e))?;
     Ok((target, tmp))
+}
+
+/// Extended attributes, POSIX ACLs (`system.posix_acl_*`) among them, survive the rename like the
+/// mode and owner. Only `security.`/`trusted.` ones that this user may not set are left behind
+/// (the kernel or the security module gives the new file its own label).
+fn copy_xattrs(from: &Path, to: &File) -> Result<()> {
+    use xattr::FileExt;
+    let names = match xattr::list(from) {
+        Ok(n) => n,
+        Err(e) if e.kind() == std::io::ErrorKind::Unsupported => return Ok(()),
+        Err(e) => return Err(Error::io(from, "list the extended attributes of", e)),
+    };
+    for name in names {
+        let Ok(Some(value)) = xattr::get(from, &name) else {
+            continue;
+        };
+        if let Err(e) = to.set_xattr(&name, &value) {
+            let n = name.to_string_lossy();
+            if n.starts_with("security.") || n.starts_with("trusted.") {
+                continue;
+            }
+            return Err(Error::io(from, "keep the extended attributes (ACLs) of", e));
+        }
+    }
+    Ok(())
 }
 
 fn sync_dir(target: &Path) -> Result<()> {

@@ -55,8 +55,21 @@ impl Config {
         keep: Option<&Keep<'_>>,
     ) -> Result<Config> {
         let bytes = read(path)?;
-        let kind = kind.unwrap_or_else(|| detect_kind(path, &bytes));
-        Self::build(path, bytes, kind, keep)
+        // Absolute, but not resolved through symlinks: nginx resolves relative includes from the
+        // directory the main config is named in (`nginx -t -c LINK`).
+        let path = &std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        let Some(kind) = kind else {
+            let kind = detect_kind(path, &bytes);
+            return Self::build(path, bytes, kind, keep);
+        };
+        let hint = other_kind_hint(path, &bytes, kind);
+        match Self::build(path, bytes, kind, keep) {
+            Err(Error::Syntax { at, message }) if hint.is_some() => Err(Error::Syntax {
+                at,
+                message: format!("{message}; {}", hint.unwrap_or_default()),
+            }),
+            other => other,
+        }
     }
 
     /// Parses bytes alone, reading nothing from disk (`include`s are recorded as warnings):
@@ -131,6 +144,26 @@ impl Config {
         }
     }
 
+    /// An error when the config holds no upstream or backend at all: it is the wrong file or the
+    /// wrong kind, never an empty result.
+    pub fn ensure_upstreams(&self) -> Result<()> {
+        if !self.upstreams.is_empty() {
+            return Ok(());
+        }
+        let main = &self.files[0];
+        let what = match self.kind {
+            ProxyKind::Nginx => "no `upstream` block (in it or in the files it includes)",
+            ProxyKind::Haproxy => "no `backend` or `listen` section",
+        };
+        let next = other_kind_hint(&main.path, &main.bytes, self.kind).unwrap_or_else(|| {
+            "name the config that defines the servers with -c (for nginx, the main nginx.conf that includes the site files)".into()
+        });
+        Err(Error::Usage(format!(
+            "{} has {what}; {next}",
+            self.main.display()
+        )))
+    }
+
     /// `file:line` of a server, for messages.
     pub fn location(&self, s: &Server) -> String {
         format!("{}:{}", self.files[s.file].path.display(), s.line)
@@ -181,35 +214,50 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// haproxy when the name says so or a line starts with a haproxy section keyword and no `{` opens a block.
+/// haproxy when a line opens a haproxy section (`global`, `defaults`, `frontend`, `backend`,
+/// `listen`) with neither `{` nor `;` on it, as nginx never writes a directive; haproxy's own
+/// braces (`if { path_beg /x }`) do not count. With no such line, nginx, unless the name ends
+/// in `.cfg` and nothing looks like nginx either.
 pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
-    let name = path.to_string_lossy().to_ascii_lowercase();
-    if name.ends_with(".cfg") || name.contains("haproxy") {
-        return ProxyKind::Haproxy;
-    }
-    let mut sections = 0;
+    let mut nginx_like = false;
     for line in bytes.split(|&b| b == b'\n') {
-        let t = line.trim_ascii_start();
-        if t.starts_with(b"#") {
+        let t = line.trim_ascii();
+        if t.is_empty() || t.starts_with(b"#") {
             continue;
         }
-        if t.contains(&b'{') {
-            return ProxyKind::Nginx;
-        }
-        let word = t
+        let code = t.split(|&b| b == b'#').next().unwrap_or_default();
+        let word = code
             .split(|b| b.is_ascii_whitespace())
             .next()
             .unwrap_or_default();
-        if matches!(
-            word,
-            b"global" | b"defaults" | b"frontend" | b"backend" | b"listen"
-        ) {
-            sections += 1;
+        let braces_or_semi = code.contains(&b'{') || code.contains(&b';');
+        if !braces_or_semi
+            && matches!(
+                word,
+                b"global" | b"defaults" | b"frontend" | b"backend" | b"listen"
+            )
+        {
+            return ProxyKind::Haproxy;
         }
+        nginx_like |= braces_or_semi;
     }
-    if sections > 0 {
+    let cfg_name = path.to_string_lossy().to_ascii_lowercase().ends_with(".cfg");
+    if cfg_name && !nginx_like {
         ProxyKind::Haproxy
     } else {
         ProxyKind::Nginx
     }
+}
+
+/// A hint for errors when the file looks like the other proxy's config.
+pub fn other_kind_hint(path: &Path, bytes: &[u8], kind: ProxyKind) -> Option<String> {
+    let seen = detect_kind(path, bytes);
+    (seen != kind).then(|| {
+        format!(
+            "{} looks like a {} config; pass -k {}",
+            path.display(),
+            seen.binary(),
+            seen.binary()
+        )
+    })
 }

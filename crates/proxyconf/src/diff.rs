@@ -1,23 +1,46 @@
-//! Unified diffs for `--dry-run`.
+//! Unified diffs for `--dry-run`, on the raw bytes: a latin-1 file's diff applies with `patch`
+//! byte for byte.
 
 use crate::config::Config;
 use similar::TextDiff;
+use std::io::Write;
 
 /// A unified diff of every changed file, with paths as the config names them.
-pub fn unified(cfg: &Config, new_files: &[(usize, Vec<u8>)]) -> String {
-    let mut out = String::new();
-    for (f, bytes) in new_files {
-        let old = String::from_utf8_lossy(&cfg.files[*f].bytes);
-        let new = String::from_utf8_lossy(bytes);
+pub fn unified(cfg: &Config, new_files: &[(usize, Vec<u8>)]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for (f, new) in new_files {
+        let old = &cfg.files[*f].bytes;
         let path = cfg.files[*f].path.display().to_string();
-        let diff = TextDiff::from_lines(old.as_ref(), new.as_ref());
-        out.push_str(
-            &diff
-                .unified_diff()
-                .context_radius(3)
-                .header(&format!("a/{path}"), &format!("b/{path}"))
-                .to_string(),
-        );
+        let diff = TextDiff::from_lines(old.as_slice(), new.as_slice());
+        let groups = diff.grouped_ops(3);
+        if groups.is_empty() {
+            continue;
+        }
+        let _ = writeln!(out, "--- a/{path}\n+++ b/{path}");
+        for group in groups {
+            let (Some(first), Some(last)) = (group.first(), group.last()) else {
+                continue;
+            };
+            let (o, n) = (first.old_range().start, first.new_range().start);
+            let (ol, nl) = (last.old_range().end - o, last.new_range().end - n);
+            // An empty range names the line before it (0 at the top), as diff(1) does.
+            let at = |start: usize, len: usize| if len == 0 { start } else { start + 1 };
+            let _ = writeln!(out, "@@ -{},{ol} +{},{nl} @@", at(o, ol), at(n, nl));
+            for op in &group {
+                for change in diff.iter_changes(op) {
+                    let sign = match change.tag() {
+                        similar::ChangeTag::Equal => b' ',
+                        similar::ChangeTag::Delete => b'-',
+                        similar::ChangeTag::Insert => b'+',
+                    };
+                    out.push(sign);
+                    out.extend_from_slice(change.value());
+                    if !change.value().ends_with(b"\n") {
+                        out.extend_from_slice(b"\n\\ No newline at end of file\n");
+                    }
+                }
+            }
+        }
     }
     out
 }

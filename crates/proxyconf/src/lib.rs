@@ -9,6 +9,7 @@ pub mod config;
 pub mod diff;
 pub mod error;
 pub mod haproxy;
+pub mod lock;
 pub mod marker;
 pub mod nginx;
 pub mod plan;

@@ -188,6 +188,7 @@ pub fn plan(
     force: bool,
     now: SystemTime,
 ) -> Result<Plan> {
+    cfg.ensure_upstreams()?;
     let mut chosen: Vec<(usize, Change, Option<String>)> = Vec::new();
     match req {
         Request::EnableMarked { upstream } => {

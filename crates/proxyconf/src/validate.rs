@@ -19,30 +19,42 @@ pub enum Validation {
     Skipped(String),
 }
 
-/// The validator binary: `$HOTSWAP_NGINX`/`$HOTSWAP_HAPROXY`, else PATH, else the sbin directories.
-pub fn find_binary(kind: ProxyKind) -> Option<PathBuf> {
+/// The validator binary: `$HOTSWAP_NGINX`/`$HOTSWAP_HAPROXY`, else PATH, else the sbin
+/// directories. A variable naming a file that does not exist is an error, never a silent skip.
+pub fn find_binary(kind: ProxyKind) -> Result<Option<PathBuf>> {
     let var = match kind {
         ProxyKind::Nginx => "HOTSWAP_NGINX",
         ProxyKind::Haproxy => "HOTSWAP_HAPROXY",
     };
     if let Some(p) = std::env::var_os(var).filter(|p| !p.is_empty()) {
         let p = PathBuf::from(p);
-        return p.is_file().then_some(p);
+        if p.is_file() {
+            return Ok(Some(p));
+        }
+        return Err(Error::Usage(format!(
+            "{var}={} is not a file, so the edit cannot be validated; point {var} at the {} binary, or unset it",
+            p.display(),
+            kind.binary()
+        )));
     }
     let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::split_paths(&path)
+    Ok(std::env::split_paths(&path)
         .chain(["/usr/sbin", "/usr/local/sbin", "/sbin"].map(PathBuf::from))
         .map(|d| d.join(kind.binary()))
-        .find(|p| p.is_file())
+        .find(|p| p.is_file()))
 }
 
-/// Validates the config as it would be with `new` (file index → temp path holding its new bytes).
+/// Validates the config as it would be with `new` (file index → temp path holding its new bytes),
+/// as the running proxy reads it: the main config is checked from the directory it is named in
+/// (a symlinked `nginx.conf` resolves relative includes from the link's directory, as
+/// `nginx -t -c LINK` does; haproxy's `default-path config` likewise), and nginx gets `-p PREFIX`.
 pub fn validate(
     cfg: &Config,
     new: &HashMap<usize, PathBuf>,
     splices: &HashMap<usize, Vec<splice::Splice>>,
+    prefix: Option<&Path>,
 ) -> Result<Validation> {
-    let Some(bin) = find_binary(cfg.kind) else {
+    let Some(bin) = find_binary(cfg.kind)? else {
         return Ok(Validation::Skipped(format!(
             "warning: {} is not installed, so the edit was not validated (set HOTSWAP_{} to its path)",
             cfg.kind.binary(),
@@ -51,12 +63,15 @@ pub fn validate(
     };
     match cfg.kind {
         ProxyKind::Haproxy => {
-            let file = new.get(&0).cloned().unwrap_or_else(|| cfg.main.clone());
-            let dir = parent(&file);
+            let mut keep = Vec::new();
+            let file = match new.get(&0) {
+                Some(p) => beside_main(cfg, p, &mut keep)?,
+                None => cfg.main.clone(),
+            };
             let out = Command::new(&bin)
                 .args(["-c", "-f"])
                 .arg(&file)
-                .current_dir(dir)
+                .current_dir(parent(&cfg.main))
                 .output();
             verdict(&bin, out, &file, cfg)
         }
@@ -64,14 +79,14 @@ pub fn validate(
             let mut shadows = Vec::new();
             let mut memo = HashMap::new();
             let main = shadow(cfg, 0, new, splices, &mut shadows, &mut memo)?;
+            let main = beside_main(cfg, &main, &mut shadows)?;
             let run = |extra: &[&str]| {
-                Command::new(&bin)
-                    .args(["-t", "-q"])
-                    .args(extra)
-                    .arg("-c")
-                    .arg(&main)
-                    .current_dir(parent(&main))
-                    .output()
+                let mut c = Command::new(&bin);
+                c.args(["-t", "-q"]).args(extra);
+                if let Some(p) = prefix {
+                    c.arg("-p").arg(p);
+                }
+                c.arg("-c").arg(&main).current_dir(parent(&cfg.main)).output()
             };
             // `-e stderr` keeps a non-root run off the compiled-in error log (nginx >= 1.19.5).
             let mut out = run(&["-e", "stderr"]);
@@ -83,6 +98,26 @@ pub fn validate(
             verdict(&bin, out, &main, cfg)
         }
     }
+}
+
+/// `file` holds the main config's new bytes; the validator must read them from the directory the
+/// main config is named in (not where a symlink resolves to), so copy them there when needed.
+fn beside_main(cfg: &Config, file: &Path, keep: &mut Vec<NamedTempFile>) -> Result<PathBuf> {
+    let dir = parent(&cfg.main);
+    if parent(file) == dir {
+        return Ok(file.to_path_buf());
+    }
+    let bytes = std::fs::read(file).map_err(|e| Error::io(file, "read", e))?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".hotswap-check.")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .map_err(|e| Error::io(&dir, "create a validation copy in", e))?;
+    tmp.write_all(&bytes)
+        .map_err(|e| Error::io(tmp.path(), "write", e))?;
+    let p = tmp.path().to_path_buf();
+    keep.push(tmp);
+    Ok(p)
 }
 
 fn parent(p: &Path) -> PathBuf {

@@ -62,7 +62,13 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
     commit::edit(
         &ctx.config,
         Some(ctx.kind),
-        commit::Options::default(),
+        // swapctl holds the deploy lock itself; another edit's file lock is waited for, bounded.
+        commit::Options {
+            force: true,
+            lock_timeout: std::time::Duration::from_secs(30),
+            waiting: Some(|m| eprintln!("swapctl: {m}")),
+            ..commit::Options::default()
+        },
         None,
         |cfg| {
             let now = SystemTime::now();

@@ -82,16 +82,7 @@ pub struct Journal {
 
 /// `.NAME.swapctl.json` beside the (resolved) config.
 pub fn journal_path(config: &Path) -> PathBuf {
-    sibling(config, "swapctl.json")
-}
-
-fn sibling(config: &Path, suffix: &str) -> PathBuf {
-    let real = std::fs::canonicalize(config).unwrap_or_else(|_| config.to_path_buf());
-    let name = real
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    real.with_file_name(format!(".{name}.{suffix}"))
+    proxyconf::lock::hidden_sibling(config, "swapctl.json")
 }
 
 impl Journal {
@@ -151,7 +142,7 @@ pub enum LockError {
 impl DeployLock {
     /// Takes `.NAME.swapctl.lock` beside the config without waiting.
     pub fn acquire(config: &Path, what: &str) -> Result<DeployLock, LockError> {
-        let path = sibling(config, "swapctl.lock");
+        let path = proxyconf::lock::deploy_lock_path(config);
         let mut file = OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -186,14 +177,7 @@ impl DeployLock {
                 )))
             }
         }
-        let holder = format!(
-            "pid {} ({}) since {}: swapctl {what}\n",
-            std::process::id(),
-            std::env::var("SUDO_USER")
-                .or_else(|_| std::env::var("USER"))
-                .unwrap_or_else(|_| "unknown user".into()),
-            now()
-        );
+        let holder = format!("{}\n", proxyconf::lock::holder_line(&format!("swapctl {what}")));
         let _ = file.set_len(0);
         let _ = file.rewind();
         let _ = file.write_all(holder.as_bytes());

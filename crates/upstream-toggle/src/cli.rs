@@ -22,6 +22,12 @@ pub struct Cli {
     /// Proxy kind [default: detected from the file]
     #[arg(short = 'k', long = "kind", value_enum, global = true)]
     pub kind: Option<KindArg>,
+    /// nginx prefix (`nginx -p DIR`), when the running nginx was started with one; the validator gets it too
+    #[arg(long, value_name = "DIR", global = true)]
+    pub prefix: Option<PathBuf>,
+    /// How long to wait for another edit's lock on a config file before giving up (e.g. 30s, 2m, 0 = do not wait)
+    #[arg(long, value_name = "DUR", global = true, default_value = "30s", value_parser = parse_duration)]
+    pub lock_timeout: std::time::Duration,
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -106,6 +112,14 @@ pub struct EditArgs {
     /// Print what changed as JSON
     #[arg(long)]
     pub json: bool,
+}
+
+/// `250ms`, `30s`, `2m`; a bare number is seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(n));
+    }
+    humantime::parse_duration(s).map_err(|e| format!("{e} (write it like 500ms, 30s or 2m)"))
 }
 
 /// The clap command, for man pages and completions.

@@ -35,13 +35,14 @@ fn execute(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::List { json } => {
             let cfg = proxyconf::Config::load(&path, kind)?;
+            cfg.ensure_upstreams()?;
             for w in &cfg.warnings {
                 eprintln!("upstream-toggle: warning: {w}");
             }
             if *json {
-                println!("{}", output::list_json(&cfg));
+                emit(format!("{}\n", output::list_json(&cfg)).as_bytes());
             } else {
-                print!("{}", output::list_table(&cfg));
+                emit(output::list_table(&cfg).as_bytes());
             }
             Ok(())
         }
@@ -59,7 +60,7 @@ fn execute(cli: &Cli) -> Result<()> {
                 }),
                 reason: reason.clone(),
             };
-            apply(&path, kind, servers, upstream.as_deref(), req, *edit)
+            apply(cli, &path, kind, servers, upstream.as_deref(), req, *edit)
         }
         Command::Enable {
             servers,
@@ -74,12 +75,27 @@ fn execute(cli: &Cli) -> Result<()> {
             } else {
                 Request::Enable
             };
-            apply(&path, kind, servers, upstream.as_deref(), req, *edit)
+            apply(cli, &path, kind, servers, upstream.as_deref(), req, *edit)
         }
     }
 }
 
+/// Writes data to stdout. A reader that went away (`list | head -1`) is not an error: whatever
+/// this run changed is already committed, so it ends quietly with exit 0.
+fn emit(bytes: &[u8]) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("upstream-toggle: error: cannot write to stdout: {e}");
+        std::process::exit(1);
+    }
+}
+
 fn apply(
+    cli: &Cli,
     path: &std::path::Path,
     kind: Option<ProxyKind>,
     servers: &[String],
@@ -94,6 +110,10 @@ fn apply(
     let opts = commit::Options {
         dry_run: edit.dry_run,
         no_validate: edit.no_validate,
+        prefix: cli.prefix.clone(),
+        lock_timeout: cli.lock_timeout,
+        force: edit.force,
+        waiting: Some(|m| eprintln!("upstream-toggle: {m}")),
     };
     // Only servers a selector may name (and marked ones, for --all) need a full inventory entry.
     let bulk = matches!(req, Request::EnableMarked { .. });
@@ -106,18 +126,18 @@ fn apply(
     for w in &done.warnings {
         eprintln!("upstream-toggle: {w}");
     }
-    if edit.dry_run {
-        print!("{}", done.diff);
+    if edit.dry_run && !edit.json {
+        emit(&done.diff);
     }
     if edit.json {
-        println!("{}", output::outcomes_json(&done, edit.dry_run));
+        emit(format!("{}\n", output::outcomes_json(&done, edit.dry_run)).as_bytes());
     } else if edit.dry_run {
         eprint!("{}", output::outcomes_text(&done, true));
     } else {
-        print!("{}", output::outcomes_text(&done, false));
+        emit(output::outcomes_text(&done, false).as_bytes());
     }
     if matches!(req, Request::EnableMarked { .. }) && done.plan.outcomes.is_empty() && !edit.json {
-        println!("nothing to enable: no server carries an upstream-toggle marker");
+        emit(b"nothing to enable: no server carries an upstream-toggle marker\n");
     }
     // The process exits next; freeing a 20,000-server inventory one string at a time is wasted work.
     std::mem::forget(done);

@@ -181,6 +181,7 @@ pub fn outcomes_json(done: &Applied, dry_run: bool) -> String {
             v["new_method"] = method;
             v["new_marked"] = json!(marked);
             v["dry_run"] = json!(dry_run);
+            v["note"] = json!(o.note);
             v
         })
         .collect();

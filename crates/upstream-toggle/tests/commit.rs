@@ -142,20 +142,23 @@ fn a_rejecting_validator_exits_5_and_no_validate_skips_it() {
 }
 
 #[test]
-fn a_missing_validator_warns_and_goes_on() {
+fn a_validator_variable_naming_a_missing_binary_is_an_error_not_a_skip() {
     let d = tmp();
     let conf = many_servers(d.path(), 2);
-    let r = ut_env(
-        &conf,
-        &["disable", "127.0.0.1:20001"],
-        &[("HOTSWAP_NGINX", "/nonexistent/nginx")],
-    )
-    .ok();
-    assert!(r.stderr.contains("not validated"), "{}", r.stderr);
-    assert_eq!(
-        rows(&list(&conf), "127.0.0.1:20001")[0]["state"],
-        "disabled"
-    );
+    let before = read(&conf);
+    for args in [
+        &["disable", "127.0.0.1:20001"][..],
+        &["disable", "127.0.0.1:20001", "--dry-run"][..],
+    ] {
+        let r = ut_env(&conf, args, &[("HOTSWAP_NGINX", "/nonexistent/nginx")]);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("HOTSWAP_NGINX=/nonexistent/nginx is not a file"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(read(&conf), before, "nothing written");
+    }
 }
 
 #[test]

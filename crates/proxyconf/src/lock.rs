@@ -1,0 +1,142 @@
+//! Locks on the files an edit writes, and the swapctl deploy lock they defer to.
+//!
+//! Each written file has a hidden `.NAME.lock` beside it (resolved through symlinks), so two main
+//! configs that include one file serialise their edits of it. A held lock is reported at once
+//! with its holder and waited for up to a bound, never silently forever.
+
+use crate::error::{Error, Result};
+use std::fs::{File, OpenOptions, TryLockError};
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// `.NAME.SUFFIX` beside `path`, resolved through symlinks (the file a rename would replace).
+pub fn hidden_sibling(path: &Path, suffix: &str) -> PathBuf {
+    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let name = real
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    real.with_file_name(format!(".{name}.{suffix}"))
+}
+
+/// The edit lock of a config file: `.NAME.lock`.
+pub fn edit_lock_path(path: &Path) -> PathBuf {
+    hidden_sibling(path, "lock")
+}
+
+/// The deploy lock swapctl holds for a whole deploy: `.NAME.swapctl.lock`.
+pub fn deploy_lock_path(config: &Path) -> PathBuf {
+    hidden_sibling(config, "swapctl.lock")
+}
+
+/// `pid N (user) since TIME: WHAT`, written into a lock file by its holder.
+pub fn holder_line(what: &str) -> String {
+    format!(
+        "pid {} ({}) since {}: {what}",
+        std::process::id(),
+        user_name(),
+        humantime::format_rfc3339_seconds(std::time::SystemTime::now())
+    )
+}
+
+/// The name of the real user, from the uid (not `$USER`, which sudo and su keep or change).
+pub fn user_name() -> String {
+    let uid = nix::unistd::getuid();
+    match nix::unistd::User::from_uid(uid) {
+        Ok(Some(u)) => u.name,
+        _ => format!("uid {uid}"),
+    }
+}
+
+/// An exclusive lock, released when dropped (or by the kernel when the process dies).
+#[derive(Debug)]
+pub struct FileLock {
+    file: File,
+    /// The lock file.
+    pub path: PathBuf,
+}
+
+impl FileLock {
+    /// Takes the lock at `path`, writing `holder` into it. When someone else holds it, calls
+    /// `waiting` once with their holder line, then waits up to `timeout`.
+    pub fn acquire(
+        path: &Path,
+        holder: &str,
+        timeout: Duration,
+        waiting: &mut dyn FnMut(&str),
+    ) -> Result<FileLock> {
+        let mut file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(path)
+            .map_err(|e| Error::io(path, "create the lock file", e))?;
+        let start = Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::Error(e)) => return Err(Error::io(path, "lock", e)),
+                Err(TryLockError::WouldBlock) => {
+                    let who = read_holder(&mut file);
+                    if !told {
+                        waiting(&format!(
+                            "{} is locked by {who}; waiting up to {}",
+                            path.display(),
+                            humantime::format_duration(timeout)
+                        ));
+                        told = true;
+                    }
+                    if start.elapsed() >= timeout {
+                        return Err(Error::Runtime(format!(
+                            "gave up after {} waiting for {} (held by {who}); retry when it is done, or raise --lock-timeout",
+                            humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())),
+                            path.display()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        }
+        // Best effort: the holder line only informs whoever waits next.
+        let _ = file.set_len(0);
+        let _ = file.rewind();
+        let _ = file.write_all(format!("{holder}\n").as_bytes());
+        Ok(FileLock {
+            file,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+impl Drop for FileLock {
+    fn drop(&mut self) {
+        let _ = self.file.unlock();
+    }
+}
+
+fn read_holder(file: &mut File) -> String {
+    let mut s = String::new();
+    let _ = file.rewind();
+    let _ = file.take(4096).read_to_string(&mut s);
+    match s.trim() {
+        "" => "another process (holder unknown)".to_string(),
+        t => t.to_string(),
+    }
+}
+
+/// Who holds the swapctl deploy lock of `config`, if a deploy is running now.
+pub fn deploy_holder(config: &Path) -> Option<String> {
+    let path = deploy_lock_path(config);
+    let mut file = File::open(&path).ok()?;
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(TryLockError::WouldBlock) => Some(read_holder(&mut file)),
+        Err(TryLockError::Error(_)) => None,
+    }
+}
