@@ -2,17 +2,17 @@
 
 use crate::config::{Config, Keep};
 use crate::error::{Error, Result};
+use crate::lock::FileLock;
 use crate::plan::Plan;
 use crate::server::ProxyKind;
 use crate::validate::{self, Validation};
 use crate::{haproxy, nginx, splice};
 use std::collections::HashMap;
-use crate::lock::FileLock;
 use std::fs::File;
-use std::time::Duration;
 use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// How to carry out an edit.
 #[derive(Debug, Clone, Default)]
@@ -139,7 +139,8 @@ pub fn edit(
     if !opts.no_validate && (!opts.dry_run || !temp_paths.is_empty()) {
         let splices: HashMap<_, _> = plan.splices.iter().map(|(k, v)| (*k, v.clone())).collect();
         let prefix = opts.prefix.as_deref();
-        if let Validation::Skipped(w) = validate::validate(&config, &temp_paths, &splices, prefix)? {
+        if let Validation::Skipped(w) = validate::validate(&config, &temp_paths, &splices, prefix)?
+        {
             warnings.push(w);
         }
     }

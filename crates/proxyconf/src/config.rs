@@ -241,7 +241,10 @@ pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
         }
         nginx_like |= braces_or_semi;
     }
-    let cfg_name = path.to_string_lossy().to_ascii_lowercase().ends_with(".cfg");
+    let cfg_name = path
+        .to_string_lossy()
+        .to_ascii_lowercase()
+        .ends_with(".cfg");
     if cfg_name && !nginx_like {
         ProxyKind::Haproxy
     } else {

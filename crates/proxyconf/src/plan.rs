@@ -458,7 +458,7 @@ fn choose_method(
     };
     if shape.shares_line {
         let note = (m == Method::Comment).then(|| {
-            "shares its line with another directive, so it was marked `down` instead of commented out (no marker: enable it by name)".to_string()
+            "shares its line with another directive, so it was marked `down` instead of commented out, with no marker: bring it back as UPSTREAM/SERVER".to_string()
         });
         return (down, false, note);
     }

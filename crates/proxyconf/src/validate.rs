@@ -86,7 +86,10 @@ pub fn validate(
                 if let Some(p) = prefix {
                     c.arg("-p").arg(p);
                 }
-                c.arg("-c").arg(&main).current_dir(parent(&cfg.main)).output()
+                c.arg("-c")
+                    .arg(&main)
+                    .current_dir(parent(&cfg.main))
+                    .output()
             };
             // `-e stderr` keeps a non-root run off the compiled-in error log (nginx >= 1.19.5).
             let mut out = run(&["-e", "stderr"]);

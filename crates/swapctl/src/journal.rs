@@ -177,7 +177,10 @@ impl DeployLock {
                 )))
             }
         }
-        let holder = format!("{}\n", proxyconf::lock::holder_line(&format!("swapctl {what}")));
+        let holder = format!(
+            "{}\n",
+            proxyconf::lock::holder_line(&format!("swapctl {what}"))
+        );
         let _ = file.set_len(0);
         let _ = file.rewind();
         let _ = file.write_all(holder.as_bytes());

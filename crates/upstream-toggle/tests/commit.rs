@@ -153,7 +153,8 @@ fn a_validator_variable_naming_a_missing_binary_is_an_error_not_a_skip() {
         let r = ut_env(&conf, args, &[("HOTSWAP_NGINX", "/nonexistent/nginx")]);
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(
-            r.stderr.contains("HOTSWAP_NGINX=/nonexistent/nginx is not a file"),
+            r.stderr
+                .contains("HOTSWAP_NGINX=/nonexistent/nginx is not a file"),
             "{}",
             r.stderr
         );

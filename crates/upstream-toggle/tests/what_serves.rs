@@ -1,0 +1,477 @@
+//! `list`, the safety rule and every edit follow what nginx and haproxy really route to.
+//! Every config here is checked with the real `nginx -t` / `haproxy -c`.
+
+mod common;
+use common::*;
+use std::path::{Path, PathBuf};
+
+fn nginx(dir: &Path, body: &str) -> PathBuf {
+    let conf = write(dir, "nginx.conf", nginx_conf(dir, body));
+    nginx_t(&conf).expect("fixture is valid");
+    conf
+}
+
+fn haproxy(dir: &Path, body: &str) -> PathBuf {
+    let conf = write(dir, "haproxy.cfg", haproxy_conf(dir, body));
+    haproxy_c(&conf).expect("fixture is valid");
+    conf
+}
+
+fn refused(r: &Run, words: &[&str]) {
+    assert_eq!(r.code, 4, "expected a refusal:\n{}{}", r.stdout, r.stderr);
+    for w in words {
+        assert!(r.stderr.contains(w), "missing {w:?} in:\n{}", r.stderr);
+    }
+}
+
+#[test]
+fn a_persons_retired_server_in_another_upstream_is_never_touched_nginx() {
+    let d = tmp();
+    let conf = nginx(
+        d.path(),
+        "upstream a {
+    server 127.0.0.1:4040;
+    server 127.0.0.1:4041;
+}
+upstream one_line { server 127.0.0.1:4040; server 127.0.0.1:4045; }
+upstream b {
+    # server 127.0.0.1:4040;
+    server 127.0.0.1:4042;
+}
+upstream c {
+    server 127.0.0.1:4040 down;
+    server 127.0.0.1:4043;
+}
+upstream e {
+    server 127.0.0.1:4040;
+    server 127.0.0.1:4044;
+}",
+    );
+    let orig = read(&conf);
+    let r = ut(&conf, &["disable", "127.0.0.1:4040"]).ok();
+    assert!(r.stdout.contains("e"), "{}", r.stdout);
+    nginx_t(&conf).expect("valid");
+    let r = ut(&conf, &["enable", "127.0.0.1:4040"]).ok();
+    assert!(r.stdout.contains("left as it is"), "{}", r.stdout);
+    // A directive sharing its line was taken out with `down` and no marker: named, it comes back.
+    ut(&conf, &["enable", "one_line/127.0.0.1:4040"]).ok();
+    assert_eq!(
+        read(&conf),
+        orig,
+        "the person's lines in b and c are untouched"
+    );
+    // Named in its upstream, the person's line is brought back (and serves).
+    ut(&conf, &["enable", "c/127.0.0.1:4040"]).ok();
+    nginx_t(&conf).expect("valid");
+    let all = list(&conf);
+    let c = all
+        .iter()
+        .find(|r| r["upstream"] == "c" && r["address"] == "127.0.0.1:4040")
+        .expect("row");
+    assert_eq!(c["state"], "enabled");
+}
+
+#[test]
+fn a_persons_retired_server_in_another_backend_is_never_touched_haproxy() {
+    let d = tmp();
+    let conf = haproxy(
+        d.path(),
+        "backend a
+    server w1 127.0.0.1:4040
+    server w2 127.0.0.1:4041
+backend b
+    server w1 127.0.0.1:4040 disabled
+    server x 127.0.0.1:4042
+backend c
+    #server w1 127.0.0.1:4040
+    server y 127.0.0.1:4043
+",
+    );
+    let orig = read(&conf);
+    for (off, on) in [
+        ("w1", "w1"),
+        ("127.0.0.1:4040", "127.0.0.1:4040"),
+        ("w1", "a/w1"),
+    ] {
+        ut(&conf, &["disable", off]).ok();
+        haproxy_c(&conf).expect("valid");
+        let rows = list(&conf);
+        let disabled: Vec<_> = rows
+            .iter()
+            .filter(|r| r["name"] == "w1" && r["marked"] == true)
+            .map(|r| r["upstream"].as_str().unwrap_or_default().to_string())
+            .collect();
+        assert_eq!(disabled, ["a"]);
+        ut(&conf, &["enable", on]).ok();
+        assert_eq!(read(&conf), orig, "disable {off} / enable {on}");
+    }
+}
+
+#[test]
+fn a_tracking_server_counts_as_out_with_the_server_it_tracks() {
+    let d = tmp();
+    let conf = haproxy(
+        d.path(),
+        "backend app
+    server s1 127.0.0.1:4001 check
+    server s2 127.0.0.1:4002 check
+backend mirror
+    server m1 127.0.0.1:4001 track app/s1
+backend same
+    server t1 127.0.0.1:4011 check
+    server t2 127.0.0.1:4012 track t1
+",
+    );
+    let orig = read(&conf);
+    refused(&ut(&conf, &["disable", "app/s1"]), &["mirror", "tracks"]);
+    refused(
+        &ut(&conf, &["disable", "same/t1"]),
+        &["same", "t2", "tracks"],
+    );
+    assert_eq!(read(&conf), orig, "nothing written");
+    // s2 is not tracked: taking it out leaves app serving through s1.
+    ut(&conf, &["disable", "s2"]).ok();
+    ut(&conf, &["enable", "s2"]).ok();
+    ut(&conf, &["disable", "app/s1", "--force"]).ok();
+    haproxy_c(&conf).expect("valid");
+    ut(&conf, &["enable", "app/s1"]).ok();
+    assert_eq!(read(&conf), orig);
+}
+
+#[test]
+fn weight_zero_and_inactive_if_branches_do_not_serve() {
+    let d = tmp();
+    let conf = haproxy(
+        d.path(),
+        "backend w
+    server s1 127.0.0.1:4001
+    server s2 127.0.0.1:4002 weight 0
+backend off
+    server s1 127.0.0.1:4101
+.if 0
+    server s2 127.0.0.1:4102
+.endif
+backend unknown
+    server s1 127.0.0.1:4201
+.if defined(HOTSWAP_SURELY_UNSET)
+    server s2 127.0.0.1:4202
+.endif
+backend on
+    server s1 127.0.0.1:4301
+.if 0
+.else
+    server s2 127.0.0.1:4302
+.endif
+backend cookie
+    server s1 127.0.0.1:4401 cookie disabled
+",
+    );
+    refused(&ut(&conf, &["disable", "w/s1"]), &["backend w", "weight 0"]);
+    refused(&ut(&conf, &["disable", "off/s1"]), &["backend off", ".if"]);
+    refused(&ut(&conf, &["disable", "unknown/s1"]), &["backend unknown"]);
+    ut(&conf, &["disable", "on/s1"]).ok();
+    haproxy_c(&conf).expect("valid");
+    // `cookie disabled` is a cookie value: the server is enabled and the last one serving.
+    let rows = list(&conf);
+    let c = rows
+        .iter()
+        .find(|r| r["upstream"] == "cookie")
+        .expect("row");
+    assert_eq!(c["state"], "enabled");
+    refused(&ut(&conf, &["disable", "cookie/s1"]), &["backend cookie"]);
+}
+
+#[test]
+fn default_server_disabled_is_inherited_through_named_defaults_and_from() {
+    let d = tmp();
+    let body = "defaults base
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    default-server disabled
+
+defaults plain
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+backend app from base
+    server s1 127.0.0.1:4001 enabled
+    server s2 127.0.0.1:4002
+    server s3 127.0.0.1:4003 enabled check
+
+backend other
+    server o1 127.0.0.1:4101
+    server o2 127.0.0.1:4102
+";
+    let conf = write(
+        d.path(),
+        "haproxy.cfg",
+        format!(
+            "global\n    stats socket {}/a.sock level admin\n\n{body}",
+            d.path().display()
+        ),
+    );
+    haproxy_c(&conf).expect("valid");
+    let rows = list(&conf);
+    let state = |n: &str| {
+        rows.iter()
+            .find(|r| r["name"] == n)
+            .map(|r| r["state"].clone())
+            .expect("row")
+    };
+    assert_eq!(state("s1"), "enabled");
+    assert_eq!(
+        state("s2"),
+        "disabled",
+        "inherited from `defaults base` via `from`"
+    );
+    assert_eq!(
+        state("o1"),
+        "enabled",
+        "`other` follows the last defaults, `plain`"
+    );
+    ut(&conf, &["disable", "s3"]).ok();
+    refused(&ut(&conf, &["disable", "s1"]), &["backend app"]);
+    ut(&conf, &["enable", "s3"]).ok();
+    // `enabled` anywhere on the line: a marker and a byte-exact way back.
+    let orig = read(&conf);
+    ut(&conf, &["disable", "s1", "s3", "--force"]).ok();
+    haproxy_c(&conf).expect("valid");
+    let t = text(&conf);
+    assert!(
+        t.contains("server s1 127.0.0.1:4001 # upstream-toggle: disabled"),
+        "{t}"
+    );
+    assert!(
+        t.contains("server s3 127.0.0.1:4003 enabled check disabled # upstream-toggle: disabled"),
+        "{t}"
+    );
+    assert!(list(&conf)
+        .iter()
+        .filter(|r| r["upstream"] == "app")
+        .all(|r| r["state"] == "disabled"));
+    ut(&conf, &["enable", "--all"]).ok();
+    assert_eq!(read(&conf), orig);
+    // The person's inherited `disabled` comes back with `enabled` when named.
+    ut(&conf, &["enable", "app/s2"]).ok();
+    haproxy_c(&conf).expect("valid");
+    assert!(text(&conf).contains("server s2 127.0.0.1:4002 enabled\n"));
+}
+
+#[test]
+fn an_include_shared_by_two_upstreams_is_checked_and_reported_for_each() {
+    let d = tmp();
+    write(d.path(), "shared.conf", "server 127.0.0.1:5000;\n");
+    let conf = nginx(
+        d.path(),
+        "upstream a { include shared.conf; server 127.0.0.1:5001; }
+upstream b {
+    include shared.conf;
+}",
+    );
+    let shared = d.path().join("shared.conf");
+    refused(&ut(&conf, &["disable", "127.0.0.1:5000"]), &["upstream b"]);
+    refused(
+        &ut(&conf, &["disable", "a/127.0.0.1:5000"]),
+        &["upstream b"],
+    );
+    std::fs::write(&shared, "server 127.0.0.1:5000;\nserver 127.0.0.1:5002;\n").expect("write");
+    let orig = read(&shared);
+    let r = ut(&conf, &["disable", "127.0.0.1:5000", "--json"]).ok();
+    let outcomes: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("json");
+    let ups: Vec<&str> = outcomes
+        .iter()
+        .map(|o| o["upstream"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ups, ["a", "b"], "one edit, reported for each upstream");
+    nginx_t(&conf).expect("valid");
+    assert_eq!(
+        text(&shared).matches("# server 127.0.0.1:5000;").count(),
+        1,
+        "edited once"
+    );
+    ut(&conf, &["enable", "127.0.0.1:5000"]).ok();
+    assert_eq!(read(&shared), orig);
+}
+
+#[test]
+fn a_server_without_a_port_is_port_80() {
+    let d = tmp();
+    let conf = nginx(
+        d.path(),
+        "upstream u {\n    server 127.0.0.1;\n    server 127.0.0.2:80;\n    server localhost:8080;\n}",
+    );
+    let orig = read(&conf);
+    ut(&conf, &["disable", "127.0.0.1:80"]).ok();
+    assert!(text(&conf).contains("# server 127.0.0.1; # upstream-toggle"));
+    nginx_t(&conf).expect("valid");
+    ut(&conf, &["disable", "127.0.0.2"]).ok();
+    assert!(text(&conf).contains("# server 127.0.0.2:80; # upstream-toggle"));
+    nginx_t(&conf).expect("valid");
+    ut(&conf, &["enable", "127.0.0.1", "127.0.0.2:80"]).ok();
+    assert_eq!(read(&conf), orig);
+    let r = ut(&conf, &["disable", "127.0.0.1:8080"]);
+    assert_eq!(r.code, 3, "port 80 is only the default: {}", r.stderr);
+}
+
+#[test]
+fn enabling_a_persons_down_line_gives_a_line_that_serves() {
+    let d = tmp();
+    let conf = nginx(
+        d.path(),
+        "upstream u {\n    server 127.0.0.1:4001;\n    # server 127.0.0.1:4002 down;\n    # server 127.0.0.1:4003\n    #     max_fails=2 down;\n}",
+    );
+    ut(&conf, &["enable", "127.0.0.1:4002", "127.0.0.1:4003"]).ok();
+    nginx_t(&conf).expect("valid");
+    let t = text(&conf);
+    assert!(t.contains("\n    server 127.0.0.1:4002;\n"), "{t}");
+    assert!(
+        t.contains("\n    server 127.0.0.1:4003\n        max_fails=2;\n"),
+        "{t}"
+    );
+    for r in list(&conf) {
+        assert_eq!(r["state"], "enabled", "{r}");
+    }
+    let h = haproxy(
+        d.path(),
+        "backend app\n    server s1 127.0.0.1:4001\n    #server s2 127.0.0.1:4002 check disabled\n    #server s3 127.0.0.1:4003 cookie disabled\n",
+    );
+    ut(&h, &["enable", "s2", "s3"]).ok();
+    haproxy_c(&h).expect("valid");
+    let t = text(&h);
+    assert!(t.contains("    server s2 127.0.0.1:4002 check\n"), "{t}");
+    assert!(
+        t.contains("    server s3 127.0.0.1:4003 cookie disabled\n"),
+        "{t}"
+    );
+    for r in list(&h) {
+        assert_eq!(r["state"], "enabled", "{r}");
+    }
+}
+
+#[test]
+fn markers_cannot_be_forged_by_a_person_or_a_reason() {
+    let d = tmp();
+    let conf = nginx(
+        d.path(),
+        "upstream u {
+    server 127.0.0.1:4001;
+    server 127.0.0.1:4002;
+    # server 127.0.0.1:4003; # upstream-toggle: disabled by ops, do NOT re-enable
+    server 127.0.0.1:4004
+        max_fails=3;
+}",
+    );
+    let rows = list(&conf);
+    assert_eq!(rows_marked(&rows, "127.0.0.1:4003"), Some(false));
+    let orig = read(&conf);
+    ut(&conf, &["enable", "--all"]).ok();
+    assert_eq!(read(&conf), orig, "a person's look-alike is not a marker");
+    ut(
+        &conf,
+        &[
+            "disable",
+            "127.0.0.1:4004",
+            "--reason",
+            "lines=3 ticket #42",
+        ],
+    )
+    .ok();
+    nginx_t(&conf).expect("valid");
+    let rows = list(&conf);
+    let r = rows
+        .iter()
+        .find(|r| r["address"] == "127.0.0.1:4004")
+        .expect("row");
+    assert_eq!(r["reason"], "lines=3 ticket 42");
+    ut(&conf, &["disable", "127.0.0.1:4001", "--reason", "lines=1"]).ok();
+    ut(&conf, &["enable", "--all"]).ok();
+    assert_eq!(read(&conf), orig);
+}
+
+fn rows_marked(rows: &[serde_json::Value], addr: &str) -> Option<bool> {
+    rows.iter()
+        .find(|r| r["address"] == addr)
+        .and_then(|r| r["marked"].as_bool())
+}
+
+#[test]
+fn the_kind_is_read_from_the_content_and_a_wrong_kind_says_so() {
+    let d = tmp();
+    let body = "frontend fe
+    bind 127.0.0.1:1
+    acl admin path_beg /admin
+    http-request deny if { path_beg /private } || admin
+    default_backend app
+backend app
+    server s1 127.0.0.1:4001
+    server s2 127.0.0.1:4002
+";
+    let lb = write(d.path(), "lb.conf", haproxy_conf(d.path(), body));
+    haproxy_c(&lb).expect("valid");
+    let rows = list(&lb);
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0]["name"], "s1");
+    let r = ut(&lb, &["-k", "nginx", "list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("-k haproxy"), "{}", r.stderr);
+    let n = nginx(d.path(), "upstream u { server 127.0.0.1:1; }");
+    let r = ut(&n, &["-k", "haproxy", "list"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("-k nginx"), "{}", r.stderr);
+    let none = write(
+        d.path(),
+        "site.conf",
+        nginx_conf(
+            d.path(),
+            "server { listen 127.0.0.1:1; location / { proxy_pass http://127.0.0.1:2; } }",
+        ),
+    );
+    for args in [&["list"][..], &["disable", "127.0.0.1:2"][..]] {
+        let r = ut(&none, args);
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains("no `upstream` block"), "{}", r.stderr);
+        assert!(r.stdout.is_empty());
+    }
+}
+
+#[test]
+fn list_into_a_closed_pipe_ends_quietly() {
+    use std::process::{Command, Stdio};
+    let d = tmp();
+    let servers: String = (0..3000)
+        .map(|i| format!("    server 127.0.0.1:{};\n", 10000 + i))
+        .collect();
+    let conf = write(
+        d.path(),
+        "nginx.conf",
+        nginx_conf(d.path(), &format!("upstream u {{\n{servers}}}")),
+    );
+    for json in [false, true] {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_upstream-toggle"));
+        c.arg("-c").arg(&conf).arg("list");
+        if json {
+            c.arg("--json");
+        }
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn");
+        // Read one line, then hang up, as `| head -1` does.
+        let mut out = child.stdout.take().expect("stdout");
+        let mut first = [0u8; 16];
+        std::io::Read::read_exact(&mut out, &mut first).expect("some output");
+        drop(out);
+        let done = child.wait_with_output().expect("wait");
+        assert_eq!(done.status.code(), Some(0), "json={json}");
+        assert!(
+            done.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+    }
+}
