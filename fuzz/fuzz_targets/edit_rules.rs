@@ -127,7 +127,7 @@ fn marker_reads_back(data: &[u8]) {
     let lines = 1 + data.first().copied().unwrap_or(0) as usize % 12;
     let line = format!(
         "server x;{}",
-        proxyconf::marker::render(std::time::UNIX_EPOCH, Some(&reason), lines)
+        proxyconf::marker::render(std::time::UNIX_EPOCH, Some(&reason), lines, Default::default())
     );
     let (_, m) =
         proxyconf::marker::find(line.as_bytes(), 0..line.len()).expect("own marker is found");

@@ -83,7 +83,10 @@ pub fn edit(
     let mut new_files = plan.apply(&config);
     // An edit of an included file also locks that file; if another main config's edit changed
     // it before the lock was ours, plan again on what is on disk now.
-    while !opts.dry_run {
+    loop {
+        if opts.dry_run {
+            break;
+        }
         let paths: Vec<PathBuf> = new_files
             .iter()
             .map(|(f, _)| config.files[*f].path.clone())

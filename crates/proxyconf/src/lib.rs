@@ -24,4 +24,4 @@ pub use commit::{edit, Applied, Options};
 pub use config::Config;
 pub use error::{Error, Result};
 pub use plan::{plan, Change, Outcome, Plan, Request, Selector};
-pub use server::{Marker, Method, Params, ProxyKind, Server, State, Upstream};
+pub use server::{Marker, Method, Params, ProxyKind, Server, Split, State, Upstream};

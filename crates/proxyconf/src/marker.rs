@@ -5,10 +5,11 @@
 //! look-alike note (`# upstream-toggle: disabled by ops, do NOT re-enable`) is never one. The
 //! reason comes last and cannot hold `#`, so it can neither forge a field nor hide a second tag.
 
-use crate::server::Marker;
+use crate::server::{Marker, Split};
+use nom::branch::alt;
 use nom::bytes::complete::{tag, take_till1};
 use nom::character::complete::{digit1, space1};
-use nom::combinator::{eof, map_res, opt, peek, rest, verify};
+use nom::combinator::{eof, map, map_res, opt, peek, rest, value, verify};
 use nom::sequence::{preceded, terminated};
 use nom::{IResult, Parser};
 use std::ops::Range;
@@ -21,15 +22,21 @@ const MAX_LINES: usize = 1000;
 /// The text appended at the end of a disabled server's last line. `lines` > 1 records how many
 /// lines a commented-out directive spans, so it is read back exactly; it is also written whenever
 /// a reason follows, so the reason can never be read as that field.
-pub fn render(now: SystemTime, reason: Option<&str>, lines: usize) -> String {
+pub fn render(now: SystemTime, reason: Option<&str>, lines: usize, split: Split) -> String {
     let reason = reason.map(clean_reason).filter(|r| !r.is_empty());
     let mut s = format!(
         " {} {}",
         String::from_utf8_lossy(TAG),
         humantime::format_rfc3339_seconds(now)
     );
-    if lines > 1 || reason.is_some() {
-        s.push_str(&format!(" lines={}", lines.max(1)));
+    let split_word = match (split.before, split.after) {
+        (true, true) => ",split=both",
+        (true, false) => ",split=before",
+        (false, true) => ",split=after",
+        (false, false) => "",
+    };
+    if lines > 1 || reason.is_some() || !split_word.is_empty() {
+        s.push_str(&format!(" lines={}{split_word}", lines.max(1)));
     }
     if let Some(r) = reason {
         s.push(' ');
@@ -51,16 +58,42 @@ pub fn clean_reason(reason: &str) -> String {
         .join(" ")
 }
 
-/// The fields after the tag: ` <time>[ lines=N][ reason]`.
-fn fields(i: &str) -> IResult<&str, (&str, Option<usize>, &str)> {
+type Fields<'a> = (&'a str, Option<(usize, Split)>, &'a str);
+
+/// The fields after the tag: ` <time>[ lines=N[,split=before|after|both]][ reason]`.
+fn fields(i: &str) -> IResult<&str, Fields<'_>> {
     let time = verify(take_till1(char::is_whitespace), |t: &str| {
         humantime::parse_rfc3339(t).is_ok()
     });
     let count = map_res(digit1, str::parse::<usize>);
+    let split = alt((
+        value(
+            Split {
+                before: true,
+                after: true,
+            },
+            tag(",split=both"),
+        ),
+        value(
+            Split {
+                before: true,
+                after: false,
+            },
+            tag(",split=before"),
+        ),
+        value(
+            Split {
+                before: false,
+                after: true,
+            },
+            tag(",split=after"),
+        ),
+    ));
     let lines = terminated(
-        preceded((space1, tag("lines=")), count),
+        preceded((space1, tag("lines=")), (count, opt(split))),
         peek((opt(space1), opt(eof))),
     );
+    let lines = map(lines, |(n, s)| (n, s.unwrap_or_default()));
     (preceded(space1, time), opt(lines), rest).parse(i)
 }
 
@@ -76,7 +109,7 @@ pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> 
     }
     let after = String::from_utf8_lossy(&bytes[tag_start + TAG.len()..line.end]);
     let (_, (time, lines, reason)) = fields(&after).ok()?;
-    let lines = lines.unwrap_or(1);
+    let (lines, split) = lines.unwrap_or((1, Split::default()));
     if !(1..=MAX_LINES).contains(&lines) {
         return None;
     }
@@ -91,6 +124,7 @@ pub fn find(bytes: &[u8], line: Range<usize>) -> Option<(Range<usize>, Marker)> 
         at: time.to_string(),
         reason: Some(reason.to_string()).filter(|r| !r.is_empty()),
         lines,
+        split,
     };
     Some((remove_start..line.end, marker))
 }
@@ -105,7 +139,12 @@ mod tests {
 
     #[test]
     fn render_then_find() {
-        let m = render(SystemTime::UNIX_EPOCH, Some("deploy\n42"), 3);
+        let m = render(
+            SystemTime::UNIX_EPOCH,
+            Some("deploy\n42"),
+            3,
+            Split::default(),
+        );
         let line = format!("server x;{m}");
         let (range, marker) = find(line.as_bytes(), 0..line.len()).expect("found");
         assert_eq!(&line[..range.start], "server x;");
@@ -138,13 +177,38 @@ mod tests {
         ] {
             let line = format!(
                 "server x;{}",
-                render(SystemTime::UNIX_EPOCH, Some(reason), lines)
+                render(
+                    SystemTime::UNIX_EPOCH,
+                    Some(reason),
+                    lines,
+                    Split::default()
+                )
             );
             let m = read(&line).expect("marker");
             assert_eq!(m.lines, lines, "{line}");
             assert_eq!(m.at, "1970-01-01T00:00:00Z", "{line}");
             assert!(!m.reason.unwrap_or_default().contains('#'));
         }
+    }
+
+    #[test]
+    fn split_is_read_back() {
+        let both = Split {
+            before: true,
+            after: true,
+        };
+        let line = format!(
+            "server x;{}",
+            render(
+                SystemTime::UNIX_EPOCH,
+                Some("split=both"),
+                1,
+                Split::default()
+            )
+        );
+        assert_eq!(read(&line).expect("marker").split, Split::default());
+        let line = format!("server x;{}", render(SystemTime::UNIX_EPOCH, None, 1, both));
+        assert_eq!(read(&line).expect("marker").split, both);
     }
 
     #[test]

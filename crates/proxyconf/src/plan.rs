@@ -291,10 +291,14 @@ fn finish(
                     (Shape::Live(l), Method::Comment) => l.cont_lines.len() + 1,
                     _ => 1,
                 };
-                let mark = marked.then(|| marker::render(now, reason.as_deref(), lines));
+                let split = match &s.shape {
+                    Shape::Live(l) if l.shares_line => l.split.unwrap_or_default(),
+                    _ => Default::default(),
+                };
+                let mark = marked.then(|| marker::render(now, reason.as_deref(), lines, split));
                 disable_splices(cfg, s, *method, mark)
             }
-            (Change::Enabled, _) => enable_splices(s),
+            (Change::Enabled, _) => enable_splices(cfg, s),
             _ => Vec::new(),
         };
         per_file.entry(s.file).or_default().extend(splices);
@@ -456,7 +460,7 @@ fn choose_method(
     let Shape::Live(shape) = &s.shape else {
         return (m, true, None);
     };
-    if shape.shares_line {
+    if shape.shares_line && shape.split.is_none() {
         let note = (m == Method::Comment).then(|| {
             "shares its line with another directive, so it was marked `down` instead of commented out, with no marker: bring it back as UPSTREAM/SERVER".to_string()
         });
@@ -481,9 +485,20 @@ fn disable_splices(cfg: &Config, s: &Server, method: Method, mark: Option<String
         return Vec::new();
     };
     let mut out = Vec::new();
+    // A directive sharing its line gets a line of its own, so its marker swallows nothing.
+    let split = l
+        .split
+        .filter(|_| l.shares_line && mark.is_some())
+        .unwrap_or_default();
+    let newline = if split.before { "\n" } else { "" };
     if method == Method::Comment {
-        out.push(Splice::insert(l.start, "# "));
+        out.push(Splice::insert(l.start, format!("{newline}# ")));
         out.extend(l.cont_lines.iter().map(|&p| Splice::insert(p, "# ")));
+    } else if split.before {
+        out.push(Splice::insert(l.start, newline));
+    }
+    if method == Method::Comment {
+        // Commented out above.
     } else if ends_with_lone_enabled(cfg, s, l) {
         // ` enabled` at the end only overrides an inherited `default-server disabled` (as
         // `enable` writes it): dropping it gives the inherited state, and enabling the marked
@@ -497,14 +512,27 @@ fn disable_splices(cfg: &Config, s: &Server, method: Method, mark: Option<String
             format!(" {}", cfg.kind.down_word()),
         ));
     }
-    if let Some(m) = mark {
-        out.push(Splice::insert(l.line_end, m));
+    match mark {
+        Some(m) if split.after => out.push(Splice::insert(l.end, format!("{m}\n"))),
+        Some(m) => out.push(Splice::insert(l.line_end, m)),
+        None => {}
     }
     out
 }
 
-fn enable_splices(s: &Server) -> Vec<Splice> {
+fn enable_splices(cfg: &Config, s: &Server) -> Vec<Splice> {
     let mut out = Vec::new();
+    // Rejoin a line the tool split: the newlines it inserted go again.
+    if let (Some(m), Some(r)) = (&s.marker, &s.marker_span) {
+        let b = &cfg.files[s.file].bytes;
+        let start = s.offset();
+        if m.split.before && start > 0 && b[start - 1] == b'\n' {
+            out.push(Splice::delete(start - 1..start));
+        }
+        if m.split.after && b.get(r.end) == Some(&b'\n') {
+            out.push(Splice::delete(r.end..r.end + 1));
+        }
+    }
     match &s.shape {
         Shape::Live(l) => {
             // The last keyword wins, so only the `down`/`disabled` after the last `enabled` go.

@@ -46,20 +46,26 @@ pub fn check_round_trips(
                 .map_or_else(|| data.to_vec(), |(_, b)| b);
             let old_lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
             let new_lines: Vec<&[u8]> = disabled.split(|&b| b == b'\n').collect();
-            if old_lines.len() != new_lines.len() {
+            // A directive that shares its line may be given a line of its own (up to 2 newlines).
+            let extra = new_lines.len().wrapping_sub(old_lines.len());
+            let allowed = if shape.split.is_some() && shape.shares_line {
+                2
+            } else {
+                0
+            };
+            if extra > allowed {
                 return Err(format!(
                     "disabling {} at line {} changed the line count",
                     s.address, s.line
                 ));
             }
-            if let Some(n) = (0..old_lines.len())
-                .find(|&n| old_lines[n] != new_lines[n] && !lines.contains(&(n + 1)))
-            {
+            let (first, last) = (*lines.start() - 1, *lines.end());
+            let before_same = old_lines[..first] == new_lines[..first];
+            let after_same = old_lines[last..] == new_lines[last + extra..];
+            if !(before_same && after_same) {
                 return Err(format!(
-                    "disabling {} at line {} changed line {}",
-                    s.address,
-                    s.line,
-                    n + 1
+                    "disabling {} at line {} changed a line outside its directive",
+                    s.address, s.line
                 ));
             }
             validate(&disabled).map_err(|e| {
@@ -78,7 +84,9 @@ pub fn check_round_trips(
                 .servers
                 .iter()
                 .position(|t| {
-                    t.line == s.line && t.address == s.address && t.state == State::Disabled
+                    (t.line == s.line || t.line == s.line + 1)
+                        && t.address == s.address
+                        && t.state == State::Disabled
                 })
                 .ok_or_else(|| {
                     format!(

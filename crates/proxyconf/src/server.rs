@@ -70,6 +70,18 @@ pub struct Marker {
     pub reason: Option<String>,
     /// How many lines the commented-out directive spans (1 unless `lines=N` says more).
     pub lines: usize,
+    /// The tool moved the directive onto a line of its own (`split=`): a newline was inserted
+    /// before it and/or after the marker, and enabling removes them again.
+    pub split: Split,
+}
+
+/// Which newlines the tool inserted to give a directive that shared its line a line of its own.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Split {
+    /// A newline before the directive.
+    pub before: bool,
+    /// A newline after the marker.
+    pub after: bool,
 }
 
 /// An nginx `upstream` block or a haproxy `backend`/`listen` section.
@@ -159,12 +171,17 @@ pub(crate) struct LiveShape {
     pub start: usize,
     /// Just past the last argument.
     pub args_end: usize,
+    /// Just past the directive (its `;` on nginx, the line's end on haproxy).
+    pub end: usize,
     /// End of the directive's last line, before the newline.
     pub line_end: usize,
     /// First non-blank byte of each further line of a multi-line directive.
     pub cont_lines: Vec<usize>,
     /// Another directive shares a line with it, so a trailing marker would swallow it.
     pub shares_line: bool,
+    /// How to give it a line of its own instead (a one-line directive sharing its line); None
+    /// when it cannot be split and is taken out with `down` and no marker.
+    pub split: Option<Split>,
     /// Why this line cannot be edited safely, if it cannot.
     pub refuse: Option<String>,
     /// `down`/`disabled`/`enabled` arguments, each with the blanks before it.

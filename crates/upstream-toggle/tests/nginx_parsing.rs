@@ -222,14 +222,19 @@ fn several_directives_on_one_line_and_two_line_servers_stay_valid() {
     let body = "    upstream a { server 127.0.0.1:8001; server 127.0.0.1:8002; }\n    upstream b {\n        server 127.0.0.1:8003\n            max_fails=2 fail_timeout=5s;\n        server 127.0.0.1:8004;\n    }\n";
     let conf = write(d.path(), "nginx.conf", nginx_conf(d.path(), body));
     let orig = read(&conf);
-    let r = ut(&conf, &["disable", "127.0.0.1:8001", "--method", "comment"]).ok();
-    assert!(
-        r.stdout.contains("down"),
-        "one-line upstream falls back to down: {}",
-        r.stdout
-    );
+    ut(&conf, &["disable", "127.0.0.1:8001", "--method", "comment"]).ok();
     nginx_t(&conf).expect("one-line upstream valid after edit");
-    assert!(text(&conf).contains("server 127.0.0.1:8001 down; server 127.0.0.1:8002; }"));
+    // The directive gets a line of its own, so its marker swallows nothing after it.
+    let t = text(&conf);
+    assert!(
+        t.contains("    upstream a { \n# server 127.0.0.1:8001; # upstream-toggle: disabled "),
+        "{t}"
+    );
+    assert!(
+        t.contains(" lines=1,split=both\n server 127.0.0.1:8002; }"),
+        "{t}"
+    );
+    assert_eq!(rows(&list(&conf), "127.0.0.1:8001")[0]["marked"], true);
     ut(&conf, &["disable", "127.0.0.1:8003"]).ok();
     nginx_t(&conf).expect("two-line server valid after commenting out");
     let t = text(&conf);

@@ -53,7 +53,7 @@ upstream e {
     nginx_t(&conf).expect("valid");
     let r = ut(&conf, &["enable", "127.0.0.1:4040"]).ok();
     assert!(r.stdout.contains("left as it is"), "{}", r.stdout);
-    // A directive sharing its line was taken out with `down` and no marker: named, it comes back.
+    // The one-line upstream's directive was given a line of its own and marked: it came back too.
     ut(&conf, &["enable", "one_line/127.0.0.1:4040"]).ok();
     assert_eq!(
         read(&conf),

@@ -280,9 +280,11 @@ fn live_server(
     let shape = Shape::Live(LiveShape {
         start: w[0].span.start,
         args_end: w[w.len() - 1].span.end,
+        end: line.end,
         line_end: line.end,
         cont_lines: Vec::new(),
         shares_line: false,
+        split: None,
         refuse: dangling.then(|| "the line ends with a backslash that would escape anything appended to it; fix the line first".to_string()),
         flags,
     });

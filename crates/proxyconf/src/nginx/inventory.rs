@@ -7,7 +7,8 @@ use crate::config::{read, Config, Include, Keep};
 use crate::error::{Error, Result};
 use crate::marker;
 use crate::server::{
-    CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, State, Upstream,
+    CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, Split, State,
+    Upstream,
 };
 use crate::source::Source;
 use std::ops::Range;
@@ -199,9 +200,13 @@ impl Walker<'_> {
             .iter()
             .any(|&p| matches!(b.get(p), None | Some(b'\n' | b'\r')));
         let after = d.trailing_comment.as_ref().map_or(d.end, |c| c.end);
-        let shares_line = blank_cont
-            || !src.is_blank(src.line_start(d.start)..d.start)
-            || !src.is_blank(after..line_end);
+        let content_before = !src.is_blank(src.line_start(d.start)..d.start);
+        let content_after = !src.is_blank(after..line_end);
+        let shares_line = blank_cont || content_before || content_after;
+        let split = (shares_line && !blank_cont && cont_lines.is_empty()).then_some(Split {
+            before: content_before,
+            after: content_after,
+        });
         let (marker_span, mark) = d
             .trailing_comment
             .as_ref()
@@ -226,9 +231,11 @@ impl Walker<'_> {
         let shape = Shape::Live(LiveShape {
             start: d.start,
             args_end,
+            end: d.end,
             line_end,
             cont_lines,
             shares_line,
+            split,
             refuse: d.args.is_empty().then(|| {
                 "this `server` has no address (nginx rejects it); fix the line first".to_string()
             }),
