@@ -123,3 +123,31 @@ fn marker_text_inside_a_word_is_not_a_marker() {
     let input = "upstream a {\n    server 10.0.0.1:80# upstream-toggle: disabled x\n        weight=1;\n    server 10.0.0.2:80;\n}\n";
     assert_eq!(round_trips(input, ProxyKind::Nginx), 4);
 }
+
+/// The selector round trip of `edit_rules` on a standalone haproxy config.
+fn selector_round_trip(input: &str, selector: &str) {
+    let cfg = proxyconf::Config::standalone(input.as_bytes().to_vec(), ProxyKind::Haproxy)
+        .expect("parses");
+    let sel = proxyconf::Selector::parse(selector, None).expect("selector");
+    let mut reload = |new: &[(usize, Vec<u8>)]| {
+        proxyconf::Config::standalone(new.first()?.1.clone(), ProxyKind::Haproxy).ok()
+    };
+    proxyconf::roundtrip::check_selector_round_trip(&cfg, &[sel], None, None, &mut reload)
+        .unwrap_or_else(|e| panic!("{e}\n---\n{input}"));
+}
+
+#[test]
+fn a_scoped_name_leaves_a_persons_line_in_a_same_named_section_alone() {
+    // edit_rules found: `l1/s2` took out s2 in the third `listen l1`, and enabling it brought back
+    // the person's `disabled` s2 of the two other sections of that name too.
+    let input = "listen l1\n    server s2 127.0.0.1:8022 disabled\nlisten l1\n    server s2 127.0.0.1:8022 disabled\nlisten l1\n    server s3 127.0.0.1:8031 weight 0\n    server s2 127.0.0.1:8021 weight 0\n";
+    selector_round_trip(input, "l1/s2");
+}
+
+#[test]
+fn keyword_arguments_and_trackers_round_trip() {
+    let input = "backend b1\n    server s1 127.0.0.1:8011 check cookie disabled\n    server s2 127.0.0.1:8021 track s1\n    server s3 127.0.0.1:8031 enabled check\nbackend b2\n    server s1 127.0.0.1:8011 track b1/s1\n    server s4 127.0.0.1:8041\n";
+    for sel in ["s1", "b1/s2", "s3", "b2/s1", "127.0.0.1:8011"] {
+        selector_round_trip(input, sel);
+    }
+}
