@@ -164,6 +164,12 @@ impl Config {
         )))
     }
 
+    /// Whether server `i` takes traffic as the file stands: enabled, read by the proxy, not a
+    /// backup, not `weight 0`, and whatever it `track`s is up.
+    pub fn serves(&self, i: usize) -> bool {
+        crate::serving::serves(&self.servers, i, &|j| self.servers[j].state)
+    }
+
     /// `file:line` of a server, for messages.
     pub fn location(&self, s: &Server) -> String {
         format!("{}:{}", self.files[s.file].path.display(), s.line)

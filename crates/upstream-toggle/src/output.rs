@@ -19,7 +19,8 @@ fn state_name(s: State) -> &'static str {
     }
 }
 
-fn server_json(cfg: &Config, s: &Server) -> Value {
+fn server_json(cfg: &Config, i: usize) -> Value {
+    let s = &cfg.servers[i];
     let up = cfg.upstream_of(s);
     json!({
         "file": cfg.files[s.file].path,
@@ -37,12 +38,15 @@ fn server_json(cfg: &Config, s: &Server) -> Value {
         "reason": s.marker.as_ref().and_then(|m| m.reason.clone()),
         "template": s.template,
         "conditional": s.conditional,
+        "serves": cfg.serves(i),
     })
 }
 
 /// `list --json`.
 pub fn list_json(cfg: &Config) -> String {
-    let rows: Vec<Value> = cfg.servers.iter().map(|s| server_json(cfg, s)).collect();
+    let rows: Vec<Value> = (0..cfg.servers.len())
+        .map(|i| server_json(cfg, i))
+        .collect();
     serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
 }
 
@@ -167,8 +171,7 @@ pub fn outcomes_json(done: &Applied, dry_run: bool) -> String {
         .outcomes
         .iter()
         .map(|o| {
-            let s = &cfg.servers[o.server];
-            let mut v = server_json(cfg, s);
+            let mut v = server_json(cfg, o.server);
             let (change, method, marked) = match &o.change {
                 Change::Disabled { method, marked } => {
                     ("disabled", method_name(Some(*method)), *marked)

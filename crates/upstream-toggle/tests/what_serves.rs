@@ -475,3 +475,82 @@ fn list_into_a_closed_pipe_ends_quietly() {
         );
     }
 }
+
+/// `show stat` over the admin socket: (backend, server) → (status, weight).
+fn haproxy_stat(sock: &Path) -> Vec<(String, String, String, u64)> {
+    use std::io::{Read, Write};
+    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("admin socket");
+    s.write_all(b"show stat\n").expect("write");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    out.lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            let (px, sv) = (f.first()?, f.get(1)?);
+            if *sv == "FRONTEND" || *sv == "BACKEND" {
+                return None;
+            }
+            Some((
+                px.to_string(),
+                sv.to_string(),
+                f.get(17)?.to_string(),
+                f.get(18)?.parse().ok()?,
+            ))
+        })
+        .collect()
+}
+
+#[test]
+fn the_serving_model_agrees_with_a_running_haproxy() {
+    let d = tmp();
+    let port = free_port();
+    let body = format!(
+        "frontend fe
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s1 127.0.0.1:1 check
+    server s2 127.0.0.1:2 weight 0
+    server s3 127.0.0.1:3 cookie disabled
+    server s5 127.0.0.1:5 backup
+.if 0
+    server s4 127.0.0.1:4
+.endif
+backend mirror
+    server m1 127.0.0.1:1 track app/s1
+    server m2 127.0.0.1:6 enabled
+"
+    );
+    let conf = haproxy(d.path(), &body);
+    ut(&conf, &["disable", "app/s1", "--force"]).ok();
+    haproxy_c(&conf).expect("valid");
+    let ours = list(&conf);
+    let pidfile = d.path().join("haproxy.pid");
+    let _proxy = Proxy::haproxy(&conf, &pidfile, port);
+    let stats = haproxy_stat(&d.path().join("admin.sock"));
+    assert!(!stats.is_empty());
+    for row in &ours {
+        let (up, name) = (
+            row["upstream"].as_str().unwrap_or_default(),
+            row["name"].as_str().unwrap_or_default(),
+        );
+        let theirs = stats.iter().find(|(p, s, _, _)| p == up && s == name);
+        let haproxy_serves = theirs.is_some_and(|(_, _, status, weight)| {
+            !status.starts_with("MAINT") && *weight > 0 && row["backup"] == false
+        });
+        assert_eq!(
+            row["serves"].as_bool(),
+            Some(haproxy_serves),
+            "{up}/{name}: haproxy says {theirs:?}, we say {row}"
+        );
+    }
+    let m1 = stats
+        .iter()
+        .find(|(p, s, _, _)| p == "mirror" && s == "m1")
+        .expect("m1");
+    assert!(
+        m1.2.contains("via"),
+        "the tracker is in maintenance via its target: {m1:?}"
+    );
+}
