@@ -23,7 +23,7 @@ _healthwait() {
 
     case "${cmd}" in
         healthwait)
-            opts="-t -i -H -q -h -V --timeout --interval --attempt-timeout --status --method --header --body --body-regex --successes --unix-socket --insecure --down --quiet --help --version"
+            opts="-t -i -H -q -h -V --timeout --interval --attempt-timeout --status --method --header --expect-header --cacert --body --body-regex --successes --unix-socket --insecure --down --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -62,6 +62,14 @@ _healthwait() {
                     return 0
                     ;;
                 -H)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --expect-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

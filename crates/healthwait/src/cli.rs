@@ -8,7 +8,8 @@ Examples:
   healthwait http://127.0.0.1:4040/okcomputer
   healthwait -t 30s --status 200 --body-regex '\"status\": *\"up\"' http://127.0.0.1:8080/health
   healthwait --unix-socket /run/puma.sock http://localhost/health -- systemctl reload nginx
-  healthwait tcp://127.0.0.1:5432 tcp://127.0.0.1:6379      # all at once
+  healthwait 127.0.0.1:5432 127.0.0.1:6379                  # TCP, all at once
+  healthwait http+unix://%2Frun%2Fa.sock/up http+unix://%2Frun%2Fb.sock/up
   healthwait --down -t 10s tcp://127.0.0.1:4040               # wait until the port is closed
 
 Exit status: 0 healthy (or CMD's status), 124 timed out (CMD not run), 2 usage, 1 other.";
@@ -17,13 +18,13 @@ Exit status: 0 healthy (or CMD's status), 124 timed out (CMD not run), 2 usage, 
 #[derive(Debug, Parser)]
 #[command(name = "healthwait", version, after_help = EXAMPLES)]
 pub struct Cli {
-    /// http://…, https://… or tcp://HOST:PORT; several must all be healthy at the same time
+    /// http://…, https://…, tcp://HOST:PORT or HOST:PORT, unix:/PATH (connect), http+unix://%2FPATH.sock/PATH; several must all be healthy at the same time
     #[arg(value_name = "TARGET", required = true)]
     pub targets: Vec<String>,
     /// Command to run once healthy; its exit status becomes healthwait's
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<String>,
-    /// Overall deadline (250ms, 2s, 1m; a bare number is seconds)
+    /// Overall deadline (250ms, 2s, 1m; a bare number is seconds; 0 = no deadline)
     #[arg(short = 't', long, value_name = "DUR", default_value = "60s")]
     pub timeout: String,
     /// Fixed pause between probes [default: back off from 10ms to 50ms]
@@ -41,6 +42,12 @@ pub struct Cli {
     /// Extra request header 'Name: value' (repeatable)
     #[arg(long = "header", short = 'H', value_name = "'K: V'")]
     pub headers: Vec<String>,
+    /// A response header that must match: 'Name: VALUE-REGEX' (repeatable)
+    #[arg(long = "expect-header", value_name = "'K: RE'")]
+    pub expect_headers: Vec<String>,
+    /// Trust the CA certificates in this PEM file instead of the system's (a private CA)
+    #[arg(long, value_name = "FILE", conflicts_with = "insecure")]
+    pub cacert: Option<PathBuf>,
     /// The body must contain this text
     #[arg(long, value_name = "TEXT", conflicts_with = "body_regex")]
     pub body: Option<String>,

@@ -90,6 +90,21 @@ pub fn build(cli: &cli::Cli) -> Result<(Vec<Probe>, WaitOptions), String> {
                 .ok_or_else(|| format!("invalid --header '{h}': write it as 'Name: value'"))
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let expect_headers = cli
+        .expect_headers
+        .iter()
+        .map(|h| {
+            let (k, v) = h
+                .split_once(':')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .ok_or_else(|| {
+                    format!("invalid --expect-header '{h}': write it as 'Name: value-regex'")
+                })?;
+            let re = regex::Regex::new(v.trim())
+                .map_err(|e| format!("invalid --expect-header '{h}': {e}"))?;
+            Ok((k.trim().to_ascii_lowercase(), re))
+        })
+        .collect::<Result<Vec<_>, String>>()?;
     let opts = ProbeOptions {
         unix_socket: cli.unix_socket.clone(),
         method: Some(match cli.method {
@@ -100,6 +115,8 @@ pub fn build(cli: &cli::Cli) -> Result<(Vec<Probe>, WaitOptions), String> {
         status: StatusSet::parse(&cli.status)?,
         body,
         insecure: cli.insecure,
+        cacert: cli.cacert.clone(),
+        expect_headers,
     };
     let probes = cli
         .targets

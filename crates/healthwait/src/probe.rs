@@ -31,6 +31,10 @@ pub struct ProbeOptions {
     pub body: Option<Body>,
     /// Accept any TLS certificate.
     pub insecure: bool,
+    /// Trust only the CA certificates in this PEM file (a private CA).
+    pub cacert: Option<PathBuf>,
+    /// Response headers that must be present: (lower-case name, value regex).
+    pub expect_headers: Vec<(String, regex::Regex)>,
 }
 
 /// A ready-to-run probe.
@@ -45,11 +49,13 @@ pub struct Probe {
 impl Probe {
     /// Builds a probe; fails when the options cannot apply to the target.
     pub fn new(target: Target, opts: ProbeOptions) -> Result<Probe, String> {
-        if matches!(target, Target::Tcp { .. })
-            && (opts.unix_socket.is_some() || opts.body.is_some() || !opts.headers.is_empty())
-        {
+        let http_only = opts.unix_socket.is_some()
+            || opts.body.is_some()
+            || !opts.headers.is_empty()
+            || !opts.expect_headers.is_empty();
+        if !matches!(target, Target::Http { .. }) && http_only {
             return Err(format!(
-                "--unix-socket, --header, --body and --body-regex need an http:// target, not {target}"
+                "--unix-socket, --header, --expect-header, --body and --body-regex need an http:// target, not {target}"
             ));
         }
         let mut config = ureq::Agent::config_builder()
@@ -62,6 +68,26 @@ impl Probe {
             config = config.tls_config(
                 ureq::tls::TlsConfig::builder()
                     .disable_verification(true)
+                    .build(),
+            );
+        } else if let Some(ca) = &opts.cacert {
+            let pem = std::fs::read(ca)
+                .map_err(|e| format!("cannot read --cacert {}: {e}", ca.display()))?;
+            let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+                .filter_map(|item| match item {
+                    Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
+                    _ => None,
+                })
+                .collect();
+            if certs.is_empty() {
+                return Err(format!(
+                    "--cacert {} holds no PEM certificate",
+                    ca.display()
+                ));
+            }
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(certs)))
                     .build(),
             );
         }
@@ -77,25 +103,47 @@ impl Probe {
         let timeout = timeout.max(Duration::from_millis(1));
         match &self.target {
             Target::Tcp { host, port } => tcp_connect(host, *port, timeout),
+            Target::Unix { path } => std::os::unix::net::UnixStream::connect(path)
+                .map(|_| format!("connected to unix:{}", path.display()))
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => {
+                        format!("socket {} does not exist", path.display())
+                    }
+                    _ => io_reason(&e),
+                }),
             Target::Http {
-                url,
+                request_url,
                 authority,
                 path,
+                socket,
                 ..
             } => {
-                let (status, body) = match &self.opts.unix_socket {
-                    Some(sock) => unix_http::request(
-                        sock,
-                        self.method_name(),
-                        authority,
-                        path,
-                        &self.opts.headers,
-                        timeout,
-                    )?,
-                    None => self.http(url, timeout)?,
-                };
+                let (status, headers, body) =
+                    match socket.as_ref().or(self.opts.unix_socket.as_ref()) {
+                        Some(sock) => unix_http::request(
+                            sock,
+                            self.method_name(),
+                            authority,
+                            path,
+                            &self.request_headers(),
+                            timeout,
+                        )?,
+                        None => self.http(request_url, timeout)?,
+                    };
                 if !self.opts.status.contains(status) {
                     return Err(format!("status {status}, expected {}", self.opts.status));
+                }
+                for (name, re) in &self.opts.expect_headers {
+                    let found = headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
+                    match found {
+                        Some(v) if re.is_match(v) => {}
+                        Some(v) => {
+                            return Err(format!(
+                                "status {status} but header {name}: {v} does not match {re}"
+                            ))
+                        }
+                        None => return Err(format!("status {status} but no {name} header")),
+                    }
                 }
                 if let Some(reason) = self.opts.body.as_ref().and_then(|b| b.check(&body)) {
                     return Err(format!("status {status} but {reason}"));
@@ -103,6 +151,19 @@ impl Probe {
                 Ok(format!("status {status}"))
             }
         }
+    }
+
+    /// `--header`s plus the Authorization the URL's credentials ask for.
+    fn request_headers(&self) -> Vec<(String, String)> {
+        let mut h = self.opts.headers.clone();
+        if let Target::Http {
+            authorization: Some(a),
+            ..
+        } = &self.target
+        {
+            h.push(("Authorization".into(), a.clone()));
+        }
+        h
     }
 
     fn method_name(&self) -> &'static str {
@@ -114,7 +175,7 @@ impl Probe {
 
     /// `localhost` is tried on 127.0.0.1 and then ::1 whatever /etc/hosts says, like curl does,
     /// because app servers often bind only one of them.
-    fn http(&self, url: &str, timeout: Duration) -> Result<(u16, Vec<u8>), String> {
+    fn http(&self, url: &str, timeout: Duration) -> Result<unix_http::Answer, String> {
         let Target::Http {
             authority,
             path,
@@ -152,7 +213,7 @@ impl Probe {
         url: &str,
         host: Option<&str>,
         timeout: Duration,
-    ) -> Result<(u16, Vec<u8>), String> {
+    ) -> Result<unix_http::Answer, String> {
         let mut req = if self.opts.method == Some(Method::Head) {
             self.agent.head(url)
         } else {
@@ -161,7 +222,7 @@ impl Probe {
         if let Some(h) = host {
             req = req.header("Host", h);
         }
-        for (k, v) in &self.opts.headers {
+        for (k, v) in &self.request_headers() {
             req = req.header(k, v);
         }
         let mut resp = req
@@ -171,6 +232,16 @@ impl Probe {
             .call()
             .map_err(|e| reason(&e, timeout))?;
         let status = resp.status().as_u16();
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_ascii_lowercase(),
+                    String::from_utf8_lossy(v.as_bytes()).trim().to_string(),
+                )
+            })
+            .collect();
         let body = if self.opts.body.is_some() {
             resp.body_mut()
                 .with_config()
@@ -185,7 +256,7 @@ impl Probe {
         } else {
             Vec::new()
         };
-        Ok((status, body))
+        Ok((status, headers, body))
     }
 }
 

@@ -1,20 +1,30 @@
-//! What to probe: `http://…`, `https://…` or `tcp://host:port`.
+//! What to probe, written as operators write it: `http://…`, `https://…`, `tcp://HOST:PORT` or a
+//! bare `HOST:PORT` (as wait-for-it), `unix:/PATH` (a socket connect), and
+//! `http+unix://%2Fpath%2Fto.sock/PATH` (HTTP over that socket, the requests-unixsocket form).
 
+use base64::Engine;
 use std::fmt;
+use std::path::PathBuf;
 
 /// A parsed TARGET argument.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Target {
-    /// An HTTP or HTTPS URL.
+    /// An HTTP or HTTPS URL, over TCP or a unix socket.
     Http {
-        /// The URL as given.
+        /// The URL as shown: credentials are never printed.
         url: String,
+        /// The URL requested (no credentials: they travel as an Authorization header).
+        request_url: String,
         /// `host[:port]` for the Host header.
         authority: String,
         /// Path and query, `/` when empty.
         path: String,
         /// `https://`.
         tls: bool,
+        /// `http+unix://`: the socket the request goes over.
+        socket: Option<PathBuf>,
+        /// `Basic …` from the URL's user and password.
+        authorization: Option<String>,
     },
     /// A TCP connect check.
     Tcp {
@@ -23,58 +33,131 @@ pub enum Target {
         /// Port.
         port: u16,
     },
+    /// A unix-socket connect check.
+    Unix {
+        /// The socket's path.
+        path: PathBuf,
+    },
 }
+
+const FORMS: &str = "use http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:/PATH or http+unix://%2FPATH%2FTO.sock/PATH";
 
 impl Target {
     /// Parses a TARGET; the error says what is wrong and shows the accepted forms.
     pub fn parse(s: &str) -> Result<Target, String> {
-        let forms = "use http://HOST[:PORT]/PATH, https://… or tcp://HOST:PORT";
-        if let Some(rest) = s.strip_prefix("tcp://") {
-            let rest = rest.trim_end_matches('/');
-            let (host, port) = rest
-                .rsplit_once(':')
-                .ok_or_else(|| format!("invalid target '{s}': tcp:// needs a port ({forms})"))?;
-            let port = port
-                .parse::<u16>()
-                .ok()
-                .filter(|p| *p > 0)
-                .ok_or_else(|| format!("invalid target '{s}': bad port '{port}'"))?;
-            let host = host.trim_start_matches('[').trim_end_matches(']');
-            if host.is_empty() {
-                return Err(format!("invalid target '{s}': no host ({forms})"));
+        if let Some(path) = s.strip_prefix("unix:").filter(|p| !p.starts_with("//")) {
+            if path.is_empty() {
+                return Err(format!("invalid target '{s}': no socket path ({FORMS})"));
             }
-            return Ok(Target::Tcp {
-                host: host.to_string(),
-                port,
+            return Ok(Target::Unix {
+                path: PathBuf::from(path),
             });
         }
-        let uri: ureq::http::Uri = s
-            .parse()
-            .map_err(|e| format!("invalid target '{s}': {e} ({forms})"))?;
-        let tls = match uri.scheme_str() {
-            Some("http") => false,
-            Some("https") => true,
-            _ => {
+        if let Some(rest) = s.strip_prefix("tcp://") {
+            return host_port(s, rest.trim_end_matches('/'));
+        }
+        if !s.contains("://") {
+            return host_port(s, s);
+        }
+        let url = url::Url::parse(s).map_err(|e| format!("invalid target '{s}': {e} ({FORMS})"))?;
+        let (tls, socket) = match url.scheme() {
+            "http" => (false, None),
+            "https" => (true, None),
+            "http+unix" => {
+                let host = url.host_str().unwrap_or_default();
+                let path = percent_decode(host);
+                if !path.starts_with('/') {
+                    return Err(format!(
+                        "invalid target '{s}': http+unix:// needs the socket path percent-encoded as its host, like http+unix://%2Frun%2Fapp.sock/health"
+                    ));
+                }
+                (false, Some(PathBuf::from(path)))
+            }
+            other => {
                 return Err(format!(
-                    "invalid target '{s}': unsupported scheme ({forms})"
+                    "invalid target '{}': unsupported scheme '{other}' ({FORMS})",
+                    redact(&url)
                 ))
             }
         };
-        let authority = uri
-            .authority()
-            .map(|a| a.as_str().to_string())
-            .filter(|a| !a.is_empty())
-            .ok_or_else(|| format!("invalid target '{s}': no host ({forms})"))?;
-        let path = uri
-            .path_and_query()
-            .map_or("/".to_string(), |p| p.as_str().to_string());
+        let authorization = (!url.username().is_empty()).then(|| {
+            let user = percent_decode(url.username());
+            let pass = percent_decode(url.password().unwrap_or_default());
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+            )
+        });
+        let shown = redact(&url);
+        let authority = if socket.is_some() {
+            "localhost".to_string()
+        } else {
+            let host = url
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .ok_or_else(|| format!("invalid target '{shown}': no host ({FORMS})"))?;
+            match url.port() {
+                Some(p) => format!("{host}:{p}"),
+                None => host.to_string(),
+            }
+        };
+        let mut path = url.path().to_string();
+        if let Some(q) = url.query() {
+            path.push('?');
+            path.push_str(q);
+        }
+        if path.is_empty() {
+            path.push('/');
+        }
         Ok(Target::Http {
-            url: s.to_string(),
+            request_url: shown.clone(),
+            url: shown,
             authority,
-            path: if path.is_empty() { "/".into() } else { path },
+            path,
             tls,
+            socket,
+            authorization,
         })
     }
+}
+
+/// The URL without its user and password.
+fn redact(url: &url::Url) -> String {
+    let mut u = url.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.to_string()
+}
+
+fn percent_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// `HOST:PORT` or `[V6]:PORT`, with the port checked to be 1-65535.
+fn host_port(s: &str, rest: &str) -> Result<Target, String> {
+    let (host, port) = rest
+        .rsplit_once(':')
+        .ok_or_else(|| format!("invalid target '{s}': no port ({FORMS})"))?;
+    let port = match port.parse::<u32>() {
+        Ok(p @ 1..=65535) => p as u16,
+        Ok(p) => {
+            return Err(format!(
+                "invalid target '{s}': port {p} is out of range (1-65535)"
+            ))
+        }
+        Err(_) => return Err(format!("invalid target '{s}': bad port '{port}' ({FORMS})")),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() || host.contains('/') {
+        return Err(format!("invalid target '{s}': no host ({FORMS})"));
+    }
+    Ok(Target::Tcp {
+        host: host.to_string(),
+        port,
+    })
 }
 
 impl fmt::Display for Target {
@@ -83,6 +166,7 @@ impl fmt::Display for Target {
             Target::Http { url, .. } => f.write_str(url),
             Target::Tcp { host, port } if host.contains(':') => write!(f, "tcp://[{host}]:{port}"),
             Target::Tcp { host, port } => write!(f, "tcp://{host}:{port}"),
+            Target::Unix { path } => write!(f, "unix:{}", path.display()),
         }
     }
 }
@@ -107,6 +191,30 @@ mod tests {
                 port: 5432
             })
         );
+        assert_eq!(
+            Target::parse("db.internal:5432"),
+            Ok(Target::Tcp {
+                host: "db.internal".into(),
+                port: 5432
+            })
+        );
+        assert_eq!(
+            Target::parse("unix:/run/app.sock"),
+            Ok(Target::Unix {
+                path: "/run/app.sock".into()
+            })
+        );
+        let Ok(Target::Http { socket, path, .. }) =
+            Target::parse("http+unix://%2Frun%2Fpuma.sock/okcomputer")
+        else {
+            panic!("http+unix");
+        };
+        assert_eq!(socket, Some(PathBuf::from("/run/puma.sock")));
+        assert_eq!(path, "/okcomputer");
+        let Ok(t @ Target::Http { .. }) = Target::parse("http://ops:s3cret@127.0.0.1:80/x") else {
+            panic!("credentials");
+        };
+        assert!(!t.to_string().contains("s3cret") && !t.to_string().contains("ops"));
         for bad in [
             "ftp://x",
             "tcp://x",
@@ -114,8 +222,14 @@ mod tests {
             "http://",
             "not a url",
             "tcp://:80",
+            "127.0.0.1:70000",
+            "http://127.0.0.1:70000/",
+            "unix:",
+            "http+unix://relative.sock/x",
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
+        let e = Target::parse("127.0.0.1:70000").unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
     }
 }

@@ -9,7 +9,10 @@ use std::time::{Duration, Instant};
 
 const MAX_RESPONSE: usize = 1 << 20;
 
-/// Sends one request and returns (status, body); errors are short reasons for progress lines.
+/// A response: status, headers (names lower-cased) and body.
+pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
+
+/// Sends one request and returns the answer; errors are short reasons for progress lines.
 pub fn request(
     socket: &Path,
     method: &str,
@@ -17,7 +20,7 @@ pub fn request(
     path: &str,
     headers: &[(String, String)],
     timeout: Duration,
-) -> Result<(u16, Vec<u8>), String> {
+) -> Result<Answer, String> {
     let deadline = Instant::now() + timeout;
     let mut stream = UnixStream::connect(socket).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => format!("socket {} does not exist", socket.display()),
@@ -74,7 +77,7 @@ pub fn request(
     parse_response(&buf, method == "HEAD")
 }
 
-fn parse_response(buf: &[u8], head_only: bool) -> Result<(u16, Vec<u8>), String> {
+fn parse_response(buf: &[u8], head_only: bool) -> Result<Answer, String> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut headers);
     let body_at = match resp.parse(buf) {
@@ -85,8 +88,18 @@ fn parse_response(buf: &[u8], head_only: bool) -> Result<(u16, Vec<u8>), String>
         Err(e) => return Err(format!("not an HTTP answer: {e}")),
     };
     let status = resp.code.unwrap_or(0);
+    let all: Vec<(String, String)> = resp
+        .headers
+        .iter()
+        .map(|h| {
+            (
+                h.name.to_ascii_lowercase(),
+                String::from_utf8_lossy(h.value).trim().to_string(),
+            )
+        })
+        .collect();
     if head_only {
-        return Ok((status, Vec::new()));
+        return Ok((status, all, Vec::new()));
     }
     let header = |name: &str| {
         resp.headers
@@ -102,7 +115,7 @@ fn parse_response(buf: &[u8], head_only: bool) -> Result<(u16, Vec<u8>), String>
     } else {
         raw.to_vec()
     };
-    Ok((status, body))
+    Ok((status, all, body))
 }
 
 fn dechunk(mut raw: &[u8]) -> Vec<u8> {
@@ -128,13 +141,13 @@ mod tests {
 
     #[test]
     fn parses_lengths_and_chunks() {
-        let (s, b) = parse_response(
+        let (s, _, b) = parse_response(
             b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA",
             false,
         )
         .expect("ok");
         assert_eq!((s, b.as_slice()), (200, &b"ok"[..]));
-        let (s, b) = parse_response(
+        let (s, _, b) = parse_response(
             b"HTTP/1.1 503 Busy\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n",
             false,
         )

@@ -63,6 +63,14 @@ pub enum Outcome {
     Cancelled,
 }
 
+/// The cap of the default back-off between rounds.
+const MAX_PAUSE: Duration = Duration::from_millis(50);
+
+/// `d` give or take a quarter.
+fn jitter(d: Duration) -> Duration {
+    d.mul_f64(0.75 + fastrand::f64() * 0.5)
+}
+
 /// Polls `probes` until they all pass together, the deadline passes, or `cancel` is set.
 pub fn wait(
     probes: &[Probe],
@@ -71,7 +79,11 @@ pub fn wait(
     on_change: &mut dyn FnMut(&Change),
 ) -> Outcome {
     let start = Instant::now();
-    let deadline = start + opts.timeout;
+    // `-t 0` means no deadline, as GNU timeout and wait4x read it.
+    let deadline = match opts.timeout {
+        t if t.is_zero() => start + Duration::from_secs(100 * 365 * 24 * 3600),
+        t => start + t,
+    };
     let mut last: Vec<Option<(bool, String)>> = vec![None; probes.len()];
     let mut streak = 0u32;
     let mut pause = Duration::from_millis(10);
@@ -108,8 +120,10 @@ pub fn wait(
                 elapsed: start.elapsed(),
             };
         }
-        let sleep = opts.interval.unwrap_or(pause);
-        pause = (pause * 2).min(Duration::from_millis(50));
+        // Backing off to a small cap keeps detection within ~100 ms of the service answering;
+        // the jitter keeps many waiters (a rolling deploy's) from probing in lockstep.
+        let sleep = opts.interval.unwrap_or_else(|| jitter(pause));
+        pause = (pause * 2).min(MAX_PAUSE);
         let until = (Instant::now() + sleep).min(deadline);
         while Instant::now() < until {
             if cancel.load(Ordering::Relaxed) {
