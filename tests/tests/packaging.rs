@@ -63,3 +63,81 @@ fn the_install_command_places_binaries_man_pages_and_completions() {
         text(&out)
     );
 }
+
+#[test]
+fn the_deb_and_the_static_tarball_install_and_run() {
+    let root = workspace_root();
+    let out = Command::new("bash")
+        .arg(root.join("scripts/package"))
+        .output()
+        .expect("scripts/package");
+    assert!(out.status.success(), "{}", text(&out));
+    let dist = root.join("dist");
+    let sums = Command::new("sha256sum")
+        .args(["--check", "SHA256SUMS"])
+        .current_dir(&dist)
+        .output()
+        .expect("sha256sum");
+    assert!(sums.status.success(), "{}", text(&sums));
+    let find = |suffix: &str| {
+        std::fs::read_dir(&dist)
+            .expect("dist")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .find(|p| p.to_string_lossy().ends_with(suffix))
+            .unwrap_or_else(|| panic!("no *{suffix} in dist/"))
+    };
+    let version = env!("CARGO_PKG_VERSION");
+    // The .deb, unpacked into a temporary root as dpkg would install it.
+    let deb_root = tempfile::tempdir().expect("tempdir");
+    let x = Command::new("dpkg")
+        .arg("-x")
+        .arg(find(".deb"))
+        .arg(deb_root.path())
+        .output()
+        .expect("dpkg -x");
+    assert!(x.status.success(), "{}", text(&x));
+    let r = deb_root.path();
+    for tool in ["upstream-toggle", "healthwait", "swapctl"] {
+        let v = Command::new(r.join("usr/bin").join(tool))
+            .arg("--version")
+            .output()
+            .expect("run");
+        assert!(v.status.success() && text(&v).contains(version), "{tool}: {}", text(&v));
+        let man = r.join(format!("usr/share/man/man1/{tool}.1"));
+        assert!(man.is_file() || man.with_extension("1.gz").is_file(), "{tool} man page");
+        for p in [
+            format!("usr/share/bash-completion/completions/{tool}"),
+            format!("usr/share/zsh/vendor-completions/_{tool}"),
+            format!("usr/share/fish/vendor_completions.d/{tool}.fish"),
+        ] {
+            assert!(r.join(&p).is_file(), "{p} in the .deb");
+        }
+    }
+    assert!(r.join("usr/share/doc/hotswap/examples/sudoers.hotswap").is_file());
+    // The static tarball: same files, binaries with no dynamic loader.
+    let tar_root = tempfile::tempdir().expect("tempdir");
+    let t = Command::new("tar")
+        .arg("-xzf")
+        .arg(find("-x86_64-unknown-linux-musl.tar.gz"))
+        .arg("-C")
+        .arg(tar_root.path())
+        .output()
+        .expect("tar");
+    assert!(t.status.success(), "{}", text(&t));
+    let top = tar_root
+        .path()
+        .join(format!("hotswap-{version}-x86_64-unknown-linux-musl"));
+    for tool in ["upstream-toggle", "healthwait", "swapctl"] {
+        let exe = top.join("bin").join(tool);
+        let v = Command::new(&exe).arg("--version").output().expect("run");
+        assert!(v.status.success() && text(&v).contains(version), "{tool}: {}", text(&v));
+        let bytes = std::fs::read(&exe).expect("read");
+        assert!(
+            !bytes.windows(12).any(|w| w == b"ld-linux-x86"),
+            "{tool} is static: no dynamic loader named in it"
+        );
+        assert!(top.join(format!("share/man/man1/{tool}.1")).is_file());
+    }
+    assert!(top.join("share/doc/hotswap/examples/sudoers.hotswap").is_file());
+}
