@@ -103,9 +103,16 @@ fn the_deb_and_the_static_tarball_install_and_run() {
             .arg("--version")
             .output()
             .expect("run");
-        assert!(v.status.success() && text(&v).contains(version), "{tool}: {}", text(&v));
+        assert!(
+            v.status.success() && text(&v).contains(version),
+            "{tool}: {}",
+            text(&v)
+        );
         let man = r.join(format!("usr/share/man/man1/{tool}.1"));
-        assert!(man.is_file() || man.with_extension("1.gz").is_file(), "{tool} man page");
+        assert!(
+            man.is_file() || man.with_extension("1.gz").is_file(),
+            "{tool} man page"
+        );
         for p in [
             format!("usr/share/bash-completion/completions/{tool}"),
             format!("usr/share/zsh/vendor-completions/_{tool}"),
@@ -114,7 +121,9 @@ fn the_deb_and_the_static_tarball_install_and_run() {
             assert!(r.join(&p).is_file(), "{p} in the .deb");
         }
     }
-    assert!(r.join("usr/share/doc/hotswap/examples/sudoers.hotswap").is_file());
+    assert!(r
+        .join("usr/share/doc/hotswap/examples/sudoers.hotswap")
+        .is_file());
     // The static tarball: same files, binaries with no dynamic loader.
     let tar_root = tempfile::tempdir().expect("tempdir");
     let t = Command::new("tar")
@@ -131,7 +140,11 @@ fn the_deb_and_the_static_tarball_install_and_run() {
     for tool in ["upstream-toggle", "healthwait", "swapctl"] {
         let exe = top.join("bin").join(tool);
         let v = Command::new(&exe).arg("--version").output().expect("run");
-        assert!(v.status.success() && text(&v).contains(version), "{tool}: {}", text(&v));
+        assert!(
+            v.status.success() && text(&v).contains(version),
+            "{tool}: {}",
+            text(&v)
+        );
         let bytes = std::fs::read(&exe).expect("read");
         assert!(
             !bytes.windows(12).any(|w| w == b"ld-linux-x86"),
@@ -139,5 +152,7 @@ fn the_deb_and_the_static_tarball_install_and_run() {
         );
         assert!(top.join(format!("share/man/man1/{tool}.1")).is_file());
     }
-    assert!(top.join("share/doc/hotswap/examples/sudoers.hotswap").is_file());
+    assert!(top
+        .join("share/doc/hotswap/examples/sudoers.hotswap")
+        .is_file());
 }

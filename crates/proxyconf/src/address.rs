@@ -22,7 +22,11 @@ pub fn normalize(addr: &str, default_port: Option<u16>) -> String {
         host
     };
     match (port, default_port) {
-        (Some(p), _) => format!("{host}:{p}"),
+        // nginx reads ports as numbers: `0080` is port 80.
+        (Some(p), _) => match p.parse::<u16>() {
+            Ok(n) => format!("{host}:{n}"),
+            Err(_) => format!("{host}:{p}"),
+        },
         (None, Some(d)) => format!("{host}:{d}"),
         (None, None) => host,
     }
@@ -85,6 +89,7 @@ mod tests {
         assert_eq!(normalize("unix:/run/a.sock", None), "unix:/run/a.sock");
         assert_eq!(normalize("/run/a.sock", None), "unix:/run/a.sock");
         assert_eq!(normalize("[::1]", Some(80)), "[::1]:80");
+        assert_eq!(normalize("127.0.0.1:0080", None), "127.0.0.1:80");
     }
 
     #[test]

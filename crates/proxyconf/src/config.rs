@@ -220,38 +220,44 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     Ok(bytes)
 }
 
-/// haproxy when a line opens a haproxy section (`global`, `defaults`, `frontend`, `backend`,
-/// `listen`) with neither `{` nor `;` on it, as nginx never writes a directive; haproxy's own
-/// braces (`if { path_beg /x }`) do not count. With no such line, nginx, unless the name ends
-/// in `.cfg` and nothing looks like nginx either.
+/// haproxy when lines that open a haproxy section (`global`, `defaults`, `frontend`, `backend`,
+/// `listen`, with neither `{` nor `;` on them) outnumber the lines that end with `;`, which nginx
+/// writes everywhere and haproxy almost never (a multi-line nginx `listen` is one such line, and
+/// haproxy's own braces, `if { path_beg /x }`, do not count). With neither, the name decides:
+/// `.cfg` is haproxy.
 pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
-    let mut nginx_like = false;
+    let (mut sections, mut semicolons) = (0usize, 0usize);
     for line in bytes.split(|&b| b == b'\n') {
         let t = line.trim_ascii();
         if t.is_empty() || t.starts_with(b"#") {
             continue;
         }
-        let code = t.split(|&b| b == b'#').next().unwrap_or_default();
+        let code = t
+            .split(|&b| b == b'#')
+            .next()
+            .unwrap_or_default()
+            .trim_ascii();
         let word = code
             .split(|b| b.is_ascii_whitespace())
             .next()
             .unwrap_or_default();
-        let braces_or_semi = code.contains(&b'{') || code.contains(&b';');
-        if !braces_or_semi
+        if code.ends_with(b";") {
+            semicolons += 1;
+        } else if !code.contains(&b'{')
+            && !code.contains(&b';')
             && matches!(
                 word,
                 b"global" | b"defaults" | b"frontend" | b"backend" | b"listen"
             )
         {
-            return ProxyKind::Haproxy;
+            sections += 1;
         }
-        nginx_like |= braces_or_semi;
     }
     let cfg_name = path
         .to_string_lossy()
         .to_ascii_lowercase()
         .ends_with(".cfg");
-    if cfg_name && !nginx_like {
+    if sections > semicolons || (cfg_name && sections == 0 && semicolons == 0) {
         ProxyKind::Haproxy
     } else {
         ProxyKind::Nginx

@@ -113,6 +113,8 @@ impl FileLock {
 
 impl Drop for FileLock {
     fn drop(&mut self) {
+        // The holder line goes with the lock, so a later waiter never names a process long gone.
+        let _ = self.file.set_len(0);
         let _ = self.file.unlock();
     }
 }

@@ -580,31 +580,35 @@ fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]
                 }
             )
         };
+        // nginx rejects an upstream left with no server line, or with backups only.
+        let primary = |i: usize| cfg.servers[i].upstream == up && !cfg.servers[i].backup;
         let gone = chosen
             .iter()
-            .filter(|(i, c, _)| cfg.servers[*i].upstream == up && commented(c))
+            .filter(|(i, c, _)| primary(*i) && commented(c))
             .count();
         let back = chosen
             .iter()
-            .filter(|(i, c, _)| {
-                cfg.servers[*i].upstream == up
-                    && *c == Change::Enabled
-                    && !cfg.servers[*i].is_live()
-            })
+            .filter(|(i, c, _)| primary(*i) && *c == Change::Enabled && !cfg.servers[*i].is_live())
             .count();
         if gone == 0 || cfg.upstreams[up].live + back > gone {
             continue;
         }
-        if let Some(entry) = chosen
-            .iter_mut()
-            .rev()
-            .find(|(i, c, _)| cfg.servers[*i].upstream == up && commented(c))
-        {
-            entry.1 = Change::Disabled {
-                method: Method::Down,
-                marked: true,
-            };
-            entry.2 = Some("commenting out the last server line would leave an empty upstream, which nginx rejects, so it was marked `down`".into());
+        let Some(k) = chosen
+            .iter()
+            .rposition(|(i, c, _)| primary(*i) && commented(c))
+        else {
+            continue;
+        };
+        // The line may be shared by several upstreams (an include): all of them get `down`.
+        let key = cfg.servers[chosen[k].0].line_key();
+        for entry in chosen.iter_mut() {
+            if cfg.servers[entry.0].line_key() == key && commented(&entry.1) {
+                entry.1 = Change::Disabled {
+                    method: Method::Down,
+                    marked: true,
+                };
+                entry.2 = Some("commenting out the last server line would leave an empty upstream (or one with backups only), which nginx rejects, so it was marked `down`".into());
+            }
         }
     }
 }

@@ -103,7 +103,8 @@ pub struct Upstream {
     pub span: std::ops::Range<usize>,
     /// How many of its servers are enabled and not backups (counted even when not listed).
     pub serving: usize,
-    /// How many live (not commented-out) server lines it has, enabled or not.
+    /// How many live (not commented-out), non-backup server lines it has, enabled or not: nginx
+    /// rejects an upstream without one.
     pub live: usize,
 }
 

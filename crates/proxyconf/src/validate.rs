@@ -73,7 +73,12 @@ pub fn validate(
                 .arg(&file)
                 .current_dir(parent(&cfg.main))
                 .output();
-            verdict(&bin, out, &file, cfg)
+            let mut names = vec![(file.clone(), cfg.main.clone())];
+            names.extend(
+                new.iter()
+                    .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
+            );
+            verdict(&bin, out, &names, cfg)
         }
         ProxyKind::Nginx => {
             let mut shadows = Vec::new();
@@ -98,7 +103,17 @@ pub fn validate(
                     out = run(&[]);
                 }
             }
-            verdict(&bin, out, &main, cfg)
+            // Every copy the validator read is named by the file it stands for.
+            let mut names = vec![(main.clone(), cfg.main.clone())];
+            names.extend(
+                memo.iter()
+                    .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
+            );
+            names.extend(
+                new.iter()
+                    .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
+            );
+            verdict(&bin, out, &names, cfg)
         }
     }
 }
@@ -133,7 +148,7 @@ fn parent(p: &Path) -> PathBuf {
 fn verdict(
     bin: &Path,
     out: std::io::Result<std::process::Output>,
-    tested: &Path,
+    names: &[(PathBuf, PathBuf)],
     cfg: &Config,
 ) -> Result<Validation> {
     let out = out.map_err(|e| Error::Runtime(format!("cannot run {}: {e}", bin.display())))?;
@@ -149,10 +164,10 @@ fn verdict(
         .map(|l| format!("{l}\n"))
         .collect();
     // Point the operator at the real file, not the temp copy the validator saw.
-    let shown = text.replace(
-        &tested.to_string_lossy().into_owned(),
-        &cfg.main.to_string_lossy(),
-    );
+    let mut shown = text;
+    for (copy, real) in names {
+        shown = shown.replace(&*copy.to_string_lossy(), &real.to_string_lossy());
+    }
     Err(Error::Rejected {
         validator: format!(
             "{} {}",

@@ -16,8 +16,18 @@ pub fn run() -> i32 {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("upstream-toggle: error: {e}");
+            if wants_json(&cli) {
+                emit(format!("{}\n", output::error_json(&e.to_string(), e.exit_code())).as_bytes());
+            }
             e.exit_code()
         }
+    }
+}
+
+fn wants_json(cli: &Cli) -> bool {
+    match &cli.command {
+        Command::List { json } => *json,
+        Command::Disable { edit, .. } | Command::Enable { edit, .. } => edit.json,
     }
 }
 
@@ -110,7 +120,11 @@ fn apply(
     let opts = commit::Options {
         dry_run: edit.dry_run,
         no_validate: edit.no_validate,
-        prefix: cli.prefix.clone(),
+        // nginx -p resolves against the caller's directory; the validator runs elsewhere.
+        prefix: cli
+            .prefix
+            .as_deref()
+            .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
         lock_timeout: cli.lock_timeout,
         force: edit.force,
         waiting: Some(|m| eprintln!("upstream-toggle: {m}")),

@@ -188,5 +188,17 @@ pub fn outcomes_json(done: &Applied, dry_run: bool) -> String {
             v
         })
         .collect();
-    serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+    let doc = json!({
+        "outcomes": rows,
+        "dry_run": dry_run,
+        "diff": dry_run.then(|| String::from_utf8_lossy(&done.diff).into_owned()),
+        "written": done.written,
+        "warnings": done.warnings,
+    });
+    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+}
+
+/// An error under `--json`: one JSON document on stdout, the exit code unchanged.
+pub fn error_json(message: &str, exit_code: i32) -> String {
+    json!({ "error": { "message": message, "exit_code": exit_code } }).to_string()
 }

@@ -281,8 +281,10 @@ upstream b {
     std::fs::write(&shared, "server 127.0.0.1:5000;\nserver 127.0.0.1:5002;\n").expect("write");
     let orig = read(&shared);
     let r = ut(&conf, &["disable", "127.0.0.1:5000", "--json"]).ok();
-    let outcomes: Vec<serde_json::Value> = serde_json::from_str(&r.stdout).expect("json");
-    let ups: Vec<&str> = outcomes
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("json");
+    let ups: Vec<&str> = doc["outcomes"]
+        .as_array()
+        .expect("outcomes")
         .iter()
         .map(|o| o["upstream"].as_str().unwrap_or_default())
         .collect();

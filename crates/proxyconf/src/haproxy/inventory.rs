@@ -152,7 +152,7 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
     }
     resolve_tracks(&upstreams, &mut servers);
     for i in 0..servers.len() {
-        if servers[i].is_live() {
+        if servers[i].is_live() && !servers[i].backup {
             upstreams[servers[i].upstream].live += 1;
         }
         if serving::serves(&servers, i, &|j| servers[j].state) {
@@ -303,7 +303,8 @@ fn live_server(
         conditional: !conds.is_empty(),
         active: cond::active(conds) == Some(true),
         inherited_disabled: defaults.disabled,
-        weight_zero: scan.weight_zero.unwrap_or(defaults.weight_zero),
+        // A keyword from an environment variable may be `disabled`: never count on it serving.
+        weight_zero: scan.weight_zero.unwrap_or(defaults.weight_zero) || scan.from_env,
         track: scan.track,
         marker_span,
         ..Server::new(0, src.line(line.start), up, value(&w[addr_at]), shape)

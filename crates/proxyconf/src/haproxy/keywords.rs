@@ -89,6 +89,8 @@ pub(crate) struct Scan {
     pub weight_zero: Option<bool>,
     /// The argument of `track`.
     pub track: Option<String>,
+    /// A keyword is built from an environment variable, so its meaning is unknown here.
+    pub from_env: bool,
 }
 
 impl Scan {
@@ -112,6 +114,7 @@ pub(crate) fn scan<V: AsRef<[u8]>>(words: &[V]) -> Scan {
             b"no-backup" => out.backup = Some(false),
             b"weight" => out.weight_zero = arg.map(is_zero),
             b"track" => out.track = arg.map(|a| String::from_utf8_lossy(a).into_owned()),
+            w if w.contains(&b'$') => out.from_env = true,
             _ => {}
         }
         i += if WITH_ARG.contains(&w) { 2 } else { 1 };
@@ -119,10 +122,21 @@ pub(crate) fn scan<V: AsRef<[u8]>>(words: &[V]) -> Scan {
     out
 }
 
-/// haproxy reads weights with atol: `0`, `00` and `0x` are all zero.
+/// haproxy reads weights with atol: `0`, `+0`, `00`, `0x` and `abc` are all zero. A value built
+/// from an environment variable (`${W}`, `"$W"`) cannot be known here, so it counts as zero too:
+/// the safety rule then never relies on it.
 fn is_zero(v: &[u8]) -> bool {
-    let digits: Vec<u8> = v.iter().copied().take_while(u8::is_ascii_digit).collect();
-    !digits.is_empty() && digits.iter().all(|&d| d == b'0')
+    if v.contains(&b'$') {
+        return true;
+    }
+    let t = v.trim_ascii_start();
+    let t = t
+        .strip_prefix(b"+")
+        .or_else(|| t.strip_prefix(b"-"))
+        .unwrap_or(t);
+    t.iter()
+        .take_while(|b| b.is_ascii_digit())
+        .all(|&d| d == b'0')
 }
 
 #[cfg(test)]
@@ -140,5 +154,10 @@ mod tests {
         let s = scan(&["track", "app/web1", "backup"]);
         assert_eq!(s.track.as_deref(), Some("app/web1"));
         assert_eq!(s.backup, Some(true));
+        for w in ["+0", "abc", "${ZERO}", "00"] {
+            assert_eq!(scan(&["weight", w]).weight_zero, Some(true), "{w}");
+        }
+        assert_eq!(scan(&["weight", "10"]).weight_zero, Some(false));
+        assert!(scan(&["check", "$STATE"]).from_env);
     }
 }

@@ -196,14 +196,11 @@ impl Walker<'_> {
         let cont_lines: Vec<usize> = memchr::memchr_iter(b'\n', &b[d.start..last])
             .map(|k| src.first_non_blank(d.start + k + 1))
             .collect();
-        let blank_cont = cont_lines
-            .iter()
-            .any(|&p| matches!(b.get(p), None | Some(b'\n' | b'\r')));
         let after = d.trailing_comment.as_ref().map_or(d.end, |c| c.end);
         let content_before = !src.is_blank(src.line_start(d.start)..d.start);
         let content_after = !src.is_blank(after..line_end);
-        let shares_line = blank_cont || content_before || content_after;
-        let split = (shares_line && !blank_cont && cont_lines.is_empty()).then_some(Split {
+        let shares_line = content_before || content_after;
+        let split = shares_line.then_some(Split {
             before: content_before,
             after: content_after,
         });
@@ -213,7 +210,9 @@ impl Walker<'_> {
             .and_then(|c| marker::find(b, c.clone()))
             .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
         let down = !flags.is_empty();
-        self.cfg.upstreams[up].live += 1;
+        if !backup {
+            self.cfg.upstreams[up].live += 1;
+        }
         if !down && !backup {
             self.cfg.upstreams[up].serving += 1;
         }
