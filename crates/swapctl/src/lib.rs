@@ -23,12 +23,15 @@ pub fn run() -> i32 {
     match execute(&cli) {
         Ok(msg) => {
             if !msg.is_empty() {
-                println!("{}", msg.trim_end());
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                // A reader that hung up (`swapctl status | head -1`) is not an error.
+                let _ = writeln!(out, "{}", msg.trim_end()).and_then(|()| out.flush());
             }
             0
         }
         Err(f) => {
-            eprintln!("swapctl: {}", f.message);
+            eprintln!("swapctl: error: {}", f.message);
             f.code
         }
     }

@@ -9,7 +9,10 @@ Examples:
   upstream-toggle disable 127.0.0.1:4040 --reason 'deploy 42'
   upstream-toggle enable 127.0.0.1:4040
   upstream-toggle -c /etc/haproxy/haproxy.cfg disable app/web1 --dry-run
-  upstream-toggle enable --all          # bring back everything this tool took out";
+  upstream-toggle enable --all          # bring back everything this tool took out
+
+Exit status: 0 done (or already so), 1 runtime error, 2 usage or config syntax (file:line:col),
+3 no such server, 4 refused by a safety rule, 5 rejected by nginx -t / haproxy -c.";
 
 /// Take servers out of and back into nginx upstreams and haproxy backends,
 /// with exact, validated, atomic, byte-preserving edits.
