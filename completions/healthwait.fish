@@ -14,5 +14,6 @@ complete -c healthwait -l unix-socket -d 'Send the HTTP request over this unix s
 complete -c healthwait -l insecure -d 'Accept any TLS certificate (self-signed, expired, wrong name)'
 complete -c healthwait -l down -d 'Wait until every target FAILS instead'
 complete -c healthwait -s q -l quiet -d 'Print nothing on stderr'
+complete -c healthwait -s v -l verbose -d 'Print every probe\'s result, not only changes'
 complete -c healthwait -s h -l help -d 'Print help'
 complete -c healthwait -s V -l version -d 'Print version'

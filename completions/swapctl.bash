@@ -59,7 +59,7 @@ _swapctl() {
 
     case "${cmd}" in
         swapctl)
-            opts="-c -k -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help --version hot-swap rolling plan status recover help"
+            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --quiet --verbose --help --version hot-swap rolling plan status recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -215,7 +215,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__hot__subcmd__swap)
-            opts="-c -k -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -273,7 +273,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__plan)
-            opts="-c -k -h --batch --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help hot-swap rolling"
+            opts="-c -k -q -v -h --batch --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --quiet --verbose --help hot-swap rolling"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -335,7 +335,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__recover)
-            opts="-c -k -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -393,7 +393,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__rolling)
-            opts="-c -k -h --batch --only --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help"
+            opts="-c -k -q -v -h --batch --only --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,7 +459,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__status)
-            opts="-c -k -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_swapctl_global_optspecs
-    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= reload= h/help V/version
+    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= reload= q/quiet v/verbose h/help V/version
 end
 
 function __fish_swapctl_needs_command
@@ -25,7 +25,7 @@ function __fish_swapctl_using_subcommand
 end
 
 complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
+complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
@@ -34,7 +34,9 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -l health-timeout -d 'Boun
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c swapctl -n "__fish_swapctl_needs_command" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_needs_command" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_needs_command" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s V -l version -d 'Print version'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
@@ -43,7 +45,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "status" -d 'The las
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
@@ -52,11 +54,13 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-time
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l batch -d 'Servers per batch' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l only -d 'Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
@@ -65,10 +69,12 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-timeo
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l batch -d 'Servers per batch for rolling' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
@@ -77,9 +83,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-timeout 
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
@@ -88,9 +96,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-timeou
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind [default: detected from the file]' -r -f -a "nginx\t'nginx'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
@@ -99,7 +109,9 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-timeo
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
 complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
 complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "plan" -d 'Print the steps of a deploy without doing them'

@@ -67,8 +67,11 @@ pub struct Cli {
     #[arg(long)]
     pub down: bool,
     /// Print nothing on stderr
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
+    /// Print every probe's result, not only changes
+    #[arg(short, long)]
+    pub verbose: bool,
 }
 
 /// HTTP methods.

@@ -15,9 +15,32 @@ pub fn parse(s: &str) -> Result<Duration, String> {
     })
 }
 
+/// A duration as people read it: `340ms`, `1.2s`, `2m05s` (never `1ms 776us 855ns`).
+pub fn round(d: Duration) -> String {
+    let ms = d.as_millis();
+    if ms < 1000 {
+        format!("{ms}ms")
+    } else if ms < 60_000 && ms.is_multiple_of(1000) {
+        format!("{}s", ms / 1000)
+    } else if ms < 60_000 {
+        format!("{:.1}s", d.as_secs_f64())
+    } else {
+        let s = d.as_secs();
+        format!("{}m{:02}s", s / 60, s % 60)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rounded() {
+        assert_eq!(round(Duration::from_micros(1776)), "1ms");
+        assert_eq!(round(Duration::from_millis(1234)), "1.2s");
+        assert_eq!(round(Duration::from_secs(20)), "20s");
+        assert_eq!(round(Duration::from_secs(125)), "2m05s");
+    }
 
     #[test]
     fn forms() {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod duration;
 pub mod expect;
 pub mod probe;
+pub mod progress;
 pub mod target;
 mod unix_http;
 pub mod wait;
@@ -32,17 +33,37 @@ pub fn run() -> i32 {
         }
     };
     let quiet = cli.quiet;
+    let names: Vec<String> = probes.iter().map(|p| p.target.to_string()).collect();
+    if !quiet {
+        let deadline = if opts.timeout.is_zero() {
+            "no deadline".to_string()
+        } else {
+            format!("up to {}", duration::round(opts.timeout))
+        };
+        eprintln!(
+            "healthwait: waiting for {} to be {} ({deadline})",
+            names.join(", "),
+            if cli.down { "down" } else { "healthy" }
+        );
+    }
+    let ticker = progress::Ticker::start(&format!("waiting for {}", names.join(", ")), quiet);
     let mut on_change = |c: &Change| {
-        if !quiet {
+        if !quiet && (c.changed || cli.verbose) {
             let state = match (c.passing, cli.down) {
                 (true, false) => format!("healthy ({})", c.detail),
                 (true, true) => format!("down ({})", c.detail),
                 (false, _) => c.detail.to_string(),
             };
-            eprintln!("healthwait: {}: {state} [{}]", c.target, secs(c.elapsed));
+            ticker.println(&format!(
+                "healthwait: {}: {state} [{}]",
+                c.target,
+                secs(c.elapsed)
+            ));
         }
     };
-    match wait(&probes, &opts, &AtomicBool::new(false), &mut on_change) {
+    let outcome = wait(&probes, &opts, &AtomicBool::new(false), &mut on_change);
+    ticker.finish();
+    match outcome {
         Outcome::Passed { elapsed } => {
             if !quiet && probes.len() > 1 {
                 eprintln!(
@@ -68,7 +89,7 @@ pub fn run() -> i32 {
 }
 
 fn secs(d: Duration) -> String {
-    format!("{:.2}s", d.as_secs_f64())
+    duration::round(d)
 }
 
 /// Turns the flags into probes and wait options; errors are usage errors (exit 2).
@@ -129,6 +150,7 @@ pub fn build(cli: &cli::Cli) -> Result<(Vec<Probe>, WaitOptions), String> {
         attempt_timeout: duration::parse(&cli.attempt_timeout)?,
         successes: cli.successes,
         down: cli.down,
+        every_round: cli.verbose,
     };
     Ok((probes, wait))
 }

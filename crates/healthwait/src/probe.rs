@@ -265,7 +265,7 @@ fn reason(e: &ureq::Error, timeout: Duration) -> String {
     match e {
         ureq::Error::Io(io) => io_reason(io),
         ureq::Error::Timeout(_) => {
-            format!("no answer within {}", humantime::format_duration(timeout))
+            format!("no answer within {}", crate::duration::round(timeout))
         }
         ureq::Error::HostNotFound => "host not found".into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),

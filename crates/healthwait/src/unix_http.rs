@@ -43,7 +43,7 @@ pub fn request(
         if left.is_zero() {
             return Err(format!(
                 "no complete answer within {}",
-                humantime::format_duration(timeout)
+                crate::duration::round(timeout)
             ));
         }
         stream
@@ -68,7 +68,7 @@ pub fn request(
             {
                 return Err(format!(
                     "no complete answer within {}",
-                    humantime::format_duration(timeout)
+                    crate::duration::round(timeout)
                 ));
             }
             Err(e) => return Err(format!("read: {e}")),

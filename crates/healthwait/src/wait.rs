@@ -17,6 +17,8 @@ pub struct WaitOptions {
     pub successes: u32,
     /// Wait until every target fails instead.
     pub down: bool,
+    /// Report every round's result, not only changes (`-v`).
+    pub every_round: bool,
 }
 
 impl Default for WaitOptions {
@@ -27,6 +29,7 @@ impl Default for WaitOptions {
             attempt_timeout: Duration::from_secs(2),
             successes: 1,
             down: false,
+            every_round: false,
         }
     }
 }
@@ -42,6 +45,8 @@ pub struct Change<'a> {
     pub detail: &'a str,
     /// Time since the wait started.
     pub elapsed: Duration,
+    /// The state or reason differs from the last round (false only with `every_round`).
+    pub changed: bool,
 }
 
 /// How a wait ended.
@@ -104,12 +109,14 @@ pub fn wait(
                 Err(d) => (opts.down, d),
             };
             all &= passing;
-            if last[i].as_ref() != Some(&(passing, detail.clone())) {
+            let changed = last[i].as_ref() != Some(&(passing, detail.clone()));
+            if changed || opts.every_round {
                 on_change(&Change {
                     target: probes[i].target.to_string(),
                     passing,
                     detail: &detail,
                     elapsed: start.elapsed(),
+                    changed,
                 });
                 last[i] = Some((passing, detail));
             }

@@ -43,7 +43,13 @@ fn reports_each_state_change_until_healthy() {
     let out = child.wait_with_output().expect("wait");
     assert_eq!(code(&out), 0);
     let e = err(&out);
-    let lines: Vec<&str> = e.lines().collect();
+    let mut lines: Vec<&str> = e.lines().collect();
+    assert!(
+        lines
+            .remove(0)
+            .contains(&format!("waiting for {url} to be healthy (up to 20s)")),
+        "a line when the wait starts: {e}"
+    );
     assert_eq!(lines.len(), 3, "one line per state change: {e}");
     assert!(lines[0].contains("connection refused"), "{e}");
     assert!(lines[1].contains("status 503"), "{e}");
@@ -351,4 +357,53 @@ fn https_with_a_self_signed_certificate() {
         "{}",
         err(&strict)
     );
+}
+
+#[test]
+fn a_live_indicator_on_a_terminal_only_and_verbose_shows_every_round() {
+    let server = ok200();
+    let url = format!("http://{}/", server.addr);
+    // Piped: plain lines, no terminal control codes.
+    let o = hw(&["-t", "2s", &url]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        !err(&o).contains('\x1b') && !err(&o).contains('\r'),
+        "{:?}",
+        err(&o)
+    );
+    // On a terminal (script(1) gives it one), the spinner draws and is cleared.
+    let port = free_port();
+    let late = format!("http://127.0.0.1:{port}/");
+    let starter = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(700));
+        HttpServer::tcp(&format!("127.0.0.1:{port}"), |_, _| {
+            Reply::Status(200, "ok".into())
+        })
+    });
+    let tty = Command::new("script")
+        .args(["-qec"])
+        .arg(format!("{} -t 5s {late}", env!("CARGO_BIN_EXE_healthwait")))
+        .arg("/dev/null")
+        .output();
+    let _late_server = starter.join().expect("join");
+    if let Ok(tty) = tty {
+        let shown = String::from_utf8_lossy(&tty.stdout);
+        assert!(tty.status.success(), "{shown}");
+        assert!(
+            shown.contains("waiting for") && shown.contains('\x1b'),
+            "{shown:?}"
+        );
+    } else {
+        eprintln!("NOTICE: script(1) is missing; the terminal half of this test did not run");
+    }
+    // -v reports every round; -q nothing.
+    let o = hw(&["-v", "--successes", "3", "-i", "10ms", "-t", "2s", &url]);
+    assert_eq!(code(&o), 0);
+    assert!(
+        err(&o).matches("healthy (status 200)").count() >= 3,
+        "{}",
+        err(&o)
+    );
+    let o = hw(&["-q", "-t", "2s", &url]);
+    assert!(err(&o).is_empty());
 }

@@ -23,8 +23,14 @@ pub struct Cli {
     /// Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]
     #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
     pub config: Option<PathBuf>,
-    /// Proxy kind [default: detected from the file]
-    #[arg(short = 'k', long = "kind", value_enum, global = true)]
+    /// Proxy kind: nginx or haproxy [default: detected from the file]
+    #[arg(
+        short = 'k',
+        long = "kind",
+        value_enum,
+        global = true,
+        hide_possible_values = true
+    )]
     pub kind: Option<KindArg>,
     /// Upstream or backend to deploy (needed when the config has several)
     #[arg(long, value_name = "NAME", global = true)]
@@ -47,6 +53,12 @@ pub struct Cli {
     /// Command that reloads the proxy, instead of signalling its master process
     #[arg(long, value_name = "'CMD'", global = true)]
     pub reload: Option<String>,
+    /// No step lines and no live indicator (errors and the final account still print)
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also print each health check's state changes
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// What to do
     #[command(subcommand)]
     pub command: Command,

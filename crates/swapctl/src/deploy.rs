@@ -31,6 +31,10 @@ pub struct Options {
     pub reload: Option<String>,
     /// `rolling --only`: deploy just these servers (address, name, or UPSTREAM/SERVER).
     pub only: Vec<String>,
+    /// `-q`: no step lines and no live indicator.
+    pub quiet: bool,
+    /// `-v`: health checks' state changes too.
+    pub verbose: bool,
 }
 
 /// Which deploy.
@@ -353,14 +357,22 @@ pub fn run(
         }
         journal.steps[i].state = "running".into();
         journal.save().map_err(|e| Failure::new(1, e))?;
-        let t = Instant::now();
-        let result = execute(drv.as_mut(), action, opts, &restart, &mut journal);
-        journal.steps[i].millis = Some(t.elapsed().as_millis());
         let (what, names) = action.describe();
         let label = match action {
             Action::Swap(..) => what.clone(),
             _ => format!("{what} {}", names.join(", ")),
         };
+        // Steps wait (restarts, health, workers, drains): say so when one starts, and on a
+        // terminal keep the elapsed time live.
+        log(format!("starting step {}/{total}: {label}", i + 1));
+        let ticker = healthwait::progress::Ticker::start(
+            &format!("step {}/{total}: {label}", i + 1),
+            opts.quiet,
+        );
+        let t = Instant::now();
+        let result = execute(drv.as_mut(), action, opts, &restart, &mut journal);
+        ticker.finish();
+        journal.steps[i].millis = Some(t.elapsed().as_millis());
         match result {
             Ok(()) => {
                 journal.steps[i].state = "done".into();
@@ -513,7 +525,7 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
             let _ = child.wait();
             return Err(format!(
                 "restart command did not finish within {}",
-                humantime::format_duration(opts.restart_timeout)
+                healthwait::duration::round(opts.restart_timeout)
             ));
         }
         std::thread::sleep(Duration::from_millis(2));
@@ -540,11 +552,21 @@ pub(crate) fn wait_healthy(opts: &Options, s: &ServerRef, timeout: Duration) -> 
         interval: Some(Duration::from_millis(5)),
         ..Default::default()
     };
-    match healthwait::wait(&[probe], &wait, &AtomicBool::new(false), &mut |_| {}) {
+    let mut report = |c: &healthwait::Change| {
+        if opts.verbose {
+            eprintln!(
+                "swapctl:   {}: {} [{}]",
+                c.target,
+                c.detail,
+                healthwait::duration::round(c.elapsed)
+            );
+        }
+    };
+    match healthwait::wait(&[probe], &wait, &AtomicBool::new(false), &mut report) {
         healthwait::Outcome::Passed { .. } => Ok(()),
         healthwait::Outcome::TimedOut { last, .. } => Err(format!(
             "not healthy within {}: {}",
-            humantime::format_duration(timeout),
+            healthwait::duration::round(timeout),
             last.first().map(|l| l.1.as_str()).unwrap_or("no answer")
         )),
         healthwait::Outcome::Cancelled => Err("health wait cancelled".into()),
@@ -583,9 +605,5 @@ pub fn account(j: &Journal, servers: &[ServerRef], headline: &str, opts: &Option
 }
 
 fn ms(d: Duration) -> String {
-    if d < Duration::from_secs(10) {
-        format!("{}ms", d.as_millis())
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
+    healthwait::duration::round(d)
 }

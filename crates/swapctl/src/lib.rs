@@ -59,12 +59,19 @@ fn options(cli: &Cli) -> Result<Options, Failure> {
         drain_timeout: dur(&cli.drain_timeout)?,
         reload: cli.reload.clone(),
         only: Vec::new(),
+        quiet: cli.quiet,
+        verbose: cli.verbose,
     })
 }
 
 fn execute(cli: &Cli) -> Result<String, Failure> {
     let opts = options(cli)?;
-    let mut log = |line: String| eprintln!("swapctl: {line}");
+    let quiet = cli.quiet;
+    let mut log = |line: String| {
+        if !quiet {
+            eprintln!("swapctl: {line}");
+        }
+    };
     match &cli.command {
         Command::Plan { strategy, batch } => {
             let (_, upstream, servers) = deploy::inventory(&opts)?;

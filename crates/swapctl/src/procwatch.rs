@@ -33,12 +33,12 @@ pub fn wait_replaced(master: i32, old: &HashSet<i32>, timeout: Duration) -> Resu
                 format!(
                     "old worker processes {left:?} still run after {}: long requests or websockets keep them alive \
                      (set worker_shutdown_timeout, or raise --drain-timeout)",
-                    humantime::format_duration(timeout)
+                    healthwait::duration::round(timeout)
                 )
             } else {
                 format!(
                     "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
-                    humantime::format_duration(timeout)
+                    healthwait::duration::round(timeout)
                 )
             });
         }
@@ -53,7 +53,7 @@ pub fn wait_new_worker(master: i32, old: &HashSet<i32>, timeout: Duration) -> Re
         if Instant::now() >= deadline {
             return Err(format!(
                 "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
-                humantime::format_duration(timeout)
+                healthwait::duration::round(timeout)
             ));
         }
         std::thread::sleep(POLL);
@@ -111,7 +111,7 @@ pub fn wait_drained(targets: &[SocketAddr], timeout: Duration) -> Result<(), Str
         if Instant::now() >= deadline {
             return Err(format!(
                 "{n} connection(s) to {targets:?} still established after {} (raise --drain-timeout)",
-                humantime::format_duration(timeout)
+                healthwait::duration::round(timeout)
             ));
         }
         std::thread::sleep(POLL);

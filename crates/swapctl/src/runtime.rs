@@ -90,7 +90,7 @@ impl Runtime {
             if Instant::now() >= deadline {
                 return Err(format!(
                     "{backend}/{server} still has {n} session(s) after {} (raise --drain-timeout)",
-                    humantime::format_duration(timeout)
+                    healthwait::duration::round(timeout)
                 ));
             }
             std::thread::sleep(Duration::from_millis(5));
