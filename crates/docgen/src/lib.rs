@@ -9,9 +9,15 @@ use roff::{bold, italic, roman, Roff};
 struct Extra {
     exit: &'static [(&'static str, &'static str)],
     examples: &'static [(&'static str, &'static str)],
+    env: &'static [(&'static str, &'static str)],
     files: &'static [(&'static str, &'static str)],
     see_also: &'static str,
 }
+
+const COLOR_ENV: (&str, &str) = (
+    "NO_COLOR",
+    "when set, --help is never coloured (the tools colour nothing else, and --help only on a terminal)",
+);
 
 fn tools() -> Vec<(clap::Command, Extra)> {
     vec![
@@ -33,9 +39,15 @@ fn tools() -> Vec<(clap::Command, Extra)> {
                     ("Preview a haproxy edit:", "upstream-toggle -c /etc/haproxy/haproxy.cfg disable app/web1 --dry-run"),
                     ("Bring back everything this tool took out:", "upstream-toggle enable --all"),
                 ],
+                env: &[
+                    ("HOTSWAP_NGINX", "the nginx binary that validates edits (nginx -t); naming one that does not exist is an error"),
+                    ("HOTSWAP_HAPROXY", "the haproxy binary that validates edits (haproxy -c); likewise"),
+                    COLOR_ENV,
+                ],
                 files: &[
                     ("/etc/nginx/nginx.conf", "default config (/etc/haproxy/haproxy.cfg with -k haproxy)"),
-                    (".NAME.lock", "lock file beside the resolved config; serialises every edit"),
+                    (".NAME.lock", "edit lock beside the resolved main config and beside every file an edit writes; holds the holder's pid, user and start time while held"),
+                    (".NAME.swapctl.lock", "a running swapctl deploy's lock: while it is held, edits refuse (exit 4) unless --force"),
                     (".NAME.XXXXXX.tmp", "temp copy beside the target while an edit is validated; renamed over it"),
                 ],
                 see_also: "healthwait(1), swapctl(1), nginx(8), haproxy(1)",
@@ -56,7 +68,8 @@ fn tools() -> Vec<(clap::Command, Extra)> {
                     ("Through a puma socket, then reload nginx:", "healthwait --unix-socket /run/puma.sock http://localhost/health -- nginx -s reload"),
                     ("Wait until a port is closed:", "healthwait --down tcp://127.0.0.1:4040"),
                 ],
-                files: &[("(none)", "healthwait reads and writes no file")],
+                env: &[COLOR_ENV],
+                files: &[("--cacert FILE", "the only file healthwait reads; it writes none")],
                 see_also: "upstream-toggle(1), swapctl(1), curl(1)",
             },
         ),
@@ -79,6 +92,11 @@ fn tools() -> Vec<(clap::Command, Extra)> {
                     ("See what a deploy would do:", "swapctl --upstream app plan"),
                     ("After a failure or a kill:", "swapctl --upstream app status; swapctl --upstream app recover"),
                 ],
+                env: &[
+                    ("HOTSWAP_HOST, HOTSWAP_PORT, HOTSWAP_ADDRESS, HOTSWAP_NAME, HOTSWAP_UPSTREAM", "set for each --restart command: the server it restarts"),
+                    ("HOTSWAP_NGINX, HOTSWAP_HAPROXY", "the validator binaries, as for upstream-toggle"),
+                    COLOR_ENV,
+                ],
                 files: &[
                     (".NAME.swapctl.json", "the deploy journal beside the resolved config, rewritten atomically at every step"),
                     (".NAME.swapctl.lock", "the deploy lock (flock); says which pid holds it and since when"),
@@ -99,8 +117,19 @@ fn section(roff: &mut Roff, title: &str, rows: &[(&str, &str)], mono_first: bool
     }
 }
 
-/// The man page of one tool: clap_mangen's sections plus EXIT STATUS, EXAMPLES, FILES, SEE ALSO.
+/// The man page of one tool: clap_mangen's sections plus EXIT STATUS, EXAMPLES, ENVIRONMENT,
+/// FILES and a SEE ALSO that names its subcommands' pages.
 fn man_page(cmd: clap::Command, extra: &Extra) -> String {
+    let name = cmd.get_name().to_string();
+    let subs: Vec<String> = subcommands(&cmd)
+        .iter()
+        .map(|c| format!("{name}-{}(1)", c.get_name()))
+        .collect();
+    let see_also = if subs.is_empty() {
+        extra.see_also.to_string()
+    } else {
+        format!("{}, {}", subs.join(", "), extra.see_also)
+    };
     let man = clap_mangen::Man::new(cmd);
     let mut buf = Vec::new();
     let _ = man.render_title(&mut buf);
@@ -121,14 +150,53 @@ fn man_page(cmd: clap::Command, extra: &Extra) -> String {
         roff.control("fi", []);
         roff.control("RE", []);
     }
+    section(&mut roff, "ENVIRONMENT", extra.env, true);
     section(&mut roff, "FILES", extra.files, true);
     roff.control("SH", ["SEE ALSO"]);
-    roff.text([italic(extra.see_also)]);
+    roff.text([italic(see_also)]);
     let mut out = String::from_utf8_lossy(&buf).into_owned();
     out.push_str(&roff.to_roff());
     let mut v = Vec::new();
     let _ = man.render_version_section(&mut v);
     out.push_str(&String::from_utf8_lossy(&v));
+    out
+}
+
+/// The documented subcommands (not clap's `help`).
+fn subcommands(cmd: &clap::Command) -> Vec<clap::Command> {
+    cmd.get_subcommands()
+        .filter(|c| c.get_name() != "help")
+        .cloned()
+        .collect()
+}
+
+/// One subcommand's page, `TOOL-SUB(1)`: every flag it takes, the tool's global ones included.
+fn sub_page(tool: &clap::Command, sub: &clap::Command, extra: &Extra) -> String {
+    let name = format!("{}-{}", tool.get_name(), sub.get_name());
+    let mut cmd =
+        sub.clone()
+            .name(name.clone())
+            .bin_name(format!("{} {}", tool.get_name(), sub.get_name()));
+    for arg in tool.get_arguments().filter(|a| a.is_global_set()) {
+        cmd = cmd.arg(arg.clone());
+    }
+    if let Some(v) = tool.get_version() {
+        cmd = cmd.version(v.to_string());
+    }
+    let man = clap_mangen::Man::new(cmd);
+    let mut buf = Vec::new();
+    let _ = man.render_title(&mut buf);
+    let _ = man.render_name_section(&mut buf);
+    let _ = man.render_synopsis_section(&mut buf);
+    let _ = man.render_description_section(&mut buf);
+    let _ = man.render_options_section(&mut buf);
+    let mut roff = Roff::new();
+    section(&mut roff, "EXIT STATUS", extra.exit, true);
+    section(&mut roff, "ENVIRONMENT", extra.env, true);
+    roff.control("SH", ["SEE ALSO"]);
+    roff.text([italic(format!("{}(1)", tool.get_name()))]);
+    let mut out = String::from_utf8_lossy(&buf).into_owned();
+    out.push_str(&roff.to_roff());
     out
 }
 
@@ -141,6 +209,12 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
             format!("man/{name}.1"),
             man_page(cmd.clone(), &extra).into_bytes(),
         ));
+        for sub in subcommands(&cmd) {
+            out.push((
+                format!("man/{name}-{}.1", sub.get_name()),
+                sub_page(&cmd, &sub, &extra).into_bytes(),
+            ));
+        }
         for (shell, path) in [
             (Shell::Bash, format!("completions/{name}.bash")),
             (Shell::Zsh, format!("completions/_{name}")),

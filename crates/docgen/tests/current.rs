@@ -21,11 +21,73 @@ fn generated_files_are_current() {
 }
 
 #[test]
+fn every_subcommand_has_a_page_and_see_also_names_only_pages_that_exist() {
+    let pages: Vec<String> = docgen::files()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("man/"))
+        .map(|(p, _)| {
+            p.trim_start_matches("man/")
+                .trim_end_matches(".1")
+                .to_string()
+        })
+        .collect();
+    for sub in [
+        "upstream-toggle-list",
+        "upstream-toggle-disable",
+        "upstream-toggle-enable",
+        "swapctl-rolling",
+        "swapctl-recover",
+    ] {
+        assert!(pages.iter().any(|p| p == sub), "{sub}.1 in {pages:?}");
+    }
+    let ours = ["upstream-toggle", "healthwait", "swapctl"];
+    for (path, bytes) in docgen::files()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("man/"))
+    {
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        let see = text.split(".SH \"SEE ALSO\"").nth(1).unwrap_or_default();
+        for name in see
+            .split([' ', ',', '\n'])
+            .filter_map(|w| w.split("(1)").next())
+        {
+            let name = name.replace("\\-", "-");
+            let name = name.trim_start_matches("\\fI").trim();
+            if ours.iter().any(|t| name.starts_with(t)) {
+                assert!(
+                    pages.iter().any(|p| p == name),
+                    "{path} names {name}(1), which does not exist"
+                );
+            }
+        }
+        // The flags a subcommand takes are documented on its page.
+        if path.contains("-disable") {
+            for flag in [
+                "--method",
+                "--reason",
+                "--dry-run",
+                "--lock-timeout",
+                "--config",
+            ] {
+                assert!(text.contains(&flag.replace('-', "\\-")), "{path}: {flag}");
+            }
+        }
+    }
+}
+
+#[test]
 fn man_pages_have_the_sections_and_render_without_warnings() {
     for tool in ["upstream-toggle", "healthwait", "swapctl"] {
         let page = root().join(format!("man/{tool}.1"));
         let text = std::fs::read_to_string(&page).expect("man page");
-        for sec in ["EXIT STATUS", "EXAMPLES", "FILES", "SEE ALSO", "OPTIONS"] {
+        for sec in [
+            "EXIT STATUS",
+            "EXAMPLES",
+            "ENVIRONMENT",
+            "FILES",
+            "SEE ALSO",
+            "OPTIONS",
+        ] {
             assert!(
                 text.contains(&format!(".SH \"{sec}\"")) || text.contains(&format!(".SH {sec}")),
                 "{tool}: no {sec}"
