@@ -1,5 +1,5 @@
-//! Man pages and shell completions, generated from the same clap definitions as `--help`, so
-//! they cannot drift apart. `cargo run -p docgen` rewrites man/ and completions/; a test fails
+//! Man pages and shell completions, generated from the same clap definitions as `--help`, and
+//! the JSON Schema of upstream-toggle's JSON output, generated from its types, so none can drift. `cargo run -p docgen` rewrites man/ and completions/; a test fails
 //! when the checked-in files are stale.
 
 use clap_complete::Shell;
@@ -202,7 +202,10 @@ fn sub_page(tool: &clap::Command, sub: &clap::Command, extra: &Extra) -> String 
 
 /// Every generated file as (path relative to the workspace root, contents).
 pub fn files() -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
+    let mut out: Vec<(String, Vec<u8>)> = upstream_toggle::json::schemas()
+        .into_iter()
+        .map(|(name, text)| (format!("schema/{name}"), text.into_bytes()))
+        .collect();
     for (cmd, extra) in tools() {
         let name = cmd.get_name().to_string();
         out.push((

@@ -1,6 +1,7 @@
 //! upstream-toggle: the CLI over the proxyconf engine. `main.rs` only calls [`run`].
 
 pub mod cli;
+pub mod json;
 mod output;
 
 use clap::Parser;
@@ -50,7 +51,7 @@ fn execute(cli: &Cli) -> Result<()> {
                 eprintln!("upstream-toggle: warning: {w}");
             }
             if *json {
-                emit(format!("{}\n", output::list_json(&cfg)).as_bytes());
+                emit_with(|out| output::list_json(&cfg, out));
             } else {
                 emit(output::list_table(&cfg).as_bytes());
             }
@@ -93,9 +94,14 @@ fn execute(cli: &Cli) -> Result<()> {
 /// Writes data to stdout. A reader that went away (`list | head -1`) is not an error: whatever
 /// this run changed is already committed, so it ends quietly with exit 0.
 fn emit(bytes: &[u8]) {
+    emit_with(|out| out.write_all(bytes));
+}
+
+/// Like [`emit`], for output written piece by piece through a locked, buffered stdout.
+fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
     use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = out.write_all(bytes).and_then(|()| out.flush()) {
+    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

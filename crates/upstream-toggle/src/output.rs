@@ -1,16 +1,6 @@
 //! Human and JSON renderings of the inventory and of edit outcomes.
 
 use proxyconf::{Applied, Change, Config, Method, Server, State};
-use serde_json::{json, Value};
-
-fn method_name(m: Option<Method>) -> Value {
-    match m {
-        None => Value::Null,
-        Some(Method::Comment) => json!("comment"),
-        Some(Method::Down) => json!("down"),
-        Some(Method::Disabled) => json!("disabled"),
-    }
-}
 
 fn state_name(s: State) -> &'static str {
     match s {
@@ -19,35 +9,14 @@ fn state_name(s: State) -> &'static str {
     }
 }
 
-fn server_json(cfg: &Config, i: usize) -> Value {
-    let s = &cfg.servers[i];
-    let up = cfg.upstream_of(s);
-    json!({
-        "file": cfg.files[s.file].path,
-        "line": s.line,
-        "upstream": up.name,
-        "context": up.context,
-        "name": s.name,
-        "address": s.address,
-        "params": cfg.params(s),
-        "state": state_name(s.state),
-        "method": method_name(s.method),
-        "backup": s.backup,
-        "marked": s.marked(),
-        "disabled_at": s.marker.as_ref().map(|m| m.at.clone()),
-        "reason": s.marker.as_ref().and_then(|m| m.reason.clone()),
-        "template": s.template,
-        "conditional": s.conditional,
-        "serves": cfg.serves(i),
-    })
-}
-
-/// `list --json`.
-pub fn list_json(cfg: &Config) -> String {
-    let rows: Vec<Value> = (0..cfg.servers.len())
-        .map(|i| server_json(cfg, i))
-        .collect();
-    serde_json::to_string_pretty(&rows).unwrap_or_else(|_| "[]".into())
+/// `list --json`: each row serialised straight into `out` as it is made (no tree, no array).
+pub fn list_json(cfg: &Config, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    use serde::Serializer;
+    let rows = (0..cfg.servers.len()).map(|i| crate::json::server_row(cfg, i));
+    serde_json::Serializer::pretty(&mut *out)
+        .collect_seq(rows)
+        .map_err(std::io::Error::from)?;
+    out.write_all(b"\n")
 }
 
 /// `list` as an aligned table.
@@ -163,42 +132,19 @@ pub fn outcomes_text(done: &Applied, dry_run: bool) -> String {
     out
 }
 
-/// `--json` for edits: one object per server.
+/// `--json` for edits: one document.
 pub fn outcomes_json(done: &Applied, dry_run: bool) -> String {
-    let cfg = &done.config;
-    let rows: Vec<Value> = done
-        .plan
-        .outcomes
-        .iter()
-        .map(|o| {
-            let mut v = server_json(cfg, o.server);
-            let (change, method, marked) = match &o.change {
-                Change::Disabled { method, marked } => {
-                    ("disabled", method_name(Some(*method)), *marked)
-                }
-                Change::Enabled => ("enabled", Value::Null, false),
-                Change::AlreadyDisabled => ("already-disabled", Value::Null, false),
-                Change::AlreadyEnabled => ("already-enabled", Value::Null, false),
-            };
-            v["change"] = json!(change);
-            v["new_method"] = method;
-            v["new_marked"] = json!(marked);
-            v["dry_run"] = json!(dry_run);
-            v["note"] = json!(o.note);
-            v
-        })
-        .collect();
-    let doc = json!({
-        "outcomes": rows,
-        "dry_run": dry_run,
-        "diff": dry_run.then(|| String::from_utf8_lossy(&done.diff).into_owned()),
-        "written": done.written,
-        "warnings": done.warnings,
-    });
-    serde_json::to_string_pretty(&doc).unwrap_or_else(|_| "{}".into())
+    serde_json::to_string_pretty(&crate::json::edit_report(done, dry_run))
+        .unwrap_or_else(|_| "{}".into())
 }
 
 /// An error under `--json`: one JSON document on stdout, the exit code unchanged.
 pub fn error_json(message: &str, exit_code: i32) -> String {
-    json!({ "error": { "message": message, "exit_code": exit_code } }).to_string()
+    let doc = crate::json::ErrorReport {
+        error: crate::json::ErrorBody {
+            message: message.to_string(),
+            exit_code,
+        },
+    };
+    serde_json::to_string(&doc).unwrap_or_else(|_| "{}".into())
 }
