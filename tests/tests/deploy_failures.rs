@@ -210,3 +210,62 @@ fn a_connection_that_never_drains_hits_the_drain_timeout_with_a_clear_error() {
         "{txt}"
     );
 }
+
+#[test]
+fn a_hung_restart_is_ended_with_its_whole_process_group_even_when_piped() {
+    let s = nginx_stack(2, 100);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let marker = dir.path().join("grandchild.pid");
+    // The restart hangs, and so does a grandchild it started in the background.
+    let script = dir.path().join("hang.sh");
+    std::fs::write(
+        &script,
+        format!(
+            "sh -c 'sleep 600' &\necho $! > {m}\necho restarting $1\nsleep 600\n",
+            m = marker.display()
+        ),
+    )
+    .expect("script");
+    let restart = format!("sh {} {{port}}", script.display());
+    let conf = s.conf.display().to_string();
+    let t = Instant::now();
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} -c {conf} --upstream app --restart \"{restart}\" --restart-timeout 2s rolling | cat",
+            bin("swapctl").display()
+        ))
+        .stdin(Stdio::null())
+        .output()
+        .expect("run");
+    let took = t.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        took < Duration::from_secs(15),
+        "returned within the timeout plus a few seconds: {took:?}\n{err}"
+    );
+    assert!(err.contains("did not finish within 2s"), "{err}");
+    assert!(
+        err.contains("restarting"),
+        "the restart's own output goes to stderr: {err}"
+    );
+    assert!(
+        !stdout.contains("restarting"),
+        "stdout stays data: {stdout}"
+    );
+    let pid: i32 = std::fs::read_to_string(&marker)
+        .expect("grandchild pid")
+        .trim()
+        .parse()
+        .expect("pid");
+    std::thread::sleep(Duration::from_millis(200));
+    assert!(
+        !std::path::Path::new(&format!("/proc/{pid}")).exists()
+            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| s.contains(") Z ")),
+        "nothing the restart started is left running (pid {pid})"
+    );
+    // The stopped deploy left only the hung server out; recover brings it back once it answers.
+    let _ = run(&deploy_args(&s, &["recover"]));
+}

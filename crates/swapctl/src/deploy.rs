@@ -4,6 +4,8 @@ use crate::driver::{self, Ctx, Driver};
 use crate::journal::{now, Journal, ServerRef, Step};
 use crate::template::Vars;
 use proxyconf::{Config, ProxyKind, State};
+use std::os::fd::AsFd;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -509,10 +511,18 @@ fn restart_all(servers: &[ServerRef], opts: &Options, restart: &str) -> Vec<Resu
 fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), String> {
     let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
     let cmd = vars.fill(restart)?;
+    // Its own process group, so a timeout ends everything it started; stdin closed; its stdout
+    // goes to our stderr, so our stdout stays data (`swapctl ... --json | jq`).
+    let out = std::io::stderr()
+        .as_fd()
+        .try_clone_to_owned()
+        .map_err(|e| format!("cannot pass stderr to the restart command: {e}"))?;
     let mut child = std::process::Command::new("sh")
         .args(["-c", &cmd])
         .envs(vars.env())
         .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::from(out))
+        .process_group(0)
         .spawn()
         .map_err(|e| format!("cannot run restart command: {e}"))?;
     let deadline = Instant::now() + opts.restart_timeout;
@@ -521,10 +531,9 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
             break st;
         }
         if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
+            end_group(&mut child);
             return Err(format!(
-                "restart command did not finish within {}",
+                "restart command did not finish within {}; its process group was ended (TERM, then KILL)",
                 healthwait::duration::round(opts.restart_timeout)
             ));
         }
@@ -534,6 +543,22 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
         return Err(format!("restart command '{cmd}' failed with {status}"));
     }
     wait_healthy(opts, s, opts.health_timeout)
+}
+
+/// Ends a restart command's whole process group: TERM, a short grace, then KILL.
+fn end_group(child: &mut std::process::Child) {
+    use nix::sys::signal::{killpg, Signal};
+    let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
+    let _ = killpg(pgid, Signal::SIGTERM);
+    let grace = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < grace {
+        if matches!(child.try_wait(), Ok(Some(_))) && killpg(pgid, None).is_err() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
+    let _ = child.wait();
 }
 
 /// Waits until `s` passes its health check (`--health`, else `tcp://{address}`), polling every 5 ms.

@@ -68,15 +68,12 @@ impl Runtime {
     /// Current sessions (`scur`) of `backend/server` from `show stat`.
     pub fn scur(&self, backend: &str, server: &str) -> Result<u64, String> {
         let out = self.send("show stat")?;
-        for line in out.lines() {
-            let f: Vec<&str> = line.split(',').collect();
-            if f.len() > 4 && f[0] == backend && f[1] == server {
-                return f[4]
-                    .parse()
-                    .map_err(|_| format!("odd scur '{}' for {backend}/{server}", f[4]));
-            }
-        }
-        Err(format!("{backend}/{server} is not in haproxy's `show stat`; is the running haproxy using this config?"))
+        let value = stat_field(&out, backend, server, "scur")?.ok_or_else(|| {
+            format!("{backend}/{server} is not in haproxy's `show stat`; is the running haproxy using this config?")
+        })?;
+        value
+            .parse()
+            .map_err(|_| format!("odd scur '{value}' for {backend}/{server}"))
     }
 
     /// Waits until `backend/server` has no current session.
@@ -95,5 +92,51 @@ impl Runtime {
             }
             std::thread::sleep(Duration::from_millis(5));
         }
+    }
+}
+
+/// One column of one server's row in `show stat` CSV, found by the column's name in the
+/// `# pxname,svname,...` header (columns move between haproxy versions).
+pub fn stat_field(
+    csv_text: &str,
+    backend: &str,
+    server: &str,
+    column: &str,
+) -> Result<Option<String>, String> {
+    let body = csv_text.trim_start().trim_start_matches('#').trim_start();
+    let mut rd = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(body.as_bytes());
+    let headers = rd
+        .headers()
+        .map_err(|e| format!("unreadable `show stat`: {e}"))?
+        .clone();
+    let at = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim() == name)
+            .ok_or_else(|| format!("`show stat` has no {name} column"))
+    };
+    let (px, sv, col) = (at("pxname")?, at("svname")?, at(column)?);
+    for rec in rd.records() {
+        let rec = rec.map_err(|e| format!("unreadable `show stat`: {e}"))?;
+        if rec.get(px) == Some(backend) && rec.get(sv) == Some(server) {
+            return Ok(rec.get(col).map(str::to_string));
+        }
+    }
+    Ok(None)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn columns_are_found_by_name() {
+        let text = "# pxname,svname,qcur,qmax,scur,smax\napp,FRONTEND,,,3,4\napp,web1,0,0,2,5\n";
+        assert_eq!(
+            super::stat_field(text, "app", "web1", "scur"),
+            Ok(Some("2".to_string()))
+        );
+        assert_eq!(super::stat_field(text, "app", "web9", "scur"), Ok(None));
+        assert!(super::stat_field(text, "app", "web1", "nope").is_err());
     }
 }
