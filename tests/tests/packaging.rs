@@ -156,3 +156,39 @@ fn the_deb_and_the_static_tarball_install_and_run() {
         .join("share/doc/hotswap/examples/sudoers.hotswap")
         .is_file());
 }
+
+#[test]
+fn bash_completion_offers_upstream_and_server_names_from_the_config() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let conf = d.path().join("nginx.conf");
+    std::fs::write(
+        &conf,
+        "events {}\nhttp {\n    upstream app { server 127.0.0.1:4040; server 127.0.0.1:4041; }\n    upstream api { server 10.0.0.1:80; }\n}\n",
+    )
+    .expect("write");
+    let script = workspace_root().join("completions/upstream-toggle.bash");
+    let bins = bin("upstream-toggle").parent().expect("dir").to_path_buf();
+    let complete = |words: &str, cword: usize| {
+        let out = Command::new("bash")
+            .arg("-c")
+            .arg(format!(
+                "source {}; COMP_WORDS=({words}); COMP_CWORD={cword}; COMP_LINE='{words}'; COMP_POINT=${{#COMP_LINE}}; COMP_TYPE=9; _clap_complete_upstream_toggle upstream-toggle \"${{COMP_WORDS[COMP_CWORD]}}\" \"${{COMP_WORDS[COMP_CWORD-1]}}\"; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+                script.display()
+            ))
+            .env("PATH", format!("{}:{}", bins.display(), std::env::var("PATH").unwrap_or_default()))
+            .output()
+            .expect("bash");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let c = conf.display();
+    let servers = complete(&format!("upstream-toggle -c {c} disable 127"), 4);
+    assert!(
+        servers.contains("127.0.0.1:4040") && servers.contains("127.0.0.1:4041"),
+        "{servers}"
+    );
+    assert!(!servers.contains("10.0.0.1"), "{servers}");
+    let ups = complete(&format!("upstream-toggle -c {c} enable --upstream ap"), 5);
+    assert!(ups.contains("app") && ups.contains("api"), "{ups}");
+    let scoped = complete(&format!("upstream-toggle -c {c} disable api/"), 4);
+    assert!(scoped.contains("api/10.0.0.1:80"), "{scoped}");
+}

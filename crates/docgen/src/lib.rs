@@ -225,7 +225,19 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
         ] {
             let mut c = cmd.clone();
             let mut buf = Vec::new();
-            clap_complete::generate(shell, &mut c, name.clone(), &mut buf);
+            if name == "upstream-toggle" {
+                // Dynamic: the shell asks the binary, which reads upstream and server names
+                // from the config on the command line being completed.
+                use clap_complete::env::EnvCompleter;
+                let env: &dyn EnvCompleter = match shell {
+                    Shell::Bash => &clap_complete::env::Bash,
+                    Shell::Zsh => &clap_complete::env::Zsh,
+                    _ => &clap_complete::env::Fish,
+                };
+                let _ = env.write_registration("COMPLETE", &name, &name, &name, &mut buf);
+            } else {
+                clap_complete::generate(shell, &mut c, name.clone(), &mut buf);
+            }
             out.push((path, buf));
         }
     }

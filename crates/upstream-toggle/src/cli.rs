@@ -1,6 +1,7 @@
 //! Flag definitions: the single source for `--help`, the man page and shell completions.
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap_complete::engine::ArgValueCompleter;
 use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
@@ -66,10 +67,10 @@ pub enum Command {
     /// Take servers out of rotation
     Disable {
         /// host:port, [v6]:port, unix:/path, a haproxy server name, or UPSTREAM/SERVER
-        #[arg(value_name = "SERVER", required = true)]
+        #[arg(value_name = "SERVER", required = true, add = ArgValueCompleter::new(crate::complete::servers))]
         servers: Vec<String>,
         /// Only in this upstream or backend
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(crate::complete::upstreams))]
         upstream: Option<String>,
         /// How to take it out
         #[arg(long, value_enum)]
@@ -86,11 +87,12 @@ pub enum Command {
         #[arg(
             value_name = "SERVER",
             required_unless_present = "all",
-            conflicts_with = "all"
+            conflicts_with = "all",
+            add = ArgValueCompleter::new(crate::complete::servers)
         )]
         servers: Vec<String>,
         /// Only in this upstream or backend
-        #[arg(long, value_name = "NAME")]
+        #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(crate::complete::upstreams))]
         upstream: Option<String>,
         /// Bring back every server upstream-toggle disabled (never one a person commented out)
         #[arg(long)]

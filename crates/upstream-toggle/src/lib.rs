@@ -1,6 +1,7 @@
 //! upstream-toggle: the CLI over the proxyconf engine. `main.rs` only calls [`run`].
 
 pub mod cli;
+mod complete;
 pub mod json;
 mod output;
 
@@ -12,6 +13,8 @@ use std::time::SystemTime;
 
 /// Parses the arguments, runs the command and returns the process exit code.
 pub fn run() -> i32 {
+    // `COMPLETE=bash upstream-toggle` prints the shell registration; the shell then asks here.
+    clap_complete::CompleteEnv::with_factory(cli::command).complete();
     let cli = Cli::parse();
     match execute(&cli) {
         Ok(()) => 0,
