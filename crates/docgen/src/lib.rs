@@ -117,6 +117,17 @@ fn section(roff: &mut Roff, title: &str, rows: &[(&str, &str)], mono_first: bool
     }
 }
 
+/// Title, NAME, SYNOPSIS, DESCRIPTION and OPTIONS, as clap_mangen renders them.
+fn head(man: &clap_mangen::Man) -> Vec<u8> {
+    let mut buf = Vec::new();
+    let _ = man.render_title(&mut buf);
+    let _ = man.render_name_section(&mut buf);
+    let _ = man.render_synopsis_section(&mut buf);
+    let _ = man.render_description_section(&mut buf);
+    let _ = man.render_options_section(&mut buf);
+    buf
+}
+
 /// The man page of one tool: clap_mangen's sections plus EXIT STATUS, EXAMPLES, ENVIRONMENT,
 /// FILES and a SEE ALSO that names its subcommands' pages.
 fn man_page(cmd: clap::Command, extra: &Extra) -> String {
@@ -131,12 +142,7 @@ fn man_page(cmd: clap::Command, extra: &Extra) -> String {
         format!("{}, {}", subs.join(", "), extra.see_also)
     };
     let man = clap_mangen::Man::new(cmd);
-    let mut buf = Vec::new();
-    let _ = man.render_title(&mut buf);
-    let _ = man.render_name_section(&mut buf);
-    let _ = man.render_synopsis_section(&mut buf);
-    let _ = man.render_description_section(&mut buf);
-    let _ = man.render_options_section(&mut buf);
+    let mut buf = head(&man);
     let _ = man.render_subcommands_section(&mut buf);
     let mut roff = Roff::new();
     section(&mut roff, "EXIT STATUS", extra.exit, true);
@@ -184,12 +190,7 @@ fn sub_page(tool: &clap::Command, sub: &clap::Command, extra: &Extra) -> String 
         cmd = cmd.version(v.to_string());
     }
     let man = clap_mangen::Man::new(cmd);
-    let mut buf = Vec::new();
-    let _ = man.render_title(&mut buf);
-    let _ = man.render_name_section(&mut buf);
-    let _ = man.render_synopsis_section(&mut buf);
-    let _ = man.render_description_section(&mut buf);
-    let _ = man.render_options_section(&mut buf);
+    let buf = head(&man);
     let mut roff = Roff::new();
     section(&mut roff, "EXIT STATUS", extra.exit, true);
     section(&mut roff, "ENVIRONMENT", extra.env, true);

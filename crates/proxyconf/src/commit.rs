@@ -113,14 +113,15 @@ pub fn edit(
     } else {
         Vec::new()
     };
+    let unwritten = |config, plan, diff, warnings| Applied {
+        config,
+        plan,
+        diff,
+        written: Vec::new(),
+        warnings,
+    };
     if new_files.is_empty() || (opts.dry_run && opts.no_validate) {
-        return Ok(Applied {
-            config,
-            plan,
-            diff,
-            written: Vec::new(),
-            warnings,
-        });
+        return Ok(unwritten(config, plan, diff, warnings));
     }
     let mut temps = Vec::new();
     let mut temp_paths = HashMap::new();
@@ -148,13 +149,7 @@ pub fn edit(
         }
     }
     if opts.dry_run {
-        return Ok(Applied {
-            config,
-            plan,
-            diff,
-            written: Vec::new(),
-            warnings,
-        });
+        return Ok(unwritten(config, plan, diff, warnings));
     }
     let mut written = Vec::new();
     for (target, tmp) in temps {
