@@ -192,3 +192,40 @@ fn bash_completion_offers_upstream_and_server_names_from_the_config() {
     let scoped = complete(&format!("upstream-toggle -c {c} disable api/"), 4);
     assert!(scoped.contains("api/10.0.0.1:80"), "{scoped}");
 }
+
+#[test]
+fn colour_only_on_a_terminal_and_never_with_no_color() {
+    for tool in ["upstream-toggle", "healthwait", "swapctl"] {
+        let piped = Command::new(bin(tool)).arg("--help").output().expect("run");
+        assert!(
+            !piped.stdout.contains(&0x1b),
+            "{tool}: no colour into a pipe"
+        );
+        let on_tty = |no_color: bool| {
+            let mut c = Command::new("script");
+            c.args([
+                "-qec",
+                &format!("{} --help", bin(tool).display()),
+                "/dev/null",
+            ]);
+            if no_color {
+                c.env("NO_COLOR", "1");
+            } else {
+                c.env_remove("NO_COLOR");
+            }
+            c.output()
+        };
+        let (Ok(plain), Ok(coloured)) = (on_tty(true), on_tty(false)) else {
+            eprintln!("NOTICE: script(1) is missing; the terminal half of this test did not run");
+            return;
+        };
+        assert!(
+            !plain.stdout.contains(&0x1b),
+            "{tool}: NO_COLOR is honoured on a terminal"
+        );
+        assert!(
+            coloured.stdout.contains(&0x1b),
+            "{tool}: --help is coloured on a terminal"
+        );
+    }
+}
