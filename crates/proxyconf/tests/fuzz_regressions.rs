@@ -151,3 +151,28 @@ fn keyword_arguments_and_trackers_round_trip() {
         selector_round_trip(input, sel);
     }
 }
+
+#[test]
+fn a_haproxy_line_ending_in_a_keyword_without_its_value_is_refused() {
+    // round_trip found (seeded from a real config whose comment had been joined to a server
+    // line): `... based on the cookie` ends with `cookie`, so an appended `disabled` was read as
+    // the cookie's value and the server never showed as disabled. Such a line is now refused.
+    let input = "listen switch 127.0.0.2:8000\n\tserver backend1 127.0.0.3:8001\n\tserver backend2 127.0.0.3:8002 cookie 2 b, haproxy can only select a server based on the cookie\n";
+    assert_eq!(round_trips(input, ProxyKind::Haproxy), 2);
+    let cfg = proxyconf::Config::standalone(input.as_bytes().to_vec(), ProxyKind::Haproxy)
+        .expect("parses");
+    let r = proxyconf::plan::for_servers(
+        &cfg,
+        &[1],
+        &proxyconf::Request::Disable {
+            method: Some(proxyconf::Method::Down),
+            reason: None,
+        },
+        true,
+        std::time::UNIX_EPOCH,
+    );
+    assert!(
+        matches!(r, Err(proxyconf::Error::Refused(ref m)) if m.contains("`cookie`")),
+        "{r:?}"
+    );
+}

@@ -285,7 +285,13 @@ fn live_server(
         cont_lines: Vec::new(),
         shares_line: false,
         split: None,
-        refuse: dangling.then(|| "the line ends with a backslash that would escape anything appended to it; fix the line first".to_string()),
+        refuse: if dangling {
+            Some("the line ends with a backslash that would escape anything appended to it; fix the line first".to_string())
+        } else {
+            scan.dangling.as_ref().map(|k| format!(
+                "the line ends with `{k}` and no value for it, so a word appended to it would be read as that value; fix the line first"
+            ))
+        },
         flags,
     });
     Ok(Server {

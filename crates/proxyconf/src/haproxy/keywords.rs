@@ -91,6 +91,9 @@ pub(crate) struct Scan {
     pub track: Option<String>,
     /// A keyword is built from an environment variable, so its meaning is unknown here.
     pub from_env: bool,
+    /// The last word is a keyword still waiting for its argument (`... cookie`): a word
+    /// appended to the line would be read as that argument.
+    pub dangling: Option<String>,
 }
 
 impl Scan {
@@ -116,6 +119,9 @@ pub(crate) fn scan<V: AsRef<[u8]>>(words: &[V]) -> Scan {
             b"track" => out.track = arg.map(|a| String::from_utf8_lossy(a).into_owned()),
             w if w.contains(&b'$') => out.from_env = true,
             _ => {}
+        }
+        if WITH_ARG.contains(&w) && i + 1 == words.len() {
+            out.dangling = Some(String::from_utf8_lossy(w).into_owned());
         }
         i += if WITH_ARG.contains(&w) { 2 } else { 1 };
     }
@@ -159,5 +165,10 @@ mod tests {
         }
         assert_eq!(scan(&["weight", "10"]).weight_zero, Some(false));
         assert!(scan(&["check", "$STATE"]).from_env);
+        assert_eq!(
+            scan(&["check", "cookie"]).dangling.as_deref(),
+            Some("cookie")
+        );
+        assert_eq!(scan(&["cookie", "check"]).dangling, None);
     }
 }
