@@ -315,7 +315,8 @@ fn finish(
     Ok(Plan { outcomes, splices })
 }
 
-fn check_upstream_exists(cfg: &Config, name: &str) -> Result<()> {
+/// An error listing the upstream names when `name` is none of them.
+pub fn check_upstream_exists(cfg: &Config, name: &str) -> Result<()> {
     if cfg.upstreams.iter().any(|u| u.name == name) {
         return Ok(());
     }

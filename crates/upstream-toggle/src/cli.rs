@@ -26,6 +26,9 @@ pub struct Cli {
     /// Proxy kind [default: detected from the file]
     #[arg(short = 'k', long = "kind", value_enum, global = true)]
     pub kind: Option<KindArg>,
+    /// Only this upstream or backend (list, disable, enable)
+    #[arg(long, value_name = "NAME", global = true, add = ArgValueCompleter::new(crate::complete::upstreams))]
+    pub upstream: Option<String>,
     /// nginx prefix (`nginx -p DIR`), when the running nginx was started with one; the validator gets it too
     #[arg(long, value_name = "DIR", global = true)]
     pub prefix: Option<PathBuf>,
@@ -69,9 +72,6 @@ pub enum Command {
         /// host:port, [v6]:port, unix:/path, a haproxy server name, or UPSTREAM/SERVER
         #[arg(value_name = "SERVER", required = true, add = ArgValueCompleter::new(crate::complete::servers))]
         servers: Vec<String>,
-        /// Only in this upstream or backend
-        #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(crate::complete::upstreams))]
-        upstream: Option<String>,
         /// How to take it out
         #[arg(long, value_enum)]
         method: Option<MethodArg>,
@@ -91,9 +91,6 @@ pub enum Command {
             add = ArgValueCompleter::new(crate::complete::servers)
         )]
         servers: Vec<String>,
-        /// Only in this upstream or backend
-        #[arg(long, value_name = "NAME", add = ArgValueCompleter::new(crate::complete::upstreams))]
-        upstream: Option<String>,
         /// Bring back every server upstream-toggle disabled (never one a person commented out)
         #[arg(long)]
         all: bool,

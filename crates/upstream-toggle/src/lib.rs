@@ -50,19 +50,28 @@ fn execute(cli: &Cli) -> Result<()> {
         Command::List { json } => {
             let cfg = proxyconf::Config::load(&path, kind)?;
             cfg.ensure_upstreams()?;
+            if let Some(u) = &cli.upstream {
+                proxyconf::plan::check_upstream_exists(&cfg, u)?;
+            }
+            let shown: Vec<usize> = (0..cfg.servers.len())
+                .filter(|&i| {
+                    cli.upstream
+                        .as_ref()
+                        .is_none_or(|u| &cfg.upstream_of(&cfg.servers[i]).name == u)
+                })
+                .collect();
             for w in &cfg.warnings {
                 eprintln!("upstream-toggle: warning: {w}");
             }
             if *json {
-                emit_with(|out| output::list_json(&cfg, out));
+                emit_with(|out| output::list_json(&cfg, &shown, out));
             } else {
-                emit(output::list_table(&cfg).as_bytes());
+                emit(output::list_table(&cfg, &shown).as_bytes());
             }
             Ok(())
         }
         Command::Disable {
             servers,
-            upstream,
             method,
             reason,
             edit,
@@ -74,22 +83,33 @@ fn execute(cli: &Cli) -> Result<()> {
                 }),
                 reason: reason.clone(),
             };
-            apply(cli, &path, kind, servers, upstream.as_deref(), req, *edit)
+            apply(
+                cli,
+                &path,
+                kind,
+                servers,
+                cli.upstream.as_deref(),
+                req,
+                *edit,
+            )
         }
-        Command::Enable {
-            servers,
-            upstream,
-            all,
-            edit,
-        } => {
+        Command::Enable { servers, all, edit } => {
             let req = if *all {
                 Request::EnableMarked {
-                    upstream: upstream.clone(),
+                    upstream: cli.upstream.clone(),
                 }
             } else {
                 Request::Enable
             };
-            apply(cli, &path, kind, servers, upstream.as_deref(), req, *edit)
+            apply(
+                cli,
+                &path,
+                kind,
+                servers,
+                cli.upstream.as_deref(),
+                req,
+                *edit,
+            )
         }
     }
 }

@@ -10,9 +10,13 @@ fn state_name(s: State) -> &'static str {
 }
 
 /// `list --json`: each row serialised straight into `out` as it is made (no tree, no array).
-pub fn list_json(cfg: &Config, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+pub fn list_json(
+    cfg: &Config,
+    shown: &[usize],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
     use serde::Serializer;
-    let rows = (0..cfg.servers.len()).map(|i| crate::json::server_row(cfg, i));
+    let rows = shown.iter().map(|&i| crate::json::server_row(cfg, i));
     serde_json::Serializer::pretty(&mut *out)
         .collect_seq(rows)
         .map_err(std::io::Error::from)?;
@@ -20,7 +24,7 @@ pub fn list_json(cfg: &Config, out: &mut dyn std::io::Write) -> std::io::Result<
 }
 
 /// `list` as an aligned table.
-pub fn list_table(cfg: &Config) -> String {
+pub fn list_table(cfg: &Config, shown: &[usize]) -> String {
     let haproxy = cfg.kind == proxyconf::ProxyKind::Haproxy;
     let mut rows = vec![vec![
         "LOCATION".to_string(),
@@ -30,7 +34,7 @@ pub fn list_table(cfg: &Config) -> String {
         "STATE".to_string(),
         "NOTES".to_string(),
     ]];
-    for s in &cfg.servers {
+    for s in shown.iter().map(|&i| &cfg.servers[i]) {
         let mut state = state_name(s.state).to_string();
         if let Some(m) = s.method {
             state.push_str(match m {

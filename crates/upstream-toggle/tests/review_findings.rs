@@ -234,3 +234,39 @@ fn the_lock_file_names_no_one_once_released_and_0080_is_port_80() {
     ut(&conf, &["enable", "a/127.0.0.1:80", "c/127.0.0.1:80"]).ok();
     assert_eq!(read(&conf), orig);
 }
+
+#[test]
+fn upstream_is_a_global_flag_before_or_after_the_subcommand_and_filters_list() {
+    let d = tmp();
+    let conf = nginx(
+        d.path(),
+        "upstream app { server 10.0.0.1:80; server 10.0.0.2:80; }\nupstream api { server 10.0.0.1:80; server 10.0.0.3:80; }",
+    );
+    let orig = read(&conf);
+    let c = conf.display().to_string();
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_upstream-toggle"))
+            .args(args)
+            .output()
+            .expect("run");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (code, out) = run(&["--upstream", "api", "-c", &c, "list", "--json"]);
+    assert_eq!(code, Some(0));
+    let rows: Vec<serde_json::Value> = serde_json::from_str(&out).expect("json");
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r["upstream"] == "api"));
+    assert_eq!(
+        run(&["-c", &c, "disable", "10.0.0.1:80", "--upstream", "app"]).0,
+        Some(0)
+    );
+    assert_eq!(
+        run(&["--upstream", "app", "-c", &c, "enable", "10.0.0.1:80"]).0,
+        Some(0)
+    );
+    assert_eq!(read(&conf), orig);
+    assert_eq!(run(&["-c", &c, "list", "--upstream", "nope"]).0, Some(3));
+}
