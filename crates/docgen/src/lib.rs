@@ -117,6 +117,37 @@ fn section(roff: &mut Roff, title: &str, rows: &[(&str, &str)], mono_first: bool
     }
 }
 
+/// JSON OUTPUT: every field of `list --json` with its type and meaning, read from the same
+/// schema the `schema/` files hold, so the page cannot drift from the output.
+fn json_section(roff: &mut Roff) {
+    roff.control("SH", ["JSON OUTPUT"]);
+    roff.text([roman(
+        "list --json prints one array of objects, one per server line; fields are only ever added. \
+         Edit commands with --json print one object: outcomes (these fields plus change, new_method, \
+         new_marked, dry_run, note), dry_run, diff, written, warnings. Errors under --json print \
+         {\"error\": {\"message\", \"exit_code\"}} on stdout. The JSON Schema files are in \
+         /usr/share/doc/hotswap/schema. The fields of a server:",
+    )]);
+    let schema = serde_json::to_value(schemars::schema_for!(upstream_toggle::json::ServerRow))
+        .unwrap_or_default();
+    if let Some(props) = schema["properties"].as_object() {
+        for (field, p) in props {
+            let ty = match &p["type"] {
+                serde_json::Value::String(t) => t.clone(),
+                serde_json::Value::Array(ts) => ts
+                    .iter()
+                    .filter_map(|t| t.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" or "),
+                _ => "string (see the schema)".into(),
+            };
+            roff.control("TP", []);
+            roff.text([bold(field.as_str()), roman(format!(" ({ty})"))]);
+            roff.text([roman(p["description"].as_str().unwrap_or_default())]);
+        }
+    }
+}
+
 /// Title, NAME, SYNOPSIS, DESCRIPTION and OPTIONS, as clap_mangen renders them.
 fn head(man: &clap_mangen::Man) -> Vec<u8> {
     let mut buf = Vec::new();
@@ -155,6 +186,9 @@ fn man_page(cmd: clap::Command, extra: &Extra) -> String {
         roff.text([bold(*cmd)]);
         roff.control("fi", []);
         roff.control("RE", []);
+    }
+    if name == "upstream-toggle" {
+        json_section(&mut roff);
     }
     section(&mut roff, "ENVIRONMENT", extra.env, true);
     section(&mut roff, "FILES", extra.files, true);
