@@ -62,12 +62,19 @@ impl Config {
             let kind = detect_kind(path, &bytes);
             return Self::build(path, bytes, kind, keep);
         };
-        let hint = other_kind_hint(path, &bytes, kind);
         match Self::build(path, bytes, kind, keep) {
-            Err(Error::Syntax { at, message }) if hint.is_some() => Err(Error::Syntax {
-                at,
-                message: format!("{message}; {}", hint.unwrap_or_default()),
-            }),
+            // The other kind is suggested only when the file does not parse as this one.
+            Err(Error::Syntax { at, message }) => {
+                let hint = read(path)
+                    .ok()
+                    .and_then(|b| other_kind_hint(path, &b, kind))
+                    .map(|h| format!("; {h}"))
+                    .unwrap_or_default();
+                Err(Error::Syntax {
+                    at,
+                    message: format!("{message}{hint}"),
+                })
+            }
             other => other,
         }
     }

@@ -196,6 +196,9 @@ fn conditional(src: &Source, line: &Line, kw: &[u8], conds: &mut Vec<Branch>) ->
 
 /// Points each `track [BACKEND/]SERVER` at the live server it names (one haproxy reads, if any).
 fn resolve_tracks(upstreams: &[Upstream], servers: &mut [Server]) {
+    if servers.iter().all(|s| s.track.is_none()) {
+        return;
+    }
     let mut by_name: HashMap<(&str, &str), usize> = HashMap::new();
     for (i, s) in servers.iter().enumerate() {
         if let (true, Some(n)) = (s.is_live() && s.template.is_none(), &s.name) {

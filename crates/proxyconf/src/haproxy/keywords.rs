@@ -3,7 +3,8 @@
 
 use crate::server::FlagWord;
 
-/// Keywords followed by one argument (configuration.txt §5.2, haproxy 2.0 to 3.2).
+/// Keywords followed by one argument (configuration.txt §5.2, haproxy 2.0 to 3.2); sorted, for
+/// binary search.
 const WITH_ARG: &[&[u8]] = &[
     b"addr",
     b"agent-addr",
@@ -110,6 +111,7 @@ pub(crate) fn scan<V: AsRef<[u8]>>(words: &[V]) -> Scan {
     while i < words.len() {
         let w = words[i].as_ref();
         let arg = words.get(i + 1).map(AsRef::as_ref);
+        let takes_arg = WITH_ARG.binary_search(&w).is_ok();
         match w {
             b"disabled" => out.states.push((i, FlagWord::Down)),
             b"enabled" => out.states.push((i, FlagWord::Enabled)),
@@ -120,10 +122,10 @@ pub(crate) fn scan<V: AsRef<[u8]>>(words: &[V]) -> Scan {
             w if w.contains(&b'$') => out.from_env = true,
             _ => {}
         }
-        if WITH_ARG.contains(&w) && i + 1 == words.len() {
+        if takes_arg && i + 1 == words.len() {
             out.dangling = Some(String::from_utf8_lossy(w).into_owned());
         }
-        i += if WITH_ARG.contains(&w) { 2 } else { 1 };
+        i += if takes_arg { 2 } else { 1 };
     }
     out
 }
@@ -148,6 +150,11 @@ fn is_zero(v: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_keyword_table_is_sorted() {
+        assert!(WITH_ARG.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn arguments_are_not_keywords() {
