@@ -94,7 +94,12 @@ fn try_round_trip(
     let j = after
         .servers
         .iter()
-        .position(|t| t.address == addr && t.line == line && after.files[t.file].path == path)
+        // A directive that shared its line was given one of its own (split), one line down.
+        .position(|t| {
+            t.address == addr
+                && (t.line == line || t.line == line + 1)
+                && after.files[t.file].path == path
+        })
         .ok_or("server vanished after disable")?;
     if after.servers[j].state != State::Disabled {
         return Err("server still enabled after disable".into());
