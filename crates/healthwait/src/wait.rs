@@ -101,6 +101,9 @@ pub fn wait(
             return timed_out(probes, &last, start);
         }
         let attempt = opts.attempt_timeout.min(left);
+        // The last attempt may get only what is left of the deadline; its "no answer within
+        // 2ms" says nothing about the target, so it never replaces an earlier, real reason.
+        let cut_short = attempt < opts.attempt_timeout;
         let results = round(probes, attempt);
         let mut all = true;
         for (i, r) in results.into_iter().enumerate() {
@@ -109,6 +112,10 @@ pub fn wait(
                 Err(d) => (opts.down, d),
             };
             all &= passing;
+            let had_reason = matches!(&last[i], Some((false, _)));
+            if cut_short && !passing && had_reason && detail.contains("answer within") {
+                continue;
+            }
             let changed = last[i].as_ref() != Some(&(passing, detail.clone()));
             if changed || opts.every_round {
                 on_change(&Change {
