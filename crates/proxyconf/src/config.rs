@@ -234,7 +234,11 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
 /// `.cfg` is haproxy.
 pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
     let (mut sections, mut semicolons) = (0usize, 0usize);
-    for line in bytes.split(|&b| b == b'\n') {
+    // The head of a file decides: a big nginx config is known after a few dozen `;` lines.
+    for line in bytes.split(|&b| b == b'\n').take(4000) {
+        if sections == 0 && semicolons >= 32 {
+            return ProxyKind::Nginx;
+        }
         let t = line.trim_ascii();
         if t.is_empty() || t.starts_with(b"#") {
             continue;
