@@ -191,10 +191,18 @@ impl<'o> Locks<'o> {
             .collect();
         wanted.sort();
         wanted.dedup();
-        let holder = crate::lock::holder_line("upstream-toggle edit");
-        let quiet = |_: &str| {};
+        // Name the tool that holds it (upstream-toggle, or swapctl editing through the engine).
+        let tool = std::env::args()
+            .next()
+            .and_then(|a| a.rsplit('/').next().map(str::to_string))
+            .unwrap_or_else(|| "proxyconf".into());
+        let holder = crate::lock::holder_line(&format!("{tool} edit"));
         for p in &wanted {
-            let mut waiting = |m: &str| self.opts.waiting.map_or_else(|| quiet(m), |f| f(m));
+            let mut waiting = |m: &str| {
+                if let Some(f) = self.opts.waiting {
+                    f(m);
+                }
+            };
             self.held.push(FileLock::acquire(
                 p,
                 &holder,

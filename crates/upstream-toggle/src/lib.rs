@@ -83,15 +83,7 @@ fn execute(cli: &Cli) -> Result<()> {
                 }),
                 reason: reason.clone(),
             };
-            apply(
-                cli,
-                &path,
-                kind,
-                servers,
-                cli.upstream.as_deref(),
-                req,
-                *edit,
-            )
+            apply(cli, &path, kind, servers, req, *edit)
         }
         Command::Enable { servers, all, edit } => {
             let req = if *all {
@@ -101,15 +93,7 @@ fn execute(cli: &Cli) -> Result<()> {
             } else {
                 Request::Enable
             };
-            apply(
-                cli,
-                &path,
-                kind,
-                servers,
-                cli.upstream.as_deref(),
-                req,
-                *edit,
-            )
+            apply(cli, &path, kind, servers, req, *edit)
         }
     }
 }
@@ -138,13 +122,12 @@ fn apply(
     path: &std::path::Path,
     kind: Option<ProxyKind>,
     servers: &[String],
-    upstream: Option<&str>,
     req: Request,
     edit: cli::EditArgs,
 ) -> Result<()> {
     let selectors = servers
         .iter()
-        .map(|s| Selector::parse(s, upstream))
+        .map(|s| Selector::parse(s, cli.upstream.as_deref()))
         .collect::<Result<Vec<_>>>()?;
     let opts = commit::Options {
         dry_run: edit.dry_run,
