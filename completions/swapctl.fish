@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_swapctl_global_optspecs
-    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= reload= q/quiet v/verbose h/help V/version
+    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= reload= socket= pid-file= prefix= profile= json q/quiet v/verbose h/help V/version
 end
 
 function __fish_swapctl_needs_command
@@ -24,97 +24,187 @@ function __fish_swapctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l health-timeout -d 'Bound on each health wait' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_needs_command" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_needs_command" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s V -l version -d 'Print version'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
+complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "out" -d 'Take servers out of every proxy that holds them; return once none sends them traffic'
+complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "in" -d 'Health-check servers (with --health) and bring them back into every proxy'
+complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "resume" -d 'Go on with a failed or interrupted deploy: restart what it left out, then the rest'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "plan" -d 'Print the steps of a deploy without doing them'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-timeout -d 'Bound on each health wait' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l batch -d 'Servers per batch' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l only -d 'Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-timeout -d 'Bound on each health wait' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
+haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
+haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
+haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l batch -d 'Servers per batch for rolling' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-timeout -d 'Bound on each health wait' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-timeout -d 'Bound on each health wait' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-timeout -d 'Bound on each health wait' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "plan" -d 'Print the steps of a deploy without doing them'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling plan status recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "out" -d 'Take servers out of every proxy that holds them; return once none sends them traffic'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "in" -d 'Health-check servers (with --health) and bring them back into every proxy'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "resume" -d 'Go on with a failed or interrupted deploy: restart what it left out, then the rest'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "plan" -d 'Print the steps of a deploy without doing them'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

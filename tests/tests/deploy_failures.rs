@@ -2,6 +2,7 @@
 
 mod common;
 use common::*;
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -150,6 +151,7 @@ fn a_second_deploy_exits_3_and_ctrl_c_stops_after_the_current_step() {
     let first = Command::new(bin("swapctl"))
         .args(deploy_args(&s, &["hot-swap"]))
         .stderr(Stdio::piped())
+        .process_group(0)
         .spawn()
         .expect("spawn");
     std::thread::sleep(Duration::from_millis(300));
@@ -160,20 +162,32 @@ fn a_second_deploy_exits_3_and_ctrl_c_stops_after_the_current_step() {
         "{}",
         text(&second)
     );
-    // Ctrl-C: finish the running step, then stop in a consistent, journaled state.
+    // Ctrl-C as a terminal sends it, to the whole process group, while the first half restarts:
+    // acknowledged at once, the restart finishes, and the restarted server comes back healthy.
     let _ = Command::new("kill")
-        .args(["-INT", &first.id().to_string()])
+        .args(["-s", "INT", "--", &format!("-{}", first.id())])
         .status();
     let out = first.wait_with_output().expect("wait");
     let t = String::from_utf8_lossy(&out.stderr).into_owned();
     assert_eq!(out.status.code(), Some(130), "{t}");
-    assert!(t.contains("interrupted before step"), "{t}");
-    let st = text(&run(&deploy_args(&s, &["status"])));
-    assert!(st.contains("INTERRUPTED"), "{st}");
-    std::thread::sleep(Duration::from_millis(800));
-    let r = run(&deploy_args(&s, &["recover"]));
+    assert!(t.contains("interrupted: stopping waits"), "{t}");
+    assert!(t.contains("out of rotation:   none"), "{t}");
+    assert_eq!(enabled_count(&s.conf), 2, "nothing is left out: {t}");
+    let st = run(&deploy_args(&s, &["status"]));
+    assert!(text(&st).contains("INTERRUPTED"), "{}", text(&st));
+    assert_eq!(
+        st.status.code(),
+        Some(0),
+        "nothing out, so status is not an alarm"
+    );
+    for p in &s.app_ports {
+        assert!(
+            std::net::TcpStream::connect(("127.0.0.1", *p)).is_ok(),
+            "no app is left stopped"
+        );
+    }
+    let r = run(&deploy_args(&s, &["resume"]));
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
-    assert_eq!(enabled_count(&s.conf), 2);
 }
 
 #[test]
@@ -192,23 +206,44 @@ fn plan_prints_steps_and_changes_nothing() {
 }
 
 #[test]
-fn a_connection_that_never_drains_hits_the_drain_timeout_with_a_clear_error() {
+fn only_the_proxys_own_connections_hold_a_drain() {
     let s = nginx_stack(2, 0);
-    // A client holding a connection straight to the first server keeps it from draining.
-    let _held = std::net::TcpStream::connect(("127.0.0.1", s.app_ports[0])).expect("connect");
+    // A client (a monitor, another load balancer) holding a keep-alive connection straight to
+    // a server is not nginx's: it must not hold the deploy.
+    let mut held = std::net::TcpStream::connect(("127.0.0.1", s.app_ports[0])).expect("connect");
+    use std::io::Write;
+    held.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n")
+        .expect("request");
+    let out = run(&deploy_args(&s, &["--drain-timeout", "5s", "rolling"]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn a_request_through_the_proxy_that_never_ends_hits_the_drain_timeout() {
+    let s = nginx_stack(2, 0);
+    // A long request through nginx keeps the old worker, and its connection to the server, alive.
+    let port = s.listen;
+    let slow = std::thread::spawn(move || {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        use std::io::{Read, Write};
+        let _ = c.write_all(b"GET /sleep/4000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+        let mut sink = Vec::new();
+        let _ = c.read_to_end(&mut sink);
+    });
+    std::thread::sleep(Duration::from_millis(200));
     let t = Instant::now();
     let out = run(&deploy_args(&s, &["--drain-timeout", "500ms", "hot-swap"]));
     let txt = text(&out);
     assert_eq!(out.status.code(), Some(1), "{txt}");
     assert!(
-        txt.contains("still established after 500ms") && txt.contains("--drain-timeout"),
+        txt.contains("still run after 500ms") && txt.contains("--drain-timeout"),
         "{txt}"
     );
     assert!(t.elapsed() < Duration::from_secs(10), "the wait is bounded");
-    assert!(
-        txt.contains("out of rotation:") && txt.contains("recover"),
-        "{txt}"
-    );
+    // The step is undone: nothing was restarted, so nothing stays out.
+    assert!(txt.contains("out of rotation:   none"), "{txt}");
+    assert_eq!(enabled_count(&s.conf), 2);
+    let _ = slow.join();
 }
 
 #[test]

@@ -59,9 +59,11 @@ fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_ou
         "byte-identical; #server web9 stays commented"
     );
     // The runtime state agrees: every server is back in rotation.
-    let rt = swapctl::runtime::Runtime {
-        socket: d.join("admin.sock"),
-    };
+    let rt = swapctl::runtime::Runtime::parse(
+        &format!("unix:{}", d.join("admin.sock").display()),
+        "test",
+    )
+    .expect("socket");
     let stat = rt.send("show servers state app").expect("runtime");
     assert_eq!(
         stat.lines().filter(|l| l.contains(" web")).count(),

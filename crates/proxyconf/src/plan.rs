@@ -60,6 +60,12 @@ impl Selector {
     }
 
     /// `wanted` is this selector's address normalised for `cfg` (computed once per selector).
+    /// Whether this selector names `s` of `cfg`, by the rules `disable` and `enable` use.
+    pub fn names(&self, cfg: &Config, s: &Server) -> bool {
+        let wanted = normalize(&self.server, (cfg.kind == ProxyKind::Nginx).then_some(80));
+        self.matches(cfg, s, &wanted)
+    }
+
     fn matches(&self, cfg: &Config, s: &Server, wanted: &str) -> bool {
         if let Some(u) = &self.upstream {
             if &cfg.upstream_of(s).name != u {

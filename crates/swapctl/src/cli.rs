@@ -11,18 +11,25 @@ Examples:
   swapctl --upstream app plan
   swapctl --upstream app status
   swapctl --upstream app --health 'http://{address}/up' recover
+  swapctl -c /etc/nginx/lb1.conf -c /etc/nginx/lb2.conf --upstream app --restart './restart {port}' rolling
+  swapctl -c /etc/haproxy/haproxy.cfg --upstream app out web1     # then restart it, then:
+  swapctl -c /etc/haproxy/haproxy.cfg --upstream app --health 'http://{address}/up' in web1
+  sudo swapctl --profile app rolling                            # settings from /etc/hotswap/app.toml
 
 Placeholders: {host} {port} {address} {name} {upstream} (also as $HOTSWAP_HOST ... in --restart).
-Exit status: 0 done, 1 stopped (the message says what is out and what to run), 2 usage,
-3 another deploy holds the lock, 130 interrupted by Ctrl-C after finishing the current step.";
+Exit status: 0 done, 1 stopped (the message says what is out and what to run; `status`: the
+last deploy failed or was interrupted with servers out), 2 usage, 3 another deploy holds the
+lock, 130 interrupted by Ctrl-C (waits stop, a running restart finishes, the batch's healthy
+servers come back; a second Ctrl-C stops at once).";
 
 /// Hot-swap, rolling and half-and-half deploys behind nginx and haproxy that drop no request.
 #[derive(Debug, Parser)]
 #[command(name = "swapctl", version, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Config file [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]
+    /// Config file; repeat it for every proxy in front of the same servers (an HA pair, or an
+    /// nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]
     #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
-    pub config: Option<PathBuf>,
+    pub config: Vec<PathBuf>,
     /// Proxy kind: nginx or haproxy [default: detected from the file]
     #[arg(
         short = 'k',
@@ -41,18 +48,33 @@ pub struct Cli {
     /// Health check per server: http(s)://… or tcp://… [default: tcp://{address}]
     #[arg(long, value_name = "'URL {address}'", global = true)]
     pub health: Option<String>,
-    /// Bound on each health wait
-    #[arg(long, value_name = "DUR", default_value = "60s", global = true)]
-    pub health_timeout: String,
-    /// Bound on each restart command
-    #[arg(long, value_name = "DUR", default_value = "120s", global = true)]
-    pub restart_timeout: String,
-    /// Bound on waiting for new workers and for connections to drain
-    #[arg(long, value_name = "DUR", default_value = "30s", global = true)]
-    pub drain_timeout: String,
+    /// Bound on each health wait [default: 60s]
+    #[arg(long, value_name = "DUR", global = true)]
+    pub health_timeout: Option<String>,
+    /// Bound on each restart command; it ends the command's whole process group [default: 120s]
+    #[arg(long, value_name = "DUR", global = true)]
+    pub restart_timeout: Option<String>,
+    /// Bound on waiting for new workers and for connections to drain [default: 30s]
+    #[arg(long, value_name = "DUR", global = true)]
+    pub drain_timeout: Option<String>,
     /// Command that reloads the proxy, instead of signalling its master process
     #[arg(long, value_name = "'CMD'", global = true)]
     pub reload: Option<String>,
+    /// haproxy admin socket, instead of the config's `stats socket`
+    #[arg(long, value_name = "unix:PATH|tcp:HOST:PORT", global = true)]
+    pub socket: Option<String>,
+    /// The proxy master's pid file, instead of the config's `pid` / `pidfile`
+    #[arg(long, value_name = "FILE", global = true)]
+    pub pid_file: Option<PathBuf>,
+    /// nginx's prefix (`nginx -p DIR`): relative paths and the validator use it
+    #[arg(long, value_name = "DIR", global = true)]
+    pub prefix: Option<PathBuf>,
+    /// Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
+    /// Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document
+    #[arg(long, global = true)]
+    pub json: bool,
     /// No step lines and no live indicator (errors and the final account still print)
     #[arg(short, long, global = true, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -87,6 +109,20 @@ pub enum Command {
         #[arg(long, value_name = "SERVER")]
         only: Vec<String>,
     },
+    /// Take servers out of every proxy that holds them; return once none sends them traffic
+    Out {
+        /// Address, haproxy server name, or UPSTREAM/SERVER
+        #[arg(required = true, value_name = "SERVER")]
+        servers: Vec<String>,
+    },
+    /// Health-check servers (with --health) and bring them back into every proxy
+    In {
+        /// Address, haproxy server name, or UPSTREAM/SERVER
+        #[arg(required = true, value_name = "SERVER")]
+        servers: Vec<String>,
+    },
+    /// Go on with a failed or interrupted deploy: restart what it left out, then the rest
+    Resume,
     /// Print the steps of a deploy without doing them
     Plan {
         /// Which deploy

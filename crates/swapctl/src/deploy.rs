@@ -1,9 +1,10 @@
 //! Deploy strategies as steps, and the runner that carries them out with the failure policy.
 
-use crate::driver::{self, Ctx, Driver};
+use crate::fleet::{key, Fleet};
 use crate::journal::{now, Journal, ServerRef, Step};
-use crate::template::Vars;
-use proxyconf::{Config, ProxyKind, State};
+use crate::report::{Event, Reporter};
+use crate::template::{self, Vars};
+use proxyconf::ProxyKind;
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
@@ -13,8 +14,8 @@ use std::time::{Duration, Instant};
 /// Settings shared by every command.
 #[derive(Debug, Clone)]
 pub struct Options {
-    /// Config file.
-    pub config: PathBuf,
+    /// Config files, one per proxy (`-c` repeated).
+    pub configs: Vec<PathBuf>,
     /// nginx or haproxy (detected when None).
     pub kind: Option<ProxyKind>,
     /// Upstream or backend (needed when the config has several).
@@ -31,12 +32,61 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// `--reload CMD`.
     pub reload: Option<String>,
+    /// `--socket`: haproxy's admin socket.
+    pub socket: Option<String>,
+    /// `--pid-file`: the proxy master's pid file.
+    pub pid_file: Option<PathBuf>,
+    /// `--prefix`: nginx's `-p`.
+    pub prefix: Option<PathBuf>,
+    /// `--profile NAME`, repeated in the next command of an account.
+    pub profile: Option<String>,
     /// `rolling --only`: deploy just these servers (address, name, or UPSTREAM/SERVER).
     pub only: Vec<String>,
     /// `-q`: no step lines and no live indicator.
     pub quiet: bool,
     /// `-v`: health checks' state changes too.
     pub verbose: bool,
+    /// `--json`: events as JSON Lines on stdout.
+    pub json: bool,
+}
+
+impl Options {
+    /// The exact command that runs `subcommand` with these settings (shell-quoted), for accounts.
+    pub fn command_for(&self, subcommand: &str) -> String {
+        let mut args: Vec<String> = vec!["swapctl".into()];
+        if let Some(p) = &self.profile {
+            args.extend(["--profile".into(), p.clone()]);
+        } else {
+            for c in &self.configs {
+                args.extend(["-c".into(), c.display().to_string()]);
+            }
+            let flags = [
+                ("--upstream", &self.upstream),
+                ("--socket", &self.socket),
+                ("--reload", &self.reload),
+            ];
+            for (flag, v) in flags {
+                if let Some(v) = v {
+                    args.extend([flag.into(), v.clone()]);
+                }
+            }
+            for (flag, v) in [("--pid-file", &self.pid_file), ("--prefix", &self.prefix)] {
+                if let Some(v) = v {
+                    args.extend([flag.into(), v.display().to_string()]);
+                }
+            }
+            if subcommand == "resume" {
+                if let Some(r) = &self.restart {
+                    args.extend(["--restart".into(), r.clone()]);
+                }
+            }
+            if let Some(h) = &self.health {
+                args.extend(["--health".into(), h.clone()]);
+            }
+        }
+        args.push(subcommand.into());
+        shell_words::join(args)
+    }
 }
 
 /// Which deploy.
@@ -49,7 +99,8 @@ pub enum Strategy {
 }
 
 impl Strategy {
-    fn name(self) -> &'static str {
+    /// `hot-swap` or `rolling`.
+    pub fn name(self) -> &'static str {
         match self {
             Strategy::HotSwap => "hot-swap",
             Strategy::Rolling(_) => "rolling",
@@ -71,7 +122,8 @@ pub enum Action {
 }
 
 impl Action {
-    fn describe(&self) -> (String, Vec<String>) {
+    /// What it does, and the servers it acts on.
+    pub fn describe(&self) -> (String, Vec<String>) {
         let names = |v: &[ServerRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
         match self {
             Action::Out(s) => ("take out".into(), names(s)),
@@ -105,73 +157,6 @@ impl Failure {
             message: message.into(),
         }
     }
-}
-
-/// The config, the chosen upstream and the servers a deploy restarts (live, enabled, not backup).
-pub fn inventory(opts: &Options) -> Result<(Config, String, Vec<ServerRef>), Failure> {
-    let cfg = Config::load(&opts.config, opts.kind)
-        .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
-    let names: Vec<String> = {
-        let mut n: Vec<String> = cfg.upstreams.iter().map(|u| u.name.clone()).collect();
-        n.dedup();
-        n
-    };
-    let upstream = match &opts.upstream {
-        Some(u) if names.contains(u) => u.clone(),
-        Some(u) => {
-            return Err(Failure::new(
-                2,
-                format!(
-                    "no upstream or backend named '{u}'; there are: {}",
-                    names.join(", ")
-                ),
-            ))
-        }
-        None => {
-            let with_servers: Vec<&String> = names
-                .iter()
-                .filter(|n| cfg.servers.iter().any(|s| &cfg.upstream_of(s).name == *n))
-                .collect();
-            match with_servers.as_slice() {
-                [one] => (*one).clone(),
-                [] => {
-                    return Err(Failure::new(
-                        2,
-                        format!(
-                            "{} has no upstream or backend with servers; check -c (and -k)",
-                            opts.config.display()
-                        ),
-                    ))
-                }
-                _ => {
-                    return Err(Failure::new(
-                        2,
-                        format!(
-                            "the config has several upstreams; pick one with --upstream ({})",
-                            names.join(", ")
-                        ),
-                    ))
-                }
-            }
-        }
-    };
-    let servers = cfg
-        .servers
-        .iter()
-        .filter(|s| {
-            cfg.upstream_of(s).name == upstream
-                && s.is_live()
-                && s.state == State::Enabled
-                && !s.backup
-                && s.template.is_none()
-        })
-        .map(|s| ServerRef {
-            upstream: upstream.clone(),
-            name: s.name.clone(),
-            address: s.address.clone(),
-        })
-        .collect();
-    Ok((cfg, upstream, servers))
 }
 
 /// The steps of a strategy over `servers`.
@@ -225,28 +210,32 @@ pub fn steps(
     }
 }
 
-/// Keeps the servers named by `--only` (all when it is empty).
-fn only(servers: Vec<ServerRef>, wanted: &[String]) -> Result<Vec<ServerRef>, Failure> {
+/// The servers of `pool` that `wanted` names (all of `pool` when it is empty), by the engine's
+/// selector rules on every proxy; `flag` names the argument in errors.
+pub fn select(
+    pool: &[ServerRef],
+    wanted: &[String],
+    flag: &str,
+    fleet: &Fleet,
+) -> Result<Vec<ServerRef>, Failure> {
     if wanted.is_empty() {
-        return Ok(servers);
+        return Ok(pool.to_vec());
     }
-    let norm = |a: &str| proxyconf::address::normalize(a, None);
     let mut kept = Vec::new();
     for w in wanted {
-        let bare = w
-            .split_once('/')
-            .filter(|(u, _)| !u.starts_with("unix"))
-            .map_or(w.as_str(), |(_, s)| s);
-        let hits: Vec<&ServerRef> = servers
+        let hits = fleet
+            .named(w)
+            .map_err(|e| Failure::new(2, format!("{flag} {w}: {e}")))?;
+        let hits: Vec<&ServerRef> = pool
             .iter()
-            .filter(|s| s.name.as_deref() == Some(bare) || norm(&s.address) == norm(bare))
+            .filter(|p| hits.iter().any(|h| key(&h.address) == key(&p.address)))
             .collect();
         if hits.is_empty() {
-            let known: Vec<String> = servers.iter().map(ToString::to_string).collect();
+            let known: Vec<String> = pool.iter().map(ToString::to_string).collect();
             return Err(Failure::new(
                 2,
                 format!(
-                    "--only {w}: no such enabled server; there are: {}",
+                    "{flag} {w}: no such server here; there are: {}",
                     known.join(", ")
                 ),
             ));
@@ -260,218 +249,426 @@ fn only(servers: Vec<ServerRef>, wanted: &[String]) -> Result<Vec<ServerRef>, Fa
     Ok(kept)
 }
 
-/// Prints the plan.
-pub fn describe(actions: &[Action]) -> Vec<String> {
-    actions
-        .iter()
-        .enumerate()
-        .map(|(i, a)| {
-            let (what, servers) = a.describe();
-            match a {
-                Action::Swap(..) => format!("{}. {what}", i + 1),
-                _ => format!("{}. {what}: {}", i + 1, servers.join(", ")),
-            }
-        })
-        .collect()
+/// What a runner needs besides the plan.
+pub struct Runner<'a> {
+    /// Settings.
+    pub opts: &'a Options,
+    /// The proxies.
+    pub fleet: Fleet,
+    /// Written at every step.
+    pub journal: Journal,
+    /// Ctrl-C.
+    pub cancel: &'a AtomicBool,
+    /// Where events go.
+    pub reporter: Reporter,
 }
 
-/// Runs a deploy; `log` gets one line per step.
+/// The reason written into the markers of what swapctl takes out.
+pub fn reason(what: &str) -> String {
+    format!("swapctl {what} pid {}", std::process::id())
+}
+
+/// Refuses a bad template before anything changes: unknown placeholders, `{port}` of a
+/// unix-socket server, a health URL without a scheme.
+pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Failure> {
+    for s in servers {
+        let v = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
+        if let Some(r) = &opts.restart {
+            v.fill(r)
+                .map_err(|e| Failure::new(2, format!("--restart: {e}")))?;
+        }
+        template::health_url(health_template(opts, s), &v)
+            .map_err(|e| Failure::new(2, format!("--health: {e}")))?;
+    }
+    Ok(())
+}
+
+/// A hot-swap or rolling deploy.
 pub fn run(
     opts: &Options,
     strategy: Strategy,
     cancel: &AtomicBool,
-    log: &mut dyn FnMut(String),
+    reporter: Reporter,
 ) -> Result<String, Failure> {
-    let started = Instant::now();
-    let (cfg, upstream, servers) = inventory(opts)?;
-    let Some(restart) = opts.restart.clone() else {
+    let fleet = Fleet::load(opts, &reason(strategy.name()))?;
+    if opts.restart.is_none() {
         return Err(Failure::new(
             2,
             "a deploy needs --restart 'CMD {port}' to restart each server",
         ));
-    };
-    let enabled = servers.len();
-    let servers = only(servers, &opts.only)?;
+    }
     if strategy == Strategy::HotSwap && !opts.only.is_empty() {
         return Err(Failure::new(
             2,
             "--only applies to rolling; hot-swap always swaps the whole upstream",
         ));
     }
-    let actions = steps(strategy, &servers, enabled)?;
-    // Fail on a bad template before touching anything.
-    for s in &servers {
-        let v = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
-        v.fill(&restart).map_err(|e| Failure::new(2, e))?;
-        v.fill(health_template(opts, s))
-            .map_err(|e| Failure::new(2, e))?;
-    }
-    let original = std::fs::read(&opts.config).ok();
-    let mut journal = Journal {
-        strategy: strategy.name().into(),
-        status: "running".into(),
-        config: opts.config.clone(),
-        upstream: upstream.clone(),
-        pid: std::process::id(),
-        started: now(),
-        updated: now(),
-        steps: actions
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let (action, servers) = a.describe();
-                Step {
-                    n: i + 1,
-                    action,
-                    servers,
-                    state: "pending".into(),
-                    millis: None,
-                    detail: None,
-                }
-            })
-            .collect(),
-        out: Vec::new(),
-        failed: Vec::new(),
-        message: None,
+    let serving = fleet.serving();
+    let servers = select(&serving, &opts.only, "--only", &fleet)?;
+    let actions = steps(strategy, &servers, serving.len())?;
+    check_templates(opts, &fleet.all())?;
+    fleet.preflight()?;
+    let batch = match strategy {
+        Strategy::Rolling(b) => Some(b),
+        Strategy::HotSwap => None,
     };
-    journal.save().map_err(|e| Failure::new(1, e))?;
-    let ctx = Ctx {
-        config: opts.config.clone(),
-        kind: cfg.kind,
-        reload: opts.reload.clone(),
-        drain_timeout: opts.drain_timeout,
-        reason: format!("swapctl {} pid {}", strategy.name(), std::process::id()),
-    };
-    let mut drv = driver::for_config(ctx, &cfg);
-    let total = actions.len();
-    for (i, action) in actions.iter().enumerate() {
-        if cancel.load(Ordering::SeqCst) {
-            let msg = account(
-                &journal,
-                &servers,
-                &format!("interrupted before step {}/{total}", i + 1),
-                opts,
-            );
-            journal.status = "interrupted".into();
-            journal.message = Some(msg.clone());
-            let _ = journal.save();
-            return Err(Failure::new(130, msg));
-        }
-        journal.steps[i].state = "running".into();
-        journal.save().map_err(|e| Failure::new(1, e))?;
-        let (what, names) = action.describe();
-        let label = match action {
-            Action::Swap(..) => what.clone(),
-            _ => format!("{what} {}", names.join(", ")),
-        };
-        // Steps wait (restarts, health, workers, drains): say so when one starts, and on a
-        // terminal keep the elapsed time live.
-        log(format!("starting step {}/{total}: {label}", i + 1));
-        let ticker = healthwait::progress::Ticker::start(
-            &format!("step {}/{total}: {label}", i + 1),
-            opts.quiet,
-        );
-        let t = Instant::now();
-        let result = execute(drv.as_mut(), action, opts, &restart, &mut journal);
-        ticker.finish();
-        journal.steps[i].millis = Some(t.elapsed().as_millis());
-        match result {
-            Ok(()) => {
-                journal.steps[i].state = "done".into();
-                journal.save().map_err(|e| Failure::new(1, e))?;
-                log(format!(
-                    "step {}/{total} {label}: ok in {}",
-                    i + 1,
-                    ms(t.elapsed())
-                ));
-            }
-            Err(e) => {
-                journal.steps[i].state = "failed".into();
-                journal.steps[i].detail = Some(e.clone());
-                log(format!(
-                    "step {}/{total} {label}: FAILED after {}: {e}",
-                    i + 1,
-                    ms(t.elapsed())
-                ));
-                let msg = account(
-                    &journal,
-                    &servers,
-                    &format!("stopped at step {}/{total} ({label}): {e}", i + 1),
-                    opts,
-                );
-                journal.status = "failed".into();
-                journal.message = Some(msg.clone());
-                let _ = journal.save();
-                return Err(Failure::new(1, msg));
-            }
-        }
+    let journal = Journal::start(strategy.name(), opts, &fleet, &actions, servers, batch);
+    Runner {
+        opts,
+        fleet,
+        journal,
+        cancel,
+        reporter,
     }
-    journal.status = "done".into();
-    let same = original.is_some() && std::fs::read(&opts.config).ok() == original;
-    let msg = format!(
-        "{} of {upstream} done in {}: {} server(s) restarted, all back in rotation{}",
-        strategy.name(),
-        ms(started.elapsed()),
-        servers.len(),
-        if same {
-            "; the config is byte-identical to before"
-        } else {
-            ""
-        }
-    );
-    journal.message = Some(msg.clone());
-    journal.save().map_err(|e| Failure::new(1, e))?;
-    Ok(msg)
+    .execute(&actions, strategy.name())
 }
 
-fn execute(
-    drv: &mut dyn Driver,
-    action: &Action,
-    opts: &Options,
-    restart: &str,
-    j: &mut Journal,
-) -> Result<(), String> {
+/// Goes on with a failed or interrupted deploy: the servers it left out are restarted and
+/// brought back first, then the ones it had not reached, in its batches.
+pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result<String, Failure> {
+    let first = &opts.configs[0];
+    let last = Journal::load(first)
+        .map_err(|e| Failure::new(1, e))?
+        .ok_or_else(|| {
+            Failure::new(
+                2,
+                format!(
+                    "no deploy has run on {}: nothing to resume",
+                    first.display()
+                ),
+            )
+        })?;
+    if !matches!(last.strategy.as_str(), "hot-swap" | "rolling" | "resume") {
+        return Err(Failure::new(
+            2,
+            format!(
+                "the last command on {} was `{}`, not a deploy: use `in` or `recover`",
+                first.display(),
+                last.strategy
+            ),
+        ));
+    }
+    if matches!(last.status.as_str(), "done" | "recovered") && last.out.is_empty() {
+        let rest = last
+            .servers
+            .iter()
+            .filter(|s| !last.deployed.contains(s))
+            .count();
+        if last.status == "done" || rest == 0 {
+            return Ok(format!(
+                "the last deploy ({}) ended {}: nothing to resume",
+                last.strategy, last.status
+            ));
+        }
+    }
+    if opts.restart.is_none() {
+        return Err(Failure::new(
+            2,
+            "resume restarts servers: give the same --restart as the deploy",
+        ));
+    }
+    let fleet = Fleet::load(opts, &reason("resume"))?;
+    let serving = fleet.serving();
+    let is_serving = |s: &ServerRef| serving.iter().any(|x| key(&x.address) == key(&s.address));
+    let left_out: Vec<ServerRef> = last
+        .out
+        .iter()
+        .filter(|s| !is_serving(s))
+        .cloned()
+        .collect();
+    let rest: Vec<ServerRef> = last
+        .servers
+        .iter()
+        .filter(|s| !last.deployed.contains(s) && !left_out.contains(s) && is_serving(s))
+        .cloned()
+        .collect();
+    let batch = last.batch.unwrap_or(1);
+    let mut actions = Vec::new();
+    if !left_out.is_empty() {
+        actions.push(Action::Restart(left_out.clone()));
+        actions.push(Action::In(left_out.clone()));
+    }
+    if !rest.is_empty() {
+        actions.extend(steps(Strategy::Rolling(batch), &rest, serving.len())?);
+    }
+    if actions.is_empty() {
+        return Ok("nothing to resume: every server of the last deploy is deployed".into());
+    }
+    check_templates(opts, &fleet.all())?;
+    fleet.preflight()?;
+    let mut journal = Journal::start("resume", opts, &fleet, &actions, last.servers, Some(batch));
+    journal.deployed = last.deployed;
+    journal.out = left_out;
+    Runner {
+        opts,
+        fleet,
+        journal,
+        cancel,
+        reporter,
+    }
+    .execute(&actions, "resume")
+}
+
+fn label(action: &Action) -> String {
+    let (what, names) = action.describe();
     match action {
-        Action::Out(s) => {
-            // Journal first: if swapctl dies mid-apply, recover still knows these may be out.
-            add(&mut j.out, s);
-            j.save()?;
-            drv.apply(&[], s)
-        }
-        Action::Swap(i, o) => {
-            add(&mut j.out, o);
-            j.save()?;
-            drv.apply(i, o)?;
-            j.out.retain(|x| !i.contains(x));
-            Ok(())
-        }
-        Action::In(s) => {
-            drv.apply(s, &[])?;
-            j.out.retain(|x| !s.contains(x));
-            Ok(())
-        }
-        Action::Restart(s) => {
-            let results = restart_all(s, opts, restart);
-            let failed: Vec<(ServerRef, String)> = s
-                .iter()
-                .zip(results)
-                .filter_map(|(srv, r)| r.err().map(|e| (srv.clone(), e)))
-                .collect();
-            if failed.is_empty() {
-                return Ok(());
+        Action::Swap(..) => what,
+        _ => format!("{what} {}", names.join(", ")),
+    }
+}
+
+impl Runner<'_> {
+    /// Carries out `actions` with the failure policy; the journal is written at every step.
+    pub fn execute(mut self, actions: &[Action], what: &str) -> Result<String, Failure> {
+        let started = Instant::now();
+        let originals: Vec<Option<Vec<u8>>> = self
+            .opts
+            .configs
+            .iter()
+            .map(|c| std::fs::read(c).ok())
+            .collect();
+        self.journal.save().map_err(|e| Failure::new(1, e))?;
+        let total = actions.len();
+        for (i, action) in actions.iter().enumerate() {
+            if self.cancel.load(Ordering::SeqCst) {
+                return Err(self.interrupted(&format!("interrupted before step {}/{total}", i + 1)));
             }
-            // Failure policy: only the failed ones stay out; the healthy ones of this batch come back.
-            let bad: Vec<ServerRef> = failed.iter().map(|(s, _)| s.clone()).collect();
-            let good: Vec<ServerRef> = s.iter().filter(|x| !bad.contains(x)).cloned().collect();
-            j.failed = bad;
-            if !good.is_empty() && drv.apply(&good, &[]).is_ok() {
-                j.out.retain(|x| !good.contains(x));
+            self.journal.steps[i].state = "running".into();
+            self.journal.save().map_err(|e| Failure::new(1, e))?;
+            let (act, names) = action.describe();
+            let step_label = label(action);
+            self.reporter.emit(&Event::StepStarted {
+                step: i + 1,
+                total,
+                action: act.clone(),
+                servers: names.clone(),
+            });
+            // On a terminal, keep the elapsed time of this (waiting) step live.
+            let ticker = healthwait::progress::Ticker::start(
+                &format!("step {}/{total}: {step_label}", i + 1),
+                self.opts.quiet || self.opts.json,
+            );
+            let t = Instant::now();
+            let result = self.step(action);
+            ticker.finish();
+            let millis = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
+            self.journal.steps[i].millis = Some(millis);
+            match result {
+                Ok(()) => {
+                    self.journal.steps[i].state = "done".into();
+                    self.journal.save().map_err(|e| Failure::new(1, e))?;
+                    self.reporter.emit(&Event::StepDone {
+                        step: i + 1,
+                        total,
+                        action: act,
+                        servers: names,
+                        millis,
+                    });
+                }
+                Err(_) if self.cancel.load(Ordering::SeqCst) => {
+                    self.journal.steps[i].state = "interrupted".into();
+                    return Err(self.interrupted(&format!(
+                        "interrupted at step {}/{total} ({step_label})",
+                        i + 1
+                    )));
+                }
+                Err(e) => {
+                    self.journal.steps[i].state = "failed".into();
+                    self.journal.steps[i].detail = Some(e.clone());
+                    self.reporter.emit(&Event::StepFailed {
+                        step: i + 1,
+                        total,
+                        action: act,
+                        servers: names,
+                        millis,
+                        error: e.clone(),
+                    });
+                    let msg = account(
+                        &self.journal,
+                        &self.fleet,
+                        &format!("stopped at step {}/{total} ({step_label}): {e}", i + 1),
+                        self.opts,
+                    );
+                    self.journal.status = "failed".into();
+                    self.journal.message = Some(msg.clone());
+                    let _ = self.journal.save();
+                    return Err(Failure::new(1, msg));
+                }
             }
-            Err(failed
+        }
+        self.journal.status = "done".into();
+        let same = originals
+            .iter()
+            .zip(&self.opts.configs)
+            .all(|(o, c)| o.is_some() && std::fs::read(c).ok() == *o);
+        let msg = if matches!(what, "out" | "in") {
+            format!(
+                "{what} {} done in {}",
+                self.journal.steps[0].servers.join(", "),
+                ms(started.elapsed())
+            )
+        } else {
+            format!(
+                "{what} of {} done in {}: {} server(s) restarted, all back in rotation{}",
+                self.fleet.upstream(),
+                ms(started.elapsed()),
+                self.journal
+                    .steps
+                    .iter()
+                    .filter(|s| s.action.starts_with("restart"))
+                    .map(|s| s.servers.len())
+                    .sum::<usize>(),
+                match (same, self.opts.configs.len()) {
+                    (true, 1) => "; the config is byte-identical to before",
+                    (true, _) => "; every config is byte-identical to before",
+                    _ => "",
+                }
+            )
+        };
+        self.journal.message = Some(msg.clone());
+        self.journal.save().map_err(|e| Failure::new(1, e))?;
+        Ok(msg)
+    }
+
+    /// One step; the journal records what is out before anything is taken out, so a kill at
+    /// any moment leaves `recover` knowing.
+    fn step(&mut self, action: &Action) -> Result<(), String> {
+        let cancel = self.cancel;
+        let apply = |fleet: &mut Fleet, j: &mut Journal, i: &[ServerRef], o: &[ServerRef]| {
+            fleet.apply(i, o, cancel).map_err(|e| {
+                if e.undone {
+                    j.out.retain(|x| !o.contains(x));
+                }
+                e.message
+            })
+        };
+        match action {
+            Action::Out(s) => {
+                add(&mut self.journal.out, s);
+                self.journal.save()?;
+                apply(&mut self.fleet, &mut self.journal, &[], s)
+            }
+            Action::Swap(i, o) => {
+                add(&mut self.journal.out, o);
+                self.journal.save()?;
+                apply(&mut self.fleet, &mut self.journal, i, o)?;
+                self.journal.out.retain(|x| !i.contains(x));
+                add(&mut self.journal.deployed, i);
+                Ok(())
+            }
+            Action::In(s) => {
+                apply(&mut self.fleet, &mut self.journal, s, &[])?;
+                self.journal.out.retain(|x| !s.contains(x));
+                add(&mut self.journal.deployed, s);
+                Ok(())
+            }
+            Action::Restart(s) => {
+                let results = restart_all(s, self.opts, cancel);
+                if cancel.load(Ordering::SeqCst) {
+                    return Err("interrupted".into());
+                }
+                let failed: Vec<(ServerRef, String)> = s
+                    .iter()
+                    .zip(results)
+                    .filter_map(|(srv, r)| r.err().map(|e| (srv.clone(), e)))
+                    .collect();
+                if failed.is_empty() {
+                    return Ok(());
+                }
+                // Failure policy: only the failed ones stay out; the healthy ones of this batch come back.
+                let bad: Vec<ServerRef> = failed.iter().map(|(s, _)| s.clone()).collect();
+                let good: Vec<ServerRef> = s.iter().filter(|x| !bad.contains(x)).cloned().collect();
+                self.journal.failed = bad;
+                let never = AtomicBool::new(false);
+                if !good.is_empty() && self.fleet.apply(&good, &[], &never).is_ok() {
+                    self.journal.out.retain(|x| !good.contains(x));
+                    add(&mut self.journal.deployed, &good);
+                }
+                Err(failed
+                    .iter()
+                    .map(|(s, e)| format!("{s}: {e}"))
+                    .collect::<Vec<_>>()
+                    .join("; "))
+            }
+        }
+    }
+
+    /// After the first Ctrl-C: bring back what this deploy took out and is healthy now (a short,
+    /// bounded check each), journal, and return exit 130 with the account.
+    fn interrupted(&mut self, headline: &str) -> Failure {
+        let never = AtomicBool::new(false);
+        let out = self.journal.out.clone();
+        let bound = self.opts.health_timeout.min(Duration::from_secs(5));
+        if !out.is_empty() {
+            self.reporter.emit(&Event::Note {
+                message: format!(
+                    "interrupted: checking {} for up to {} before bringing it back",
+                    names(&out),
+                    ms(bound)
+                ),
+            });
+        }
+        let healthy: Vec<ServerRef> = out
+            .iter()
+            .filter(|s| wait_healthy(self.opts, s, bound, &never).is_ok())
+            .cloned()
+            .collect();
+        if !healthy.is_empty() {
+            match self.fleet.apply(&healthy, &[], &never) {
+                Ok(()) => self.journal.out.retain(|x| !healthy.contains(x)),
+                Err(e) => self.reporter.emit(&Event::Note {
+                    message: format!("bringing back {} failed: {}", names(&healthy), e.message),
+                }),
+            }
+        }
+        let msg = account(&self.journal, &self.fleet, headline, self.opts);
+        self.journal.status = "interrupted".into();
+        self.journal.message = Some(msg.clone());
+        let _ = self.journal.save();
+        Failure::new(130, msg)
+    }
+}
+
+impl Journal {
+    /// A fresh journal for a command over `fleet`.
+    pub fn start(
+        strategy: &str,
+        opts: &Options,
+        fleet: &Fleet,
+        actions: &[Action],
+        servers: Vec<ServerRef>,
+        batch: Option<usize>,
+    ) -> Journal {
+        Journal {
+            strategy: strategy.into(),
+            status: "running".into(),
+            config: opts.configs[0].clone(),
+            configs: opts.configs.clone(),
+            batch,
+            servers,
+            deployed: Vec::new(),
+            upstream: fleet.upstream(),
+            pid: std::process::id(),
+            started: now(),
+            updated: now(),
+            steps: actions
                 .iter()
-                .map(|(s, e)| format!("{s}: {e}"))
-                .collect::<Vec<_>>()
-                .join("; "))
+                .enumerate()
+                .map(|(i, a)| {
+                    let (action, servers) = a.describe();
+                    Step {
+                        n: i + 1,
+                        action,
+                        servers,
+                        state: "pending".into(),
+                        millis: None,
+                        detail: None,
+                    }
+                })
+                .collect(),
+            out: Vec::new(),
+            failed: Vec::new(),
+            message: None,
         }
     }
 }
@@ -484,20 +681,20 @@ fn add(set: &mut Vec<ServerRef>, s: &[ServerRef]) {
     }
 }
 
-fn health_template<'a>(opts: &'a Options, s: &ServerRef) -> &'a str {
-    match &opts.health {
-        Some(t) => t,
-        None if s.address.starts_with("unix:") => "http://localhost/",
-        None => "tcp://{address}",
-    }
+fn health_template<'a>(opts: &'a Options, _s: &ServerRef) -> &'a str {
+    opts.health.as_deref().unwrap_or("tcp://{address}")
 }
 
 /// Restarts each server (in parallel) and waits until it is healthy.
-fn restart_all(servers: &[ServerRef], opts: &Options, restart: &str) -> Vec<Result<(), String>> {
+fn restart_all(
+    servers: &[ServerRef],
+    opts: &Options,
+    cancel: &AtomicBool,
+) -> Vec<Result<(), String>> {
     std::thread::scope(|sc| {
         let hs: Vec<_> = servers
             .iter()
-            .map(|s| sc.spawn(move || restart_one(s, opts, restart)))
+            .map(|s| sc.spawn(move || restart_one(s, opts, cancel)))
             .collect();
         hs.into_iter()
             .map(|h| {
@@ -508,11 +705,13 @@ fn restart_all(servers: &[ServerRef], opts: &Options, restart: &str) -> Vec<Resu
     })
 }
 
-fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), String> {
+/// Runs the restart command (never cut short by Ctrl-C: an app must not be left half-restarted),
+/// then waits until the server is healthy.
+fn restart_one(s: &ServerRef, opts: &Options, cancel: &AtomicBool) -> Result<(), String> {
     let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
-    let cmd = vars.fill(restart)?;
-    // Its own process group, so a timeout ends everything it started; stdin closed; its stdout
-    // goes to our stderr, so our stdout stays data (`swapctl ... --json | jq`).
+    let cmd = vars.fill(opts.restart.as_deref().unwrap_or_default())?;
+    // Its own process group, so a timeout ends everything it started and the terminal's Ctrl-C
+    // does not reach it; stdin closed; its stdout goes to our stderr, so our stdout stays data.
     let out = std::io::stderr()
         .as_fd()
         .try_clone_to_owned()
@@ -542,7 +741,7 @@ fn restart_one(s: &ServerRef, opts: &Options, restart: &str) -> Result<(), Strin
     if !status.success() {
         return Err(format!("restart command '{cmd}' failed with {status}"));
     }
-    wait_healthy(opts, s, opts.health_timeout)
+    wait_healthy(opts, s, opts.health_timeout, cancel)
 }
 
 /// Ends a restart command's whole process group: TERM, a short grace, then KILL.
@@ -562,11 +761,19 @@ fn end_group(child: &mut std::process::Child) {
 }
 
 /// Waits until `s` passes its health check (`--health`, else `tcp://{address}`), polling every 5 ms.
-pub(crate) fn wait_healthy(opts: &Options, s: &ServerRef, timeout: Duration) -> Result<(), String> {
+pub(crate) fn wait_healthy(
+    opts: &Options,
+    s: &ServerRef,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), String> {
     let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
-    let url = vars.fill(health_template(opts, s))?;
+    let url = template::health_url(health_template(opts, s), &vars)?;
+    // A unix-socket server checked with a fixed URL (`http://localhost/up`) is asked over its socket.
     let probe_opts = healthwait::ProbeOptions {
-        unix_socket: s.address.strip_prefix("unix:").map(PathBuf::from),
+        unix_socket: template::unix_path(&s.address)
+            .filter(|_| url.starts_with("http://"))
+            .map(PathBuf::from),
         ..Default::default()
     };
     let probe =
@@ -587,45 +794,62 @@ pub(crate) fn wait_healthy(opts: &Options, s: &ServerRef, timeout: Duration) -> 
             );
         }
     };
-    match healthwait::wait(&[probe], &wait, &AtomicBool::new(false), &mut report) {
+    match healthwait::wait(&[probe], &wait, cancel, &mut report) {
         healthwait::Outcome::Passed { .. } => Ok(()),
         healthwait::Outcome::TimedOut { last, .. } => Err(format!(
             "not healthy within {}: {}",
             healthwait::duration::round(timeout),
             last.first().map(|l| l.1.as_str()).unwrap_or("no answer")
         )),
-        healthwait::Outcome::Cancelled => Err("health wait cancelled".into()),
+        healthwait::Outcome::Cancelled => Err("interrupted".into()),
     }
 }
 
-/// A plain account: what is out, what serves, and the next command.
-pub fn account(j: &Journal, servers: &[ServerRef], headline: &str, opts: &Options) -> String {
-    let list = |v: &[ServerRef]| {
-        if v.is_empty() {
-            "none".to_string()
-        } else {
-            v.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join(", ")
-        }
-    };
-    let serving: Vec<ServerRef> = servers
-        .iter()
-        .filter(|s| !j.out.contains(s))
-        .cloned()
+/// Servers as a list, or "none".
+pub fn names(v: &[ServerRef]) -> String {
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// A plain account: what is out, what failed, what serves, and the exact next commands.
+pub fn account(j: &Journal, fleet: &Fleet, headline: &str, opts: &Options) -> String {
+    let serving: Vec<ServerRef> = fleet
+        .all()
+        .into_iter()
+        .filter(|s| !j.out.iter().any(|o| key(&o.address) == key(&s.address)))
         .collect();
     let failed = if j.failed.is_empty() {
         String::new()
     } else {
-        format!("\n  failed:            {}", list(&j.failed))
+        format!("\n  failed:            {}", names(&j.failed))
     };
+    let mut next = String::new();
+    if j.out.is_empty() && j.failed.is_empty() {
+        next.push_str("\n  nothing is out of rotation");
+    }
+    if matches!(j.strategy.as_str(), "hot-swap" | "rolling" | "resume") {
+        next.push_str(&format!(
+            "\n  next: fix the cause, then go on with the deploy (the servers left out first):\n    {}",
+            opts.command_for("resume")
+        ));
+    }
+    if !j.out.is_empty() {
+        next.push_str(&format!(
+            "\n  or bring back only what is healthy now:\n    {}",
+            opts.command_for("recover")
+        ));
+    }
     format!(
-        "{headline}\n  out of rotation:   {}{failed}\n  serving:           {}\n  next: fix the cause, then `swapctl -c {} --upstream {} recover` brings back what is healthy (or re-run the deploy); `swapctl ... status` shows the journal",
-        list(&j.out),
-        list(&serving),
-        opts.config.display(),
-        j.upstream
+        "{headline}\n  out of rotation:   {}{failed}\n  serving:           {}{next}\n  `{}` shows the journal",
+        names(&j.out),
+        names(&serving),
+        opts.command_for("status")
     )
 }
 

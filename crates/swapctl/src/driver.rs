@@ -1,11 +1,12 @@
 //! Proxy drivers: make one change to which servers are routable, and return once it is in effect
-//! and the servers taken out have no connection left.
+//! and the servers taken out carry none of that proxy's connections.
 
 use crate::journal::ServerRef;
 use crate::procwatch;
 use crate::runtime::Runtime;
 use proxyconf::{commit, plan, Config, ProxyKind, Request, Selector};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
 
 /// What every driver needs.
@@ -21,30 +22,64 @@ pub struct Ctx {
     pub drain_timeout: Duration,
     /// Written into the markers of what swapctl disables.
     pub reason: String,
+    /// `--pid-file`: the master's pid file, instead of the config's.
+    pub pid_file: Option<PathBuf>,
+    /// `--prefix`: nginx's `-p`, for relative paths and the validator.
+    pub prefix: Option<PathBuf>,
+    /// `--socket`: haproxy's admin socket, instead of the config's `stats socket`.
+    pub socket: Option<String>,
 }
 
 /// One routing change: bring some servers in and take others out, in one edit and one apply.
-pub trait Driver {
+pub trait Driver: Send {
     /// Applies the change and waits until it is in effect and `take_out` is drained.
-    fn apply(&mut self, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String>;
-}
-
-/// The driver for `ctx`: nginx reload, haproxy runtime API, or haproxy master reload.
-pub fn for_config(ctx: Ctx, cfg: &Config) -> Box<dyn Driver> {
-    match ctx.kind {
-        ProxyKind::Nginx => Box::new(Nginx {
-            pidfile: nginx_pidfile(cfg),
-            ctx,
-        }),
-        ProxyKind::Haproxy => Box::new(Haproxy {
-            runtime: Runtime::from_config(cfg),
-            pidfile: haproxy_pidfile(cfg),
-            ctx,
-        }),
+    /// `cancel` (Ctrl-C) cuts the waits short with an error.
+    fn apply(
+        &mut self,
+        bring_in: &[ServerRef],
+        take_out: &[ServerRef],
+        cancel: &AtomicBool,
+    ) -> Result<(), String>;
+    /// How this driver applies changes, for `plan` and `status`.
+    fn describe(&self) -> String;
+    /// Checks, before anything changes, that changes can be applied (a configured admin socket
+    /// answers at admin level). `status` and `plan` never need it, so they work without root.
+    fn preflight(&self) -> Result<(), String> {
+        Ok(())
     }
 }
 
-/// The validated, atomic config edit both drivers start with.
+/// The driver for `ctx`: nginx reload, haproxy runtime API, or haproxy reload (master or `-sf`).
+/// A configured admin socket that cannot be used is an error, never a silent fallback to reloads.
+pub fn for_config(ctx: Ctx, cfg: &Config) -> Box<dyn Driver> {
+    match ctx.kind {
+        ProxyKind::Nginx => Box::new(Nginx {
+            pidfile: ctx
+                .pid_file
+                .clone()
+                .unwrap_or_else(|| nginx_pidfile(cfg, ctx.prefix.as_deref())),
+            ctx,
+        }),
+        ProxyKind::Haproxy => {
+            let runtime = match &ctx.socket {
+                Some(s) => Runtime::parse(s, "--socket").map(Some),
+                None => Runtime::from_config(cfg),
+            };
+            let (runtime, problem) = match runtime {
+                Ok(r) => (r, None),
+                Err(e) => (None, Some(e)),
+            };
+            Box::new(Haproxy {
+                runtime,
+                problem,
+                pidfile: ctx.pid_file.clone().or_else(|| haproxy_pidfile(cfg)),
+                ctx,
+            })
+        }
+    }
+}
+
+/// The validated, atomic config edit every driver starts with.
 pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String> {
     let sel = |v: &[ServerRef]| {
         v.iter()
@@ -65,7 +100,8 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
         // swapctl holds the deploy lock itself; another edit's file lock is waited for, bounded.
         commit::Options {
             force: true,
-            lock_timeout: std::time::Duration::from_secs(30),
+            prefix: ctx.prefix.clone(),
+            lock_timeout: Duration::from_secs(30),
             waiting: Some(|m| eprintln!("swapctl: {m}")),
             ..commit::Options::default()
         },
@@ -82,14 +118,19 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
 }
 
 fn run_reload(cmd: &str) -> Result<(), String> {
-    let st = std::process::Command::new("sh")
+    let out = std::process::Command::new("sh")
         .args(["-c", cmd])
-        .status()
+        .stdin(std::process::Stdio::null())
+        .output()
         .map_err(|e| format!("cannot run --reload '{cmd}': {e}"))?;
-    if st.success() {
+    if out.status.success() {
         Ok(())
     } else {
-        Err(format!("--reload '{cmd}' failed with {st}"))
+        Err(format!(
+            "--reload '{cmd}' failed with {}: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
     }
 }
 
@@ -97,7 +138,8 @@ fn read_pid(path: &Path) -> Result<i32, String> {
     std::fs::read_to_string(path)
         .map_err(|e| {
             format!(
-                "cannot read the pid file {}: {e} (is the proxy running with this config?)",
+                "cannot read the pid file {}: {e} (is the proxy running with this config? \
+                 --pid-file names another)",
                 path.display()
             )
         })?
@@ -111,31 +153,60 @@ fn signal(pid: i32, sig: nix::sys::signal::Signal) -> Result<(), String> {
         .map_err(|e| format!("cannot signal pid {pid}: {e}"))
 }
 
-/// Reloads and waits for new workers; when `removing`, also until every old worker has exited,
-/// since old workers keep routing to what was taken out (nginx signals them ~100 ms after the new
-/// ones start). A change that only adds servers is in effect once new workers exist.
-fn reload_and_wait(
+/// Reloads a master-worker proxy and waits for new workers; when `removing`, also until every
+/// old worker has exited, since old workers keep routing to what was taken out. Returns the pids
+/// that now make up the proxy, for the drain.
+fn reload_master(
     ctx: &Ctx,
-    pidfile: Option<&Path>,
+    pidfile: &Path,
     sig: nix::sys::signal::Signal,
     removing: bool,
-) -> Result<(), String> {
-    let master = pidfile.map(read_pid).transpose();
-    let master = match (&ctx.reload, master) {
+    cancel: &AtomicBool,
+) -> Result<Vec<i32>, String> {
+    let master = match (&ctx.reload, read_pid(pidfile)) {
         (None, Err(e)) => return Err(e),
-        (_, m) => m.ok().flatten(),
+        (_, m) => m.ok(),
     };
     let old = master.map(procwatch::children).unwrap_or_default();
     match (&ctx.reload, master) {
         (Some(cmd), _) => run_reload(cmd)?,
         (None, Some(pid)) => signal(pid, sig)?,
-        (None, None) => return Err("no pid file and no --reload: cannot reload".into()),
+        (None, None) => unreachable_pid(pidfile)?,
     }
     match master {
-        Some(pid) if removing => procwatch::wait_replaced(pid, &old, ctx.drain_timeout),
-        Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout),
-        None => Ok(()),
+        Some(pid) if removing => procwatch::wait_replaced(pid, &old, ctx.drain_timeout, cancel)?,
+        Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout, cancel)?,
+        None => {}
     }
+    Ok(match master {
+        Some(pid) => std::iter::once(pid)
+            .chain(procwatch::children(pid))
+            .collect(),
+        None => procwatch::named(ctx.kind.binary()),
+    })
+}
+
+fn unreachable_pid(pidfile: &Path) -> Result<(), String> {
+    Err(format!(
+        "no pid in {} and no --reload: cannot reload",
+        pidfile.display()
+    ))
+}
+
+/// Waits until none of `pids`' sockets is connected to what was taken out.
+fn drain_owned(
+    ctx: &Ctx,
+    pids: &[i32],
+    take_out: &[ServerRef],
+    cancel: &AtomicBool,
+) -> Result<(), String> {
+    let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
+    procwatch::wait_drained(
+        pids,
+        &procwatch::socket_addrs(&addrs),
+        ctx.drain_timeout,
+        cancel,
+    )
 }
 
 struct Nginx {
@@ -144,18 +215,32 @@ struct Nginx {
 }
 
 impl Driver for Nginx {
-    fn apply(&mut self, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String> {
+    fn apply(
+        &mut self,
+        bring_in: &[ServerRef],
+        take_out: &[ServerRef],
+        cancel: &AtomicBool,
+    ) -> Result<(), String> {
         edit(&self.ctx, bring_in, take_out)?;
         let sig = nix::sys::signal::Signal::SIGHUP;
-        reload_and_wait(&self.ctx, Some(&self.pidfile), sig, !take_out.is_empty())?;
-        let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
-        procwatch::wait_drained(&procwatch::socket_addrs(&addrs), self.ctx.drain_timeout)
+        let pids = reload_master(&self.ctx, &self.pidfile, sig, !take_out.is_empty(), cancel)?;
+        drain_owned(&self.ctx, &pids, take_out, cancel)
+    }
+
+    fn describe(&self) -> String {
+        match &self.ctx.reload {
+            Some(cmd) => format!("nginx: edit, `{cmd}`, wait for new workers"),
+            None => format!(
+                "nginx: edit, SIGHUP to the master in {}, wait for new workers",
+                self.pidfile.display()
+            ),
+        }
     }
 }
 
-/// The top-level `pid` of an nginx config, else Debian's default. A visitor, not a tree, so a
-/// hostile config cannot blow the stack.
-fn nginx_pidfile(cfg: &Config) -> PathBuf {
+/// The top-level `pid` of an nginx config (relative to the prefix), else Debian's default.
+/// A visitor, not a tree, so a hostile config cannot blow the stack.
+fn nginx_pidfile(cfg: &Config, prefix: Option<&Path>) -> PathBuf {
     use proxyconf::nginx::parser::{visit, Directive, Visitor};
     struct Pid<'a> {
         src: &'a [u8],
@@ -195,53 +280,160 @@ fn nginx_pidfile(cfg: &Config) -> PathBuf {
         found: None,
     };
     let _ = visit(src, &mut v);
-    v.found.unwrap_or_else(|| PathBuf::from("/run/nginx.pid"))
+    match v.found {
+        Some(p) if p.is_relative() => prefix.unwrap_or(Path::new("/usr/share/nginx")).join(p),
+        Some(p) => p,
+        None => PathBuf::from("/run/nginx.pid"),
+    }
 }
 
 struct Haproxy {
     ctx: Ctx,
     runtime: Option<Runtime>,
+    /// Why the configured admin socket cannot be used.
+    problem: Option<String>,
     pidfile: Option<PathBuf>,
 }
 
-impl Driver for Haproxy {
-    fn apply(&mut self, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String> {
-        let Some(rt) = self.runtime.clone() else {
-            edit(&self.ctx, bring_in, take_out)?;
-            let sig = nix::sys::signal::Signal::SIGUSR2;
-            reload_and_wait(
-                &self.ctx,
-                self.pidfile.as_deref(),
-                sig,
-                !take_out.is_empty(),
-            )?;
-            let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
-            return procwatch::wait_drained(
-                &procwatch::socket_addrs(&addrs),
-                self.ctx.drain_timeout,
-            );
-        };
+impl Haproxy {
+    fn preflight_problem(&self) -> Result<(), String> {
+        self.problem.clone().map_or(Ok(()), Err)
+    }
+
+    /// Through the admin socket: no reload. Drain, then maint; the file says the same, so a
+    /// reload or restart cannot undo it.
+    fn apply_runtime(
+        &self,
+        rt: &Runtime,
+        bring_in: &[ServerRef],
+        take_out: &[ServerRef],
+        cancel: &AtomicBool,
+    ) -> Result<(), String> {
         let id =
             |s: &ServerRef| format!("{}/{}", s.upstream, s.name.as_deref().unwrap_or_default());
         for s in take_out {
             rt.set(&format!("set server {} state drain", id(s)))?;
         }
-        for s in take_out {
+        let drained = take_out.iter().try_for_each(|s| {
             rt.wait_idle(
                 &s.upstream,
                 s.name.as_deref().unwrap_or_default(),
                 self.ctx.drain_timeout,
+                cancel,
             )?;
-            rt.set(&format!("set server {} state maint", id(s)))?;
+            rt.set(&format!("set server {} state maint", id(s)))
+        });
+        if let Err(e) = drained.and_then(|()| edit(&self.ctx, bring_in, take_out)) {
+            // Nothing is in the file yet: put what this step touched back in service.
+            for s in take_out {
+                let _ = rt.set(&format!("set server {} state ready", id(s)));
+            }
+            return Err(e);
         }
-        // The file says the same, so a reload or restart cannot undo it.
-        edit(&self.ctx, bring_in, take_out)?;
         for s in bring_in {
             rt.set(&format!("set server {} state ready", id(s)))?;
             // Our own health check passed; haproxy's slower checks need not hold the server back.
             let _ = rt.set(&format!("set server {} health up", id(s)));
         }
         Ok(())
+    }
+
+    /// A standalone haproxy (`-D -p PIDFILE`, no master) is reloaded by starting a new one with
+    /// `-sf OLD`; the pid file then names the new process, and the old one exits once its
+    /// sessions end.
+    fn reload_standalone(
+        &self,
+        pidfile: &Path,
+        old: i32,
+        removing: bool,
+        cancel: &AtomicBool,
+    ) -> Result<Vec<i32>, String> {
+        let Some(cmd) = &self.ctx.reload else {
+            return Err(format!(
+                "haproxy pid {old} (from {}) runs without a master process, so it cannot be reloaded \
+                 by a signal: pass --reload 'haproxy -D -p {} -f {} -sf $(cat {})', or run it with -W \
+                 or a `stats socket ... level admin`",
+                pidfile.display(),
+                pidfile.display(),
+                self.ctx.config.display(),
+                pidfile.display()
+            ));
+        };
+        run_reload(cmd)?;
+        let new = procwatch::wait_pidfile_changed(pidfile, old, self.ctx.drain_timeout, cancel)?;
+        if removing {
+            procwatch::wait_exited(old, self.ctx.drain_timeout, cancel)?;
+        }
+        Ok(vec![new])
+    }
+}
+
+impl Driver for Haproxy {
+    fn apply(
+        &mut self,
+        bring_in: &[ServerRef],
+        take_out: &[ServerRef],
+        cancel: &AtomicBool,
+    ) -> Result<(), String> {
+        self.preflight_problem()?;
+        if let Some(rt) = &self.runtime {
+            return self.apply_runtime(rt, bring_in, take_out, cancel);
+        }
+        edit(&self.ctx, bring_in, take_out)?;
+        let removing = !take_out.is_empty();
+        let pids = match &self.pidfile {
+            Some(pf) => match read_pid(pf) {
+                Ok(pid) if procwatch::children(pid).is_empty() => {
+                    self.reload_standalone(pf, pid, removing, cancel)?
+                }
+                _ => reload_master(
+                    &self.ctx,
+                    pf,
+                    nix::sys::signal::Signal::SIGUSR2,
+                    removing,
+                    cancel,
+                )?,
+            },
+            None => match &self.ctx.reload {
+                Some(cmd) => {
+                    run_reload(cmd)?;
+                    procwatch::named(self.ctx.kind.binary())
+                }
+                None => {
+                    return Err(format!(
+                        "{} has no `stats socket` and no `pidfile`: pass --socket, --pid-file or --reload",
+                        self.ctx.config.display()
+                    ))
+                }
+            },
+        };
+        drain_owned(&self.ctx, &pids, take_out, cancel)
+    }
+
+    fn preflight(&self) -> Result<(), String> {
+        if let Some(p) = &self.problem {
+            return Err(p.clone());
+        }
+        self.runtime.as_ref().map_or(Ok(()), Runtime::check_admin)
+    }
+
+    fn describe(&self) -> String {
+        if let Some(p) = &self.problem {
+            return format!("haproxy: cannot apply changes: {p}");
+        }
+        match (&self.runtime, &self.ctx.reload, &self.pidfile) {
+            (Some(rt), _, _) => {
+                format!("haproxy: runtime API at {rt} (no reload), state kept in the file")
+            }
+            (None, Some(cmd), _) => format!("haproxy: edit, `{cmd}`, confirm the new process"),
+            (None, None, Some(p)) => format!(
+                "haproxy: edit, SIGUSR2 to the master in {}, wait for new workers",
+                p.display()
+            ),
+            (None, None, None) => {
+                "haproxy: no way to apply a change (no socket, pid file or --reload)".into()
+            }
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
 /// One server as swapctl names it: `upstream/name-or-address`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerRef {
     /// Upstream or backend.
     pub upstream: String,
@@ -37,7 +37,7 @@ impl std::fmt::Display for ServerRef {
 }
 
 /// One step of a deploy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
     /// 1-based.
     pub n: usize,
@@ -48,20 +48,33 @@ pub struct Step {
     /// pending, running, done, failed.
     pub state: String,
     /// Milliseconds it took.
-    pub millis: Option<u128>,
+    pub millis: Option<u64>,
     /// What happened, for failures.
     pub detail: Option<String>,
 }
 
-/// The whole record of the last deploy.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// The whole record of the last deploy (or `out`/`in`/`recover`), written beside every config
+/// it covers so that `status` on any of them tells the same story.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Journal {
-    /// `hot-swap` or `rolling`.
+    /// `hot-swap`, `rolling`, `out`, `in`, `resume` or `recover`.
     pub strategy: String,
     /// running, done, failed, interrupted, recovered.
     pub status: String,
-    /// The config file.
+    /// The first config file.
     pub config: PathBuf,
+    /// Every config file of the deploy (one per proxy), in command-line order.
+    #[serde(default)]
+    pub configs: Vec<PathBuf>,
+    /// `rolling --batch`, for `resume`.
+    #[serde(default)]
+    pub batch: Option<usize>,
+    /// Every server the deploy set out to restart, in order.
+    #[serde(default)]
+    pub servers: Vec<ServerRef>,
+    /// Servers restarted, healthy and back in rotation.
+    #[serde(default)]
+    pub deployed: Vec<ServerRef>,
     /// The upstream or backend.
     pub upstream: String,
     /// Process that ran it.
@@ -98,26 +111,44 @@ impl Journal {
         }
     }
 
-    /// Writes it atomically: temp file, fsync, rename, fsync the directory.
+    /// The config files it covers.
+    pub fn all_configs(&self) -> Vec<PathBuf> {
+        if self.configs.is_empty() {
+            vec![self.config.clone()]
+        } else {
+            self.configs.clone()
+        }
+    }
+
+    /// Writes it atomically beside every config: temp file, fsync, rename, fsync the directory.
+    /// Mode 0644, so `status` works without root.
     pub fn save(&mut self) -> Result<(), String> {
         self.updated = now();
-        let path = journal_path(&self.config);
-        let dir = path.parent().unwrap_or(Path::new("/"));
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".swapctl-journal.")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(|e| format!("cannot write the journal in {}: {e}", dir.display()))?;
         let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
-        tmp.write_all(&bytes)
-            .and_then(|()| tmp.as_file().sync_all())
-            .map_err(|e| format!("cannot write the journal: {e}"))?;
-        tmp.persist(&path)
-            .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
-        File::open(dir)
-            .and_then(|d| d.sync_all())
-            .map_err(|e| format!("fsync {}: {e}", dir.display()))
+        for config in self.all_configs() {
+            write_atomic(&journal_path(&config), &bytes)?;
+        }
+        Ok(())
     }
+}
+
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".swapctl-journal.")
+        .suffix(".tmp")
+        .permissions(std::fs::Permissions::from_mode(0o644))
+        .tempfile_in(dir)
+        .map_err(|e| format!("cannot write the journal in {}: {e}", dir.display()))?;
+    tmp.write_all(bytes)
+        .and_then(|()| tmp.as_file().sync_all())
+        .map_err(|e| format!("cannot write the journal: {e}"))?;
+    tmp.persist(path)
+        .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
+    File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| format!("fsync {}: {e}", dir.display()))
 }
 
 /// RFC 3339 UTC now.
@@ -127,7 +158,7 @@ pub fn now() -> String {
 
 /// Held for the whole deploy; the kernel drops it if swapctl dies, so a kill leaves no stale lock.
 pub struct DeployLock {
-    _file: File,
+    _files: Vec<File>,
 }
 
 /// Why the lock could not be taken.
@@ -140,8 +171,21 @@ pub enum LockError {
 }
 
 impl DeployLock {
+    /// Takes the deploy lock of every config, in sorted order so that two deploys over the same
+    /// proxies cannot each hold half.
+    pub fn acquire_all(configs: &[PathBuf], what: &str) -> Result<DeployLock, LockError> {
+        let mut sorted: Vec<&PathBuf> = configs.iter().collect();
+        sorted.sort();
+        sorted.dedup();
+        let mut files = Vec::new();
+        for c in sorted {
+            files.push(Self::acquire_one(c, what)?);
+        }
+        Ok(DeployLock { _files: files })
+    }
+
     /// Takes `.NAME.swapctl.lock` beside the config without waiting.
-    pub fn acquire(config: &Path, what: &str) -> Result<DeployLock, LockError> {
+    fn acquire_one(config: &Path, what: &str) -> Result<File, LockError> {
         let path = proxyconf::lock::deploy_lock_path(config);
         let mut file = OpenOptions::new()
             .create(true)
@@ -185,6 +229,6 @@ impl DeployLock {
         let _ = file.rewind();
         let _ = file.write_all(holder.as_bytes());
         let _ = file.sync_all();
-        Ok(DeployLock { _file: file })
+        Ok(file)
     }
 }

@@ -1,10 +1,36 @@
-//! Native polling of /proc: a master's worker processes and established TCP connections.
+//! Native polling of /proc: a proxy's processes, and the connections those processes own.
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 const POLL: Duration = Duration::from_millis(5);
+
+/// Calls `check` every 5 ms until it gives a value; past `timeout`, fails with `late(last)`.
+/// Ctrl-C (`cancel`) cuts the wait short.
+pub fn poll<T, S>(
+    timeout: Duration,
+    cancel: &AtomicBool,
+    mut check: impl FnMut() -> Result<T, S>,
+    late: impl FnOnce(S) -> String,
+) -> Result<T, String> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last = match check() {
+            Ok(v) => return Ok(v),
+            Err(s) => s,
+        };
+        if cancel.load(Ordering::SeqCst) {
+            return Err("interrupted".into());
+        }
+        if Instant::now() >= deadline {
+            return Err(late(last));
+        }
+        std::thread::sleep(POLL);
+    }
+}
 
 /// Pids whose parent is `master`.
 pub fn children(master: i32) -> HashSet<i32> {
@@ -18,47 +44,132 @@ pub fn children(master: i32) -> HashSet<i32> {
         .collect()
 }
 
+/// Pids of processes whose command name is `name` (when no master is known).
+pub fn named(name: &str) -> Vec<i32> {
+    let Ok(all) = procfs::process::all_processes() else {
+        return Vec::new();
+    };
+    all.flatten()
+        .filter_map(|p| p.stat().ok())
+        .filter(|s| s.comm == name)
+        .map(|s| s.pid)
+        .collect()
+}
+
+fn alive(pid: i32) -> bool {
+    procfs::process::Process::new(pid)
+        .and_then(|p| p.stat())
+        .is_ok_and(|s| s.state != 'Z')
+}
+
+fn took(timeout: Duration) -> String {
+    healthwait::duration::round(timeout)
+}
+
 /// Waits until `master` has a child not in `old` and no child from `old` is left.
-pub fn wait_replaced(master: i32, old: &HashSet<i32>, timeout: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let now = children(master);
-        let fresh = now.iter().any(|p| !old.contains(p));
-        let left: Vec<i32> = now.intersection(old).copied().collect();
-        if fresh && left.is_empty() {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(if fresh {
+pub fn wait_replaced(
+    master: i32,
+    old: &HashSet<i32>,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), String> {
+    poll(
+        timeout,
+        cancel,
+        || {
+            let now = children(master);
+            let fresh = now.iter().any(|p| !old.contains(p));
+            let left: Vec<i32> = now.intersection(old).copied().collect();
+            if fresh && left.is_empty() {
+                Ok(())
+            } else {
+                Err((fresh, left))
+            }
+        },
+        |(fresh, left)| {
+            if fresh {
                 format!(
                     "old worker processes {left:?} still run after {}: long requests or websockets keep them alive \
                      (set worker_shutdown_timeout, or raise --drain-timeout)",
-                    healthwait::duration::round(timeout)
+                    took(timeout)
                 )
             } else {
-                format!(
-                    "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
-                    healthwait::duration::round(timeout)
-                )
-            });
-        }
-        std::thread::sleep(POLL);
-    }
+                no_new_worker(timeout)
+            }
+        },
+    )
+}
+
+fn no_new_worker(timeout: Duration) -> String {
+    format!(
+        "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
+        took(timeout)
+    )
 }
 
 /// Waits until `master` has a child not in `old`.
-pub fn wait_new_worker(master: i32, old: &HashSet<i32>, timeout: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + timeout;
-    while !children(master).iter().any(|p| !old.contains(p)) {
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
-                healthwait::duration::round(timeout)
-            ));
-        }
-        std::thread::sleep(POLL);
-    }
-    Ok(())
+pub fn wait_new_worker(
+    master: i32,
+    old: &HashSet<i32>,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), String> {
+    poll(
+        timeout,
+        cancel,
+        || {
+            if children(master).iter().any(|p| !old.contains(p)) {
+                Ok(())
+            } else {
+                Err(())
+            }
+        },
+        |()| no_new_worker(timeout),
+    )
+}
+
+/// Waits until `pidfile` names a live process other than `old` (a standalone haproxy's `-sf`).
+pub fn wait_pidfile_changed(
+    pidfile: &Path,
+    old: i32,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<i32, String> {
+    poll(
+        timeout,
+        cancel,
+        || {
+            let pid = std::fs::read_to_string(pidfile)
+                .ok()
+                .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()));
+            match pid {
+                Some(p) if p != old && alive(p) => Ok(p),
+                _ => Err(()),
+            }
+        },
+        |()| {
+            format!(
+                "{} still names pid {old} after {}: the new process did not take over (check --reload)",
+                pidfile.display(),
+                took(timeout)
+            )
+        },
+    )
+}
+
+/// Waits until `pid` has exited (an old process finishing its sessions).
+pub fn wait_exited(pid: i32, timeout: Duration, cancel: &AtomicBool) -> Result<(), String> {
+    poll(
+        timeout,
+        cancel,
+        || if alive(pid) { Err(()) } else { Ok(()) },
+        |()| {
+            format!(
+                "the old process {pid} still runs after {}: long sessions keep it alive (raise --drain-timeout)",
+                took(timeout)
+            )
+        },
+    )
 }
 
 /// Resolves `host:port` / `[v6]:port` addresses; unix sockets and names that do not resolve are skipped.
@@ -75,19 +186,40 @@ pub fn socket_addrs(addresses: &[String]) -> Vec<SocketAddr> {
         .collect()
 }
 
-/// Established TCP connections whose remote end is one of `targets`.
-pub fn established_to(targets: &[SocketAddr]) -> usize {
-    let mut n = 0;
+/// Socket inodes held open by `pids`.
+fn socket_inodes(pids: &[i32]) -> HashSet<u64> {
+    pids.iter()
+        .filter_map(|&pid| procfs::process::Process::new(pid).ok()?.fd().ok())
+        .flat_map(|fds| fds.flatten())
+        .filter_map(|fd| match fd.target {
+            procfs::process::FDTarget::Socket(inode) => Some(inode),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Established TCP connections to `targets` that belong to `pids` (the proxy's own processes):
+/// a second load balancer or a monitor connected to the same server is not the proxy's.
+pub fn owned_established(pids: &[i32], targets: &[SocketAddr]) -> usize {
+    if targets.is_empty() {
+        return 0;
+    }
     let v4 = procfs::net::tcp().unwrap_or_default();
     let v6 = procfs::net::tcp6().unwrap_or_default();
-    for e in v4.iter().chain(v6.iter()) {
-        if e.state == procfs::net::TcpState::Established
-            && targets.iter().any(|t| same(t, &e.remote_address))
-        {
-            n += 1;
-        }
+    let to_targets: Vec<u64> = v4
+        .iter()
+        .chain(v6.iter())
+        .filter(|e| {
+            e.state == procfs::net::TcpState::Established
+                && targets.iter().any(|t| same(t, &e.remote_address))
+        })
+        .map(|e| e.inode)
+        .collect();
+    if to_targets.is_empty() {
+        return 0;
     }
-    n
+    let owned = socket_inodes(pids);
+    to_targets.iter().filter(|i| owned.contains(i)).count()
 }
 
 fn same(a: &SocketAddr, b: &SocketAddr) -> bool {
@@ -100,20 +232,27 @@ fn same(a: &SocketAddr, b: &SocketAddr) -> bool {
         }
 }
 
-/// Waits until no established connection to `targets` is left.
-pub fn wait_drained(targets: &[SocketAddr], timeout: Duration) -> Result<(), String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let n = established_to(targets);
-        if n == 0 {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(format!(
-                "{n} connection(s) to {targets:?} still established after {} (raise --drain-timeout)",
-                healthwait::duration::round(timeout)
-            ));
-        }
-        std::thread::sleep(POLL);
-    }
+/// Waits until `pids` hold no established connection to `targets`. Unix-socket servers are
+/// covered by the worker wait before it: only old workers ever held connections to a server
+/// taken out, and they have exited.
+pub fn wait_drained(
+    pids: &[i32],
+    targets: &[SocketAddr],
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), String> {
+    poll(
+        timeout,
+        cancel,
+        || match owned_established(pids, targets) {
+            0 => Ok(()),
+            n => Err(n),
+        },
+        |n| {
+            format!(
+                "the proxy still holds {n} connection(s) to {targets:?} after {} (raise --drain-timeout)",
+                took(timeout)
+            )
+        },
+    )
 }

@@ -1,66 +1,71 @@
-//! `recover` and `status`: finish what an interrupted or failed deploy left out.
+//! `recover` and `status`: finish what an interrupted or failed deploy left out, and say where
+//! things stand.
 
-use crate::deploy::{inventory, Failure, Options};
-use crate::driver::{self, Ctx};
+use crate::deploy::{names, wait_healthy, Failure, Options};
+use crate::fleet::{key, Fleet};
 use crate::journal::{Journal, ServerRef};
+use crate::report::{Event, Reporter};
 use proxyconf::State;
+use serde::Serialize;
+use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Brings back every server swapctl took out that is healthy now; reports the others.
-pub fn recover(opts: &Options, log: &mut dyn FnMut(String)) -> Result<String, Failure> {
-    let (cfg, upstream, _) = inventory(opts)?;
-    let mut journal = Journal::load(&opts.config).map_err(|e| Failure::new(1, e))?;
+pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
+    let mut fleet = Fleet::load(opts, "swapctl recover")?;
+    fleet.preflight()?;
+    let mut journal = Journal::load(&opts.configs[0]).map_err(|e| Failure::new(1, e))?;
     let mut out: Vec<ServerRef> = journal.as_ref().map(|j| j.out.clone()).unwrap_or_default();
-    // Belt and braces: anything marked by swapctl in the file counts too.
-    for s in cfg
-        .servers
-        .iter()
-        .filter(|s| cfg.upstream_of(s).name == upstream && s.state == State::Disabled)
-    {
-        let by_swapctl = s
-            .marker
-            .as_ref()
-            .and_then(|m| m.reason.as_deref())
-            .is_some_and(|r| r.starts_with("swapctl"));
-        let r = ServerRef {
-            upstream: upstream.clone(),
-            name: s.name.clone(),
-            address: s.address.clone(),
-        };
-        if by_swapctl && !out.contains(&r) {
-            out.push(r);
+    // Belt and braces: anything marked by swapctl in any file counts too.
+    for m in &fleet.members {
+        for s in m.cfg.servers.iter().filter(|s| {
+            m.cfg.upstream_of(s).name == m.upstream
+                && s.state == State::Disabled
+                && s.marker
+                    .as_ref()
+                    .and_then(|mk| mk.reason.as_deref())
+                    .is_some_and(|r| r.starts_with("swapctl"))
+        }) {
+            if !out.iter().any(|o| key(&o.address) == key(&s.address)) {
+                out.push(ServerRef {
+                    upstream: m.upstream.clone(),
+                    name: s.name.clone(),
+                    address: s.address.clone(),
+                });
+            }
         }
     }
-    out.retain(|s| s.upstream == upstream);
+    let upstream = fleet.upstream();
     if out.is_empty() {
         return Ok(format!(
             "nothing to recover: swapctl has no server of {upstream} out of rotation"
         ));
     }
+    let never = AtomicBool::new(false);
+    let bound = opts.health_timeout.min(Duration::from_secs(5));
     let (mut healthy, mut sick) = (Vec::new(), Vec::new());
     for s in &out {
-        match probe(opts, s) {
+        match wait_healthy(opts, s, bound, &never) {
             Ok(()) => healthy.push(s.clone()),
             Err(e) => {
-                log(format!("{s}: not healthy: {e}"));
+                reporter.emit(&Event::Note {
+                    message: format!("{s}: not healthy: {e}"),
+                });
                 sick.push(s.clone());
             }
         }
     }
     if !healthy.is_empty() {
-        let ctx = Ctx {
-            config: opts.config.clone(),
-            kind: cfg.kind,
-            reload: opts.reload.clone(),
-            drain_timeout: opts.drain_timeout,
-            reason: "swapctl recover".into(),
-        };
-        driver::for_config(ctx, &cfg)
-            .apply(&healthy, &[])
-            .map_err(|e| Failure::new(1, format!("bringing back {}: {e}", names(&healthy))))?;
+        fleet.apply(&healthy, &[], &never).map_err(|e| {
+            Failure::new(
+                1,
+                format!("bringing back {}: {}", names(&healthy), e.message),
+            )
+        })?;
     }
     if let Some(j) = journal.as_mut() {
         j.out = sick.clone();
+        j.failed.retain(|f| sick.contains(f));
         j.status = if sick.is_empty() {
             "recovered".into()
         } else {
@@ -83,26 +88,99 @@ pub fn recover(opts: &Options, log: &mut dyn FnMut(String)) -> Result<String, Fa
     }
 }
 
-fn probe(opts: &Options, s: &ServerRef) -> Result<(), String> {
-    crate::deploy::wait_healthy(opts, s, opts.health_timeout.min(Duration::from_secs(5)))
+/// One server's live state in one proxy.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct LiveServer {
+    /// haproxy server name.
+    pub name: Option<String>,
+    /// Address as the config writes it.
+    pub address: String,
+    /// enabled or disabled.
+    pub state: String,
+    /// A backup server.
+    pub backup: bool,
+    /// When upstream-toggle or swapctl took it out (its marker), RFC 3339.
+    pub disabled_at: Option<String>,
 }
 
-fn names(v: &[ServerRef]) -> String {
-    if v.is_empty() {
-        "none".into()
-    } else {
-        v.iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join(", ")
+/// One proxy's live state.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct LiveProxy {
+    /// The config file.
+    pub config: String,
+    /// nginx or haproxy.
+    pub kind: String,
+    /// The upstream or backend.
+    pub upstream: String,
+    /// How swapctl applies changes to it.
+    pub applies_by: String,
+    /// Its servers.
+    pub servers: Vec<LiveServer>,
+}
+
+/// `status --json`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct StatusReport {
+    /// The last deploy's journal, if one has run.
+    pub journal: Option<Journal>,
+    /// False when the last deploy failed or was interrupted and left servers out (exit 1).
+    pub ok: bool,
+    /// Each proxy.
+    pub proxies: Vec<LiveProxy>,
+}
+
+/// The last deploy and each proxy's live state; the exit status is 1 when the last deploy failed
+/// or was interrupted with servers out.
+pub fn status(opts: &Options) -> Result<(String, i32), Failure> {
+    let fleet = Fleet::load(opts, "swapctl status")?;
+    let journal = Journal::load(&opts.configs[0]).map_err(|e| Failure::new(1, e))?;
+    let ok = journal.as_ref().is_none_or(|j| {
+        !(matches!(j.status.as_str(), "failed" | "interrupted" | "running")
+            && (!j.out.is_empty() || !j.failed.is_empty()))
+    });
+    let report = StatusReport {
+        journal,
+        ok,
+        proxies: fleet.members.iter().map(live).collect(),
+    };
+    let code = if ok { 0 } else { 1 };
+    if opts.json {
+        let text =
+            serde_json::to_string_pretty(&report).map_err(|e| Failure::new(1, e.to_string()))?;
+        return Ok((text, code));
+    }
+    Ok((render(&report), code))
+}
+
+fn live(m: &crate::fleet::Member) -> LiveProxy {
+    LiveProxy {
+        config: m.config.display().to_string(),
+        kind: format!("{:?}", m.kind).to_lowercase(),
+        upstream: m.upstream.clone(),
+        applies_by: m.describe(),
+        servers: m
+            .cfg
+            .servers
+            .iter()
+            .filter(|s| m.cfg.upstream_of(s).name == m.upstream)
+            .map(|s| LiveServer {
+                name: s.name.clone(),
+                address: s.address.clone(),
+                state: match (s.state, s.method) {
+                    (State::Enabled, _) => "enabled".to_string(),
+                    (State::Disabled, Some(mt)) => format!("disabled ({mt:?})").to_lowercase(),
+                    (State::Disabled, None) => "disabled".into(),
+                },
+                backup: s.backup,
+                disabled_at: s.marker.as_ref().map(|mk| mk.at.clone()),
+            })
+            .collect(),
     }
 }
 
-/// The last deploy, step by step, and the upstream's live state.
-pub fn status(opts: &Options) -> Result<String, Failure> {
-    let (cfg, upstream, _) = inventory(opts)?;
+fn render(r: &StatusReport) -> String {
     let mut out = String::new();
-    match Journal::load(&opts.config).map_err(|e| Failure::new(1, e))? {
+    match &r.journal {
         None => out.push_str("no deploy has run on this config\n"),
         Some(j) => {
             out.push_str(&format!(
@@ -139,31 +217,21 @@ pub fn status(opts: &Options) -> Result<String, Failure> {
             }
         }
     }
-    out.push_str(&format!(
-        "live state of {upstream} in {}:\n",
-        opts.config.display()
-    ));
-    for s in cfg
-        .servers
-        .iter()
-        .filter(|s| cfg.upstream_of(s).name == upstream)
-    {
-        let state = match (s.state, s.method) {
-            (State::Enabled, _) => "enabled".to_string(),
-            (State::Disabled, Some(m)) => format!("disabled ({m:?})").to_lowercase(),
-            (State::Disabled, None) => "disabled".into(),
-        };
-        let by = s
-            .marker
-            .as_ref()
-            .map(|m| format!(", by upstream-toggle/swapctl at {}", m.at))
-            .unwrap_or_default();
-        out.push_str(&format!(
-            "  {}{}  {state}{}{by}\n",
-            s.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
-            s.address,
-            if s.backup { ", backup" } else { "" }
-        ));
+    for p in &r.proxies {
+        out.push_str(&format!("live state of {} in {}:\n", p.upstream, p.config));
+        for s in &p.servers {
+            out.push_str(&format!(
+                "  {}{}  {}{}{}\n",
+                s.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
+                s.address,
+                s.state,
+                if s.backup { ", backup" } else { "" },
+                s.disabled_at
+                    .as_ref()
+                    .map(|a| format!(", by upstream-toggle/swapctl at {a}"))
+                    .unwrap_or_default()
+            ));
+        }
     }
-    Ok(out)
+    out
 }

@@ -1,22 +1,83 @@
 //! haproxy's runtime API over the admin `stats socket`.
 
 use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Where the admin socket listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// A unix socket path.
+    Unix(PathBuf),
+    /// `HOST:PORT` over TCP (`stats socket ipv4@…`, `--socket tcp:HOST:PORT`).
+    Tcp(String),
+}
 
 /// A connection factory for one admin socket (haproxy closes after each command).
 #[derive(Debug, Clone)]
 pub struct Runtime {
-    /// The socket path.
-    pub socket: PathBuf,
+    /// The socket.
+    pub endpoint: Endpoint,
+    /// Where it was configured: `--socket` or `FILE:LINE`.
+    pub origin: String,
+}
+
+impl std::fmt::Display for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.endpoint {
+            Endpoint::Unix(p) => write!(f, "unix:{} ({})", p.display(), self.origin),
+            Endpoint::Tcp(a) => write!(f, "tcp:{a} ({})", self.origin),
+        }
+    }
 }
 
 impl Runtime {
-    /// The `stats socket` of `cfg` that can take admin commands, if one is configured.
-    pub fn from_config(cfg: &proxyconf::Config) -> Option<Runtime> {
+    /// `unix:PATH`, `tcp:HOST:PORT`, or haproxy's own forms: `/PATH`, `unix@PATH`,
+    /// `ipv4@HOST:PORT`, `ipv6@[V6]:PORT`, `HOST:PORT`.
+    pub fn parse(text: &str, origin: &str) -> Result<Runtime, String> {
+        let endpoint = if let Some(p) = text
+            .strip_prefix("unix:")
+            .or_else(|| text.strip_prefix("unix@"))
+            .or_else(|| text.starts_with('/').then_some(text))
+        {
+            Endpoint::Unix(PathBuf::from(p))
+        } else if let Some(a) = text
+            .strip_prefix("tcp:")
+            .or_else(|| text.strip_prefix("ipv4@"))
+            .or_else(|| text.strip_prefix("ipv6@"))
+            .or_else(|| (!text.contains('@') && text.contains(':')).then_some(text))
+        {
+            // haproxy reads an empty host as "every address"; connect to this host then.
+            let a = a
+                .strip_prefix(':')
+                .map_or(a.to_string(), |p| format!("127.0.0.1:{p}"));
+            Endpoint::Tcp(
+                a.replace("*:", "127.0.0.1:")
+                    .replace("0.0.0.0:", "127.0.0.1:"),
+            )
+        } else {
+            return Err(format!(
+                "{origin}: cannot use the admin socket '{text}': swapctl reaches unix:PATH and \
+                 tcp:HOST:PORT sockets only (pass --socket, or --reload to apply changes by reloading)"
+            ));
+        };
+        Ok(Runtime {
+            endpoint,
+            origin: origin.to_string(),
+        })
+    }
+
+    /// The first `stats socket` of `cfg`'s global section whose level allows admin commands.
+    /// A socket configured at a lower level is an error: a silent fallback to reloads would hide it.
+    pub fn from_config(cfg: &proxyconf::Config) -> Result<Option<Runtime>, String> {
         let src = &cfg.files[0];
-        let lines = proxyconf::haproxy::lexer::lines(&src.bytes).ok()?;
+        let Ok(lines) = proxyconf::haproxy::lexer::lines(&src.bytes) else {
+            return Ok(None);
+        };
+        let mut weaker = None;
         for l in lines {
             let w: Vec<String> = l
                 .words
@@ -24,34 +85,69 @@ impl Runtime {
                 .map(|w| String::from_utf8_lossy(&w.value).into_owned())
                 .collect();
             if w.len() >= 3 && w[0] == "stats" && w[1] == "socket" {
-                let level_ok = !w.iter().any(|x| x == "level")
-                    || w.windows(2).any(|p| p[0] == "level" && p[1] == "admin");
-                let path = w[2].trim_start_matches("unix@");
-                if level_ok && path.starts_with('/') {
-                    return Some(Runtime {
-                        socket: PathBuf::from(path),
-                    });
+                let origin = format!("{}:{}", src.path.display(), src.line(l.start));
+                let level = w
+                    .windows(2)
+                    .find(|p| p[0] == "level")
+                    .map(|p| p[1].as_str());
+                match level {
+                    None | Some("admin") => return Runtime::parse(&w[2], &origin).map(Some),
+                    Some(other) => weaker = Some((origin, w[2].clone(), other.to_string())),
                 }
             }
         }
-        None
+        match weaker {
+            Some((origin, sock, level)) => Err(format!(
+                "{origin}: the admin socket {sock} is at `level {level}`, which cannot change server \
+                 states: make it `level admin`, or pass --socket to another one"
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Fails unless the socket answers and takes admin commands (`show cli level`).
+    pub fn check_admin(&self) -> Result<(), String> {
+        let out = self.send("show cli level").map_err(|e| {
+            format!(
+                "{e} (configured at {}; start haproxy with it, fix it, or pass --socket)",
+                self.origin
+            )
+        })?;
+        match out.trim() {
+            "admin" => Ok(()),
+            l @ ("user" | "operator") => Err(format!(
+                "the haproxy admin socket {self} is at level {l}, which cannot change server states"
+            )),
+            // Older haproxy has no `show cli level`; a refused `set` will say so later.
+            _ => Ok(()),
+        }
     }
 
     /// Sends one command and returns haproxy's answer.
     pub fn send(&self, cmd: &str) -> Result<String, String> {
-        let mut s = UnixStream::connect(&self.socket).map_err(|e| {
-            format!(
-                "cannot reach the haproxy admin socket {}: {e}",
-                self.socket.display()
-            )
-        })?;
-        s.set_read_timeout(Some(Duration::from_secs(5)))
-            .map_err(|e| e.to_string())?;
-        s.write_all(format!("{cmd}\n").as_bytes())
-            .map_err(|e| format!("runtime API: {e}"))?;
+        let io = |e: std::io::Error| format!("haproxy admin socket {self}: {e}");
+        let timeout = Some(Duration::from_secs(5));
         let mut out = String::new();
-        s.read_to_string(&mut out)
-            .map_err(|e| format!("runtime API: {e}"))?;
+        match &self.endpoint {
+            Endpoint::Unix(p) => {
+                let mut s = UnixStream::connect(p)
+                    .map_err(|e| format!("cannot reach the haproxy admin socket {self}: {e}"))?;
+                s.set_read_timeout(timeout).map_err(io)?;
+                s.write_all(format!("{cmd}\n").as_bytes()).map_err(io)?;
+                s.read_to_string(&mut out).map_err(io)?;
+            }
+            Endpoint::Tcp(a) => {
+                let addr = std::net::ToSocketAddrs::to_socket_addrs(a)
+                    .map_err(|e| format!("haproxy admin socket {self}: {e}"))?
+                    .next()
+                    .ok_or_else(|| format!("haproxy admin socket {self}: no address"))?;
+                let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5))
+                    .map_err(|e| format!("cannot reach the haproxy admin socket {self}: {e}"))?;
+                s.set_read_timeout(timeout).map_err(io)?;
+                s.write_all(format!("{cmd}\n").as_bytes()).map_err(io)?;
+                s.read_to_string(&mut out).map_err(io)?;
+            }
+        }
         Ok(out)
     }
 
@@ -65,24 +161,33 @@ impl Runtime {
         }
     }
 
-    /// Current sessions (`scur`) of `backend/server` from `show stat`.
-    pub fn scur(&self, backend: &str, server: &str) -> Result<u64, String> {
+    /// One `show stat` column of `backend/server`.
+    pub fn stat(&self, backend: &str, server: &str, column: &str) -> Result<String, String> {
         let out = self.send("show stat")?;
-        let value = stat_field(&out, backend, server, "scur")?.ok_or_else(|| {
+        stat_field(&out, backend, server, column)?.ok_or_else(|| {
             format!("{backend}/{server} is not in haproxy's `show stat`; is the running haproxy using this config?")
-        })?;
-        value
-            .parse()
-            .map_err(|_| format!("odd scur '{value}' for {backend}/{server}"))
+        })
     }
 
     /// Waits until `backend/server` has no current session.
-    pub fn wait_idle(&self, backend: &str, server: &str, timeout: Duration) -> Result<(), String> {
+    pub fn wait_idle(
+        &self,
+        backend: &str,
+        server: &str,
+        timeout: Duration,
+        cancel: &AtomicBool,
+    ) -> Result<(), String> {
         let deadline = Instant::now() + timeout;
         loop {
-            let n = self.scur(backend, server)?;
+            let value = self.stat(backend, server, "scur")?;
+            let n: u64 = value
+                .parse()
+                .map_err(|_| format!("odd scur '{value}' for {backend}/{server}"))?;
             if n == 0 {
                 return Ok(());
+            }
+            if cancel.load(Ordering::SeqCst) {
+                return Err(format!("interrupted while {backend}/{server} drained"));
             }
             if Instant::now() >= deadline {
                 return Err(format!(

@@ -18,13 +18,15 @@ fn safe(v: &str) -> bool {
 }
 
 impl Vars {
-    /// Values for one server; `address` is as the config writes it.
+    /// Values for one server; `address` is as the config writes it. A unix-socket server has no
+    /// `{host}` or `{port}`.
     pub fn new(upstream: &str, name: Option<&str>, address: &str) -> Vars {
         let mut m = BTreeMap::new();
-        let (host, port) = split(address);
         m.insert("address", address.to_string());
-        m.insert("host", host);
-        m.insert("port", port);
+        if let Some((host, port)) = split(address) {
+            m.insert("host", host);
+            m.insert("port", port);
+        }
         m.insert("name", name.unwrap_or(address).to_string());
         m.insert("upstream", upstream.to_string());
         Vars(m)
@@ -41,9 +43,18 @@ impl Vars {
                 .find('}')
                 .ok_or_else(|| format!("unclosed '{{' in template '{template}'"))?;
             let key = &after[..close];
-            let value = self.0.get(key).ok_or_else(|| {
-                format!("unknown placeholder {{{key}}} in '{template}'; use {{host}} {{port}} {{address}} {{name}} {{upstream}}")
-            })?;
+            let value = match self.0.get(key) {
+                Some(v) => v,
+                None if matches!(key, "host" | "port") => {
+                    return Err(format!(
+                        "{{{key}}} in '{template}': {} is a unix socket and has no {key}; use {{address}} (or {{name}})",
+                        self.0["address"]
+                    ))
+                }
+                None => return Err(format!(
+                    "unknown placeholder {{{key}}} in '{template}'; use {{host}} {{port}} {{address}} {{name}} {{upstream}}"
+                )),
+            };
             if !safe(value) {
                 return Err(format!(
                     "refusing to put {{{key}}} = {value:?} into a command: only letters, digits and . _ - : / @ [ ] are allowed"
@@ -65,19 +76,50 @@ impl Vars {
     }
 }
 
-fn split(address: &str) -> (String, String) {
+/// The socket path of a unix-socket server.
+pub fn unix_path(address: &str) -> Option<&str> {
+    address
+        .strip_prefix("unix:")
+        .or_else(|| address.strip_prefix("unix@"))
+}
+
+fn split(address: &str) -> Option<(String, String)> {
+    if unix_path(address).is_some() || address.starts_with('/') {
+        return None;
+    }
     if let Some(rest) = address.strip_prefix('[') {
         if let Some((h, p)) = rest.split_once("]:") {
-            return (h.to_string(), p.to_string());
+            return Some((h.to_string(), p.to_string()));
         }
     }
-    if address.starts_with("unix:") {
-        return (String::new(), String::new());
-    }
-    match address.rsplit_once(':') {
+    Some(match address.rsplit_once(':') {
         Some((h, p)) if !h.contains(':') => (h.to_string(), p.to_string()),
         _ => (address.to_string(), "80".to_string()),
+    })
+}
+
+/// The health URL for one server. A unix-socket server's `http://{address}/PATH` becomes
+/// `http+unix://%2F…/PATH` and `tcp://{address}` becomes `unix:/…`, so the probe reaches the
+/// socket itself instead of a host named "unix".
+pub fn health_url(template: &str, vars: &Vars) -> Result<String, String> {
+    if !template.contains("://") && !template.starts_with("unix:") {
+        return Err(format!(
+            "--health '{template}' has no scheme: write http://…, https://… or tcp://…"
+        ));
     }
+    let address = &vars.0["address"];
+    if let Some(path) = unix_path(address) {
+        let encoded = path.replace('%', "%25").replace('/', "%2F");
+        for (scheme, to) in [("http://", "http+unix://"), ("https://", "http+unix://")] {
+            if let Some(rest) = template.strip_prefix(&format!("{scheme}{{address}}")) {
+                return vars.fill(&format!("{to}{encoded}{rest}"));
+            }
+        }
+        if template == "tcp://{address}" {
+            return Ok(format!("unix:{path}"));
+        }
+    }
+    vars.fill(template)
 }
 
 #[cfg(test)]
@@ -98,6 +140,22 @@ mod tests {
         assert!(Vars::new("a$(id)", None, "1.2.3.4:5")
             .fill("{upstream}")
             .is_err());
+        let unix = Vars::new("app", None, "unix:/run/app.sock");
+        assert!(unix
+            .fill("x {port}")
+            .expect_err("no port")
+            .contains("use {address}"));
+        assert_eq!(
+            health_url("http://{address}/up", &unix).as_deref(),
+            Ok("http+unix://%2Frun%2Fapp.sock/up")
+        );
+        assert_eq!(
+            health_url("tcp://{address}", &unix).as_deref(),
+            Ok("unix:/run/app.sock")
+        );
+        assert!(health_url("{address}/up", &v)
+            .expect_err("no scheme")
+            .contains("no scheme"));
         let v6 = Vars::new("app", None, "[::1]:8080");
         assert_eq!(v6.fill("{host} {port}").as_deref(), Ok("::1 8080"));
         assert!(v

@@ -115,6 +115,10 @@ fn serve(
         }
         let mut body = vec![0u8; len];
         r.read_exact(&mut body)?;
+        // `/sleep/MS`: a long request (a report, an upload) that holds its connection.
+        if let Some(ms) = path.strip_prefix("/sleep/").and_then(|m| m.parse().ok()) {
+            std::thread::sleep(Duration::from_millis(ms));
+        }
         let stopping = term.load(Ordering::SeqCst);
         let (code, text) = if path.starts_with("/health") {
             if unhealthy {

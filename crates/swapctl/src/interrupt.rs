@@ -1,0 +1,41 @@
+//! Ctrl-C and SIGTERM. The first is acknowledged at once and cancels every wait (health, drain,
+//! workers); a running restart command finishes (it runs in its own process group, so the
+//! terminal's SIGINT does not reach it), and the deploy brings the batch's healthy servers back.
+//! The second stops at once, after marking the journal.
+
+use crate::journal::Journal;
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Installs the handler; the flag turns true at the first signal.
+pub fn install(configs: Vec<PathBuf>) -> Result<Arc<AtomicBool>, String> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
+        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+    let seen = flag.clone();
+    std::thread::spawn(move || {
+        for _ in signals.forever() {
+            if !seen.swap(true, Ordering::SeqCst) {
+                eprintln!(
+                    "swapctl: interrupted: stopping waits; a running restart may finish, then this batch's \
+                     healthy servers come back (Ctrl-C again to stop at once)"
+                );
+                continue;
+            }
+            let message = "stopped at once by a second Ctrl-C; servers may be out of rotation: \
+                           run `swapctl ... status`, then `recover` or `resume`";
+            if let Some(config) = configs.first() {
+                if let Ok(Some(mut j)) = Journal::load(config) {
+                    j.status = "interrupted".into();
+                    j.message = Some(message.to_string());
+                    let _ = j.save();
+                }
+            }
+            eprintln!("swapctl: {message}");
+            std::process::exit(130);
+        }
+    });
+    Ok(flag)
+}

@@ -1,0 +1,125 @@
+//! `out` and `in`: one server at a time for orchestrators that walk their hosts (Ansible
+//! `serial: 1` with `delegate_to` each load balancer, Capistrano `on roles(:lb)`). Each is
+//! journaled, locked and recoverable like a deploy.
+
+use crate::deploy::{
+    check_templates, names, reason, select, wait_healthy, Action, Failure, Options, Runner,
+};
+use crate::fleet::{key, Fleet};
+use crate::journal::{Journal, ServerRef};
+use crate::report::Reporter;
+use std::sync::atomic::AtomicBool;
+
+/// Takes `wanted` out of every proxy that holds them and returns once none sends them traffic.
+pub fn out(
+    opts: &Options,
+    wanted: &[String],
+    cancel: &AtomicBool,
+    reporter: Reporter,
+) -> Result<String, Failure> {
+    let fleet = Fleet::load(opts, &reason("out"))?;
+    let serving = fleet.serving();
+    let all = fleet.all();
+    let chosen = select(&all, wanted, "out", &fleet)?;
+    let todo: Vec<ServerRef> = chosen
+        .iter()
+        .filter(|s| serving.iter().any(|x| key(&x.address) == key(&s.address)))
+        .cloned()
+        .collect();
+    if todo.is_empty() {
+        return Ok(format!(
+            "{} already out of rotation on every proxy",
+            names(&chosen)
+        ));
+    }
+    if fleet.left_serving(&todo) == 0 {
+        return Err(Failure::new(
+            2,
+            format!(
+                "taking out {} would leave a proxy with no server of {} in rotation; bring another back first",
+                names(&todo),
+                fleet.upstream()
+            ),
+        ));
+    }
+    fleet.preflight()?;
+    run_one(opts, fleet, "out", Action::Out(todo), cancel, reporter)
+}
+
+/// Health-checks `wanted` (with `--health`) and brings them back into every proxy.
+pub fn bring_in(
+    opts: &Options,
+    wanted: &[String],
+    cancel: &AtomicBool,
+    reporter: Reporter,
+) -> Result<String, Failure> {
+    let fleet = Fleet::load(opts, &reason("in"))?;
+    let chosen = select(&fleet.all(), wanted, "in", &fleet)?;
+    check_templates(opts, &chosen)?;
+    if opts.health.is_some() {
+        for s in &chosen {
+            wait_healthy(opts, s, opts.health_timeout, cancel).map_err(|e| {
+                Failure::new(1, format!("{s} is not brought back: {e}; it stays out"))
+            })?;
+        }
+    }
+    fleet.preflight()?;
+    run_one(opts, fleet, "in", Action::In(chosen), cancel, reporter)
+}
+
+/// One step under the journal; what earlier `out`s left out stays recorded.
+fn run_one(
+    opts: &Options,
+    fleet: Fleet,
+    what: &str,
+    action: Action,
+    cancel: &AtomicBool,
+    reporter: Reporter,
+) -> Result<String, Failure> {
+    let earlier = Journal::load(&opts.configs[0])
+        .ok()
+        .flatten()
+        .map(|j| j.out)
+        .unwrap_or_default();
+    let servers = match &action {
+        Action::Out(s) | Action::In(s) | Action::Restart(s) | Action::Swap(s, _) => s.clone(),
+    };
+    let mut journal = Journal::start(
+        what,
+        opts,
+        &fleet,
+        std::slice::from_ref(&action),
+        servers.clone(),
+        None,
+    );
+    journal.out = earlier
+        .into_iter()
+        .filter(|e| !servers.iter().any(|s| key(&s.address) == key(&e.address)))
+        .collect();
+    if what == "in" {
+        // Brought back means no longer out, whichever command took it out.
+        journal.out.retain(|e| !servers.contains(e));
+    }
+    let n = fleet.members.len();
+    let upstream = fleet.upstream();
+    Runner {
+        opts,
+        fleet,
+        journal,
+        cancel,
+        reporter,
+    }
+    .execute(std::slice::from_ref(&action), what)?;
+    Ok(match what {
+        "out" => format!(
+            "{} out of rotation of {upstream} on {n} prox{}: none of them sends it traffic",
+            names(&servers),
+            if n == 1 { "y" } else { "ies" }
+        ),
+        _ => format!(
+            "{} back in rotation of {upstream} on {n} prox{}",
+            names(&servers),
+            if n == 1 { "y" } else { "ies" }
+        ),
+    })
+}

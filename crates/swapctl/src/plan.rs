@@ -1,0 +1,139 @@
+//! `plan`: the steps of a deploy and the capacity left during each, changing nothing.
+
+use crate::cli::StrategyArg;
+use crate::deploy::{check_templates, select, steps, Action, Failure, Options, Strategy};
+use crate::fleet::{key, Fleet};
+use serde::Serialize;
+
+/// One planned step.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanStep {
+    /// 1-based.
+    pub n: usize,
+    /// What it does.
+    pub action: String,
+    /// The servers it acts on.
+    pub servers: Vec<String>,
+    /// Servers in rotation on the old release while this step runs.
+    pub serving_old: usize,
+    /// Servers in rotation on the new release while this step runs.
+    pub serving_new: usize,
+}
+
+/// One proxy of the plan.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanProxy {
+    /// The config file.
+    pub config: String,
+    /// The upstream or backend.
+    pub upstream: String,
+    /// How swapctl applies changes to it.
+    pub applies_by: String,
+}
+
+/// `plan --json`.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanReport {
+    /// hot-swap or rolling.
+    pub strategy: String,
+    /// The upstream (names joined when proxies differ).
+    pub upstream: String,
+    /// Servers in rotation now.
+    pub serving: usize,
+    /// The proxies.
+    pub proxies: Vec<PlanProxy>,
+    /// The steps.
+    pub steps: Vec<PlanStep>,
+}
+
+/// Builds the plan; templates are checked as a deploy would (exit 2).
+pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<String, Failure> {
+    let fleet = Fleet::load(opts, "swapctl plan")?;
+    let serving = fleet.serving();
+    let s = match strategy {
+        StrategyArg::HotSwap => Strategy::HotSwap,
+        StrategyArg::Rolling => Strategy::Rolling(batch),
+    };
+    let servers = select(&serving, &opts.only, "--only", &fleet)?;
+    let actions = steps(s, &servers, serving.len())?;
+    check_templates(opts, &fleet.all())?;
+    let report = PlanReport {
+        strategy: s.name().into(),
+        upstream: fleet.upstream(),
+        serving: serving.len(),
+        proxies: fleet
+            .members
+            .iter()
+            .map(|m| PlanProxy {
+                config: m.config.display().to_string(),
+                upstream: m.upstream.clone(),
+                applies_by: m.describe(),
+            })
+            .collect(),
+        steps: capacity(&serving, &actions),
+    };
+    if opts.json {
+        return serde_json::to_string_pretty(&report).map_err(|e| Failure::new(1, e.to_string()));
+    }
+    let mut out = format!(
+        "plan for {} ({} servers serving):\n",
+        report.upstream, report.serving
+    );
+    for p in &report.proxies {
+        out.push_str(&format!("  {}: {}\n", p.config, p.applies_by));
+    }
+    for st in &report.steps {
+        let what = if st.action.starts_with("swap") {
+            st.action.clone()
+        } else {
+            format!("{}: {}", st.action, st.servers.join(", "))
+        };
+        out.push_str(&format!(
+            "{}. {what}   [serving: {} old, {} new]\n",
+            st.n, st.serving_old, st.serving_new
+        ));
+    }
+    Ok(out)
+}
+
+/// Walks the steps: who serves, and on which release, while each runs.
+fn capacity(serving: &[crate::journal::ServerRef], actions: &[Action]) -> Vec<PlanStep> {
+    // (in rotation, new release) per server.
+    let mut state: Vec<(String, bool, bool)> = serving
+        .iter()
+        .map(|s| (key(&s.address), true, false))
+        .collect();
+    let mut out = Vec::new();
+    for (i, a) in actions.iter().enumerate() {
+        match a {
+            Action::Out(v) => mark(&mut state, v, |x| x.1 = false),
+            Action::Restart(v) => mark(&mut state, v, |x| x.2 = true),
+            Action::Swap(i, o) => {
+                mark(&mut state, i, |x| x.1 = true);
+                mark(&mut state, o, |x| x.1 = false);
+            }
+            Action::In(v) => mark(&mut state, v, |x| x.1 = true),
+        }
+        let (action, servers) = a.describe();
+        out.push(PlanStep {
+            n: i + 1,
+            action,
+            servers,
+            serving_old: state.iter().filter(|x| x.1 && !x.2).count(),
+            serving_new: state.iter().filter(|x| x.1 && x.2).count(),
+        });
+    }
+    out
+}
+
+fn mark(
+    state: &mut [(String, bool, bool)],
+    v: &[crate::journal::ServerRef],
+    f: impl Fn(&mut (String, bool, bool)),
+) {
+    for s in v {
+        if let Some(x) = state.iter_mut().find(|x| x.0 == key(&s.address)) {
+            f(x);
+        }
+    }
+}

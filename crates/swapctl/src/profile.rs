@@ -1,0 +1,126 @@
+//! `--profile NAME`: every setting from a root-owned `/etc/hotswap/NAME.toml`, so a sudoers line
+//! can pin `swapctl --profile app rolling` and the restart commands live in a file only root can
+//! change, not on a command line.
+
+use serde::Deserialize;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+
+/// The settings a profile may hold (the long flags' names, with `_` or `-`).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Profile {
+    /// `-c`, one or several.
+    #[serde(default, alias = "configs")]
+    pub config: Option<OneOrMany>,
+    /// `-k`.
+    pub kind: Option<String>,
+    /// `--upstream`.
+    pub upstream: Option<String>,
+    /// `--restart`.
+    pub restart: Option<String>,
+    /// `--health`.
+    pub health: Option<String>,
+    /// `--health-timeout`.
+    pub health_timeout: Option<String>,
+    /// `--restart-timeout`.
+    pub restart_timeout: Option<String>,
+    /// `--drain-timeout`.
+    pub drain_timeout: Option<String>,
+    /// `--reload`.
+    pub reload: Option<String>,
+    /// `--socket`.
+    pub socket: Option<String>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--prefix`.
+    pub prefix: Option<PathBuf>,
+}
+
+/// `config = "/etc/nginx/nginx.conf"` or `config = ["/etc/nginx/a.conf", "/etc/nginx/b.conf"]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    /// One file.
+    One(PathBuf),
+    /// Several.
+    Many(Vec<PathBuf>),
+}
+
+impl OneOrMany {
+    /// As a list.
+    pub fn into_vec(self) -> Vec<PathBuf> {
+        match self {
+            OneOrMany::One(p) => vec![p],
+            OneOrMany::Many(v) => v,
+        }
+    }
+}
+
+/// `$HOTSWAP_PROFILE_DIR`, else `/etc/hotswap`.
+pub fn dir() -> PathBuf {
+    std::env::var_os("HOTSWAP_PROFILE_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/etc/hotswap"))
+}
+
+/// Loads `NAME.toml` from [`dir`], refusing a file (or directory) that someone other than root
+/// could have written.
+pub fn load(name: &str) -> Result<Profile, String> {
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        || name.starts_with('.')
+    {
+        return Err(format!(
+            "--profile '{name}': a profile name is letters, digits, '-', '_' and '.'"
+        ));
+    }
+    let dir = dir();
+    let path = dir.join(format!("{name}.toml"));
+    trusted(&dir)?;
+    trusted(&path)?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| format!("cannot read the profile {}: {e}", path.display()))?;
+    toml::from_str(&text).map_err(|e| {
+        let at = e
+            .span()
+            .map(|s| {
+                let line = text[..s.start].matches('\n').count() + 1;
+                let col = s.start - text[..s.start].rfind('\n').map_or(0, |i| i + 1) + 1;
+                format!(":{line}:{col}")
+            })
+            .unwrap_or_default();
+        format!("{}{at}: {}", path.display(), e.message())
+    })
+}
+
+/// Owned by root and not writable by group or others.
+fn trusted(path: &Path) -> Result<(), String> {
+    let md = std::fs::metadata(path).map_err(|e| {
+        format!(
+            "cannot read the profile {}: {e} (profiles live in {}, or $HOTSWAP_PROFILE_DIR)",
+            path.display(),
+            dir().display()
+        )
+    })?;
+    if md.uid() != 0 {
+        return Err(format!(
+            "{} is owned by uid {}, not root: a profile runs commands as root, so only root may own it \
+             (chown root: {})",
+            path.display(),
+            md.uid(),
+            path.display()
+        ));
+    }
+    if md.mode() & 0o022 != 0 {
+        return Err(format!(
+            "{} is writable by group or others (mode {:o}): chmod go-w {}",
+            path.display(),
+            md.mode() & 0o7777,
+            path.display()
+        ));
+    }
+    Ok(())
+}
