@@ -78,10 +78,10 @@ fn tools() -> Vec<(clap::Command, Extra)> {
             Extra {
                 exit: &[
                     ("0", "done"),
-                    ("1", "stopped by a failed restart, health check, edit or wait (the message says what is out and what to run)"),
-                    ("2", "usage"),
+                    ("1", "stopped by a failed restart, health check, edit or wait (the message says what is out and the exact next command); status: the last deploy failed or was interrupted with servers out"),
+                    ("2", "usage (flag, template, duration, upstream, batch size, profile)"),
                     ("3", "another deploy holds the lock"),
-                    ("130", "interrupted; stopped after the current step"),
+                    ("130", "interrupted by Ctrl-C or SIGTERM: waits stopped, a running restart finished, the batch's healthy servers brought back; a second Ctrl-C stops at once"),
                 ],
                 examples: &[
                     (
@@ -90,16 +90,21 @@ fn tools() -> Vec<(clap::Command, Extra)> {
                     ),
                     ("Roll through haproxy servers one at a time:", "swapctl -c /etc/haproxy/haproxy.cfg --upstream app --restart './restart {name}' rolling"),
                     ("See what a deploy would do:", "swapctl --upstream app plan"),
-                    ("After a failure or a kill:", "swapctl --upstream app status; swapctl --upstream app recover"),
+                    ("Two load balancers in front of the same apps:", "swapctl -c /etc/nginx/lb1.conf -c /etc/nginx/lb2.conf --upstream app --restart './restart {port}' rolling"),
+                    ("Drain one host from every proxy, restart it, bring it back:", "swapctl --upstream app out web3; ...; swapctl --upstream app --health 'http://{address}/up' in web3"),
+                    ("After a failure or a kill:", "swapctl --upstream app status; swapctl --upstream app ... resume (or recover)"),
+                    ("Through sudo, with the settings in /etc/hotswap/app.toml:", "sudo swapctl --profile app rolling"),
                 ],
                 env: &[
                     ("HOTSWAP_HOST, HOTSWAP_PORT, HOTSWAP_ADDRESS, HOTSWAP_NAME, HOTSWAP_UPSTREAM", "set for each --restart command: the server it restarts"),
                     ("HOTSWAP_NGINX, HOTSWAP_HAPROXY", "the validator binaries, as for upstream-toggle"),
+                    ("HOTSWAP_PROFILE_DIR", "where --profile NAME reads NAME.toml [default: /etc/hotswap]"),
                     COLOR_ENV,
                 ],
                 files: &[
-                    (".NAME.swapctl.json", "the deploy journal beside the resolved config, rewritten atomically at every step"),
-                    (".NAME.swapctl.lock", "the deploy lock (flock); says which pid holds it and since when"),
+                    (".NAME.swapctl.json", "the deploy journal beside each resolved config (mode 0644), rewritten atomically at every step"),
+                    (".NAME.swapctl.lock", "the deploy lock (flock) beside each config; says which pid and user hold it and since when"),
+                    ("/etc/hotswap/NAME.toml", "a --profile: settings for every flag; must be owned by root and not group- or world-writable"),
                     (".NAME.lock", "the edit lock shared with upstream-toggle"),
                 ],
                 see_also: "upstream-toggle(1), healthwait(1), nginx(8), haproxy(1)",
@@ -239,6 +244,7 @@ fn sub_page(tool: &clap::Command, sub: &clap::Command, extra: &Extra) -> String 
 pub fn files() -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = upstream_toggle::json::schemas()
         .into_iter()
+        .chain(swapctl::report::schemas())
         .map(|(name, text)| (format!("schema/{name}"), text.into_bytes()))
         .collect();
     for (cmd, extra) in tools() {

@@ -134,3 +134,26 @@ impl Reporter {
 fn ms(millis: u64) -> String {
     healthwait::duration::round(std::time::Duration::from_millis(millis))
 }
+
+/// The JSON Schema files of swapctl's output: (file name, pretty JSON).
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let pretty = |s: schemars::Schema| {
+        let mut t = serde_json::to_string_pretty(&s).unwrap_or_default();
+        t.push('\n');
+        t
+    };
+    vec![
+        (
+            "swapctl-event.schema.json",
+            pretty(schemars::schema_for!(Event)),
+        ),
+        (
+            "swapctl-plan.schema.json",
+            pretty(schemars::schema_for!(crate::plan::PlanReport)),
+        ),
+        (
+            "swapctl-status.schema.json",
+            pretty(schemars::schema_for!(crate::recover::StatusReport)),
+        ),
+    ]
+}
