@@ -6,66 +6,6 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-// Fields drop in order: nginx and the apps go before their temp dir (which holds the pid files).
-struct Stack {
-    _nginx: Proxy,
-    apps: Apps,
-    conf: std::path::PathBuf,
-    listen: u16,
-    app_ports: Vec<u16>,
-    _dir: tempfile::TempDir,
-}
-
-fn nginx_stack(n: usize, boot_ms: u64) -> Stack {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app_ports = ports(n);
-    let listen = free_port();
-    let conf = nginx_fixture(dir.path(), listen, &app_ports);
-    let apps = Apps::start(dir.path(), &app_ports, boot_ms);
-    let nginx = Proxy::nginx(&conf, &dir.path().join("nginx.pid"), listen);
-    Stack {
-        conf,
-        listen,
-        app_ports,
-        apps,
-        _nginx: nginx,
-        _dir: dir,
-    }
-}
-
-fn deploy_args(s: &Stack, extra: &[&str]) -> Vec<String> {
-    let mut v: Vec<String> = [
-        "-c",
-        &s.conf.display().to_string(),
-        "--upstream",
-        "app",
-        "--restart",
-        &s.apps.restart_template(),
-        "--health",
-        "http://{address}/health",
-    ]
-    .iter()
-    .map(ToString::to_string)
-    .collect();
-    v.extend(extra.iter().map(ToString::to_string));
-    v
-}
-
-fn run(args: &[String]) -> std::process::Output {
-    Command::new(bin("swapctl"))
-        .args(args)
-        .output()
-        .expect("swapctl")
-}
-
-fn enabled_count(conf: &std::path::Path) -> usize {
-    let cfg = proxyconf::Config::load(conf, None).expect("config");
-    cfg.servers
-        .iter()
-        .filter(|s| s.state == proxyconf::State::Enabled)
-        .count()
-}
-
 #[test]
 fn a_release_that_never_becomes_healthy_stops_the_deploy_and_drops_nothing() {
     let s = nginx_stack(2, 100);

@@ -8,70 +8,13 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-struct Stack {
-    _nginx: Proxy,
-    apps: Apps,
-    conf: std::path::PathBuf,
-    listen: u16,
-    app_ports: Vec<u16>,
-    _dir: tempfile::TempDir,
-}
-
-fn stack(n: usize, boot_ms: u64) -> Stack {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let app_ports = ports(n);
-    let listen = free_port();
-    let conf = nginx_fixture(dir.path(), listen, &app_ports);
-    let apps = Apps::start(dir.path(), &app_ports, boot_ms);
-    let nginx = Proxy::nginx(&conf, &dir.path().join("nginx.pid"), listen);
-    Stack {
-        conf,
-        listen,
-        app_ports,
-        apps,
-        _nginx: nginx,
-        _dir: dir,
-    }
-}
-
-impl Stack {
-    fn args(&self, extra: &[&str]) -> Vec<String> {
-        let mut v: Vec<String> = vec![
-            "-c".into(),
-            self.conf.display().to_string(),
-            "--upstream".into(),
-            "app".into(),
-            "--restart".into(),
-            self.apps.restart_template(),
-            "--health".into(),
-            "http://{address}/health".into(),
-        ];
-        v.extend(extra.iter().map(ToString::to_string));
-        v
-    }
-}
-
-fn run(args: &[String]) -> std::process::Output {
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    swapctl(&a)
-}
-
-fn enabled(conf: &Path) -> usize {
-    proxyconf::Config::load(conf, None)
-        .expect("config")
-        .servers
-        .iter()
-        .filter(|s| s.state == proxyconf::State::Enabled)
-        .count()
-}
-
 #[test]
 fn a_failed_deploy_names_the_exact_resume_command_and_resume_finishes_it() {
-    let s = stack(3, 100);
+    let s = nginx_stack(3, 100);
     let original = std::fs::read(&s.conf).expect("read");
     s.apps.break_port(s.app_ports[1]);
     let load = Load::start(s.listen, 2);
-    let out = run(&s.args(&["--health-timeout", "1s", "rolling"]));
+    let out = run(&deploy_args(&s, &["--health-timeout", "1s", "rolling"]));
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
     assert!(t.contains("failed:"), "{t}");
@@ -85,9 +28,9 @@ fn a_failed_deploy_names_the_exact_resume_command_and_resume_finishes_it() {
     assert!(line.contains("--health http://{address}/health"), "{line}");
     assert!(line.contains("--restart"), "{line}");
     // status exits 1 while servers are out, in text and JSON.
-    let st = run(&s.args(&["status"]));
+    let st = run(&deploy_args(&s, &["status"]));
     assert_eq!(st.status.code(), Some(1), "{}", text(&st));
-    let js = run(&s.args(&["--json", "status"]));
+    let js = run(&deploy_args(&s, &["--json", "status"]));
     assert_eq!(js.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&js.stdout).expect("one JSON document");
     assert_eq!(doc["ok"], false);
@@ -104,9 +47,9 @@ fn a_failed_deploy_names_the_exact_resume_command_and_resume_finishes_it() {
     assert_eq!(resumed.status.code(), Some(0), "{}", text(&resumed));
     assert_eq!(r.failed(), 0, "{r:?}");
     assert_eq!(std::fs::read(&s.conf).expect("read"), original);
-    let st = run(&s.args(&["status"]));
+    let st = run(&deploy_args(&s, &["status"]));
     assert_eq!(st.status.code(), Some(0), "{}", text(&st));
-    let again = run(&s.args(&["resume"]));
+    let again = run(&deploy_args(&s, &["resume"]));
     assert!(
         text(&again).contains("nothing to resume"),
         "{}",
@@ -132,9 +75,9 @@ fn shell_words(line: &str) -> Vec<String> {
 
 #[test]
 fn a_second_ctrl_c_stops_at_once_after_journaling() {
-    let s = stack(2, 4000);
+    let s = nginx_stack(2, 4000);
     let child = Command::new(bin("swapctl"))
-        .args(s.args(&["rolling"]))
+        .args(deploy_args(&s, &["rolling"]))
         .stderr(Stdio::piped())
         .stdout(Stdio::piped())
         .process_group(0)
@@ -154,19 +97,19 @@ fn a_second_ctrl_c_stops_at_once_after_journaling() {
     assert_eq!(out.status.code(), Some(130), "{err}");
     assert!(t.elapsed() < Duration::from_secs(3), "at once: {err}");
     assert!(err.contains("stopped at once"), "{err}");
-    let st = run(&s.args(&["status"]));
+    let st = run(&deploy_args(&s, &["status"]));
     assert!(text(&st).contains("INTERRUPTED"), "{}", text(&st));
     // recover brings it back once it is up.
     std::thread::sleep(Duration::from_millis(4000));
-    let r = run(&s.args(&["recover"]));
+    let r = run(&deploy_args(&s, &["recover"]));
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
-    assert_eq!(enabled(&s.conf), 2);
+    assert_eq!(enabled_count(&s.conf), 2);
 }
 
 #[test]
 fn json_events_plan_and_a_journal_anyone_can_read() {
-    let s = stack(3, 0);
-    let plan = run(&s.args(&["--json", "plan", "rolling"]));
+    let s = nginx_stack(3, 0);
+    let plan = run(&deploy_args(&s, &["--json", "plan", "rolling"]));
     assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
     let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("one document");
     let steps = doc["steps"].as_array().expect("steps");
@@ -174,7 +117,7 @@ fn json_events_plan_and_a_journal_anyone_can_read() {
     // While the first server is out, two serve on the old release; once it is back, one new.
     assert_eq!(steps[0]["serving_old"], 2);
     assert_eq!(steps[2]["serving_new"], 1);
-    let out = run(&s.args(&["--json", "rolling"]));
+    let out = run(&deploy_args(&s, &["--json", "rolling"]));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let events: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -217,27 +160,9 @@ fn json_events_plan_and_a_journal_anyone_can_read() {
     }
 }
 
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
-}
-
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !ok {
-        eprintln!("NOTICE: {tool} is not installed; skipping that part");
-    }
-    ok
-}
-
 #[test]
 fn bad_templates_are_refused_before_anything_changes() {
-    let s = stack(2, 0);
+    let s = nginx_stack(2, 0);
     let before = std::fs::read(&s.conf).expect("read");
     let c = s.conf.display().to_string();
     for (args, says) in [
@@ -336,7 +261,7 @@ fn a_profile_pins_the_settings_for_sudo() {
         eprintln!("NOTICE: skipping: needs root, sudo and setpriv");
         return;
     }
-    let s = stack(2, 0);
+    let s = nginx_stack(2, 0);
     let original = std::fs::read(&s.conf).expect("read");
     let name = format!("hotswap-test-{}", std::process::id());
     let _ = std::fs::create_dir_all("/etc/hotswap");

@@ -83,11 +83,6 @@ impl Pair {
     }
 }
 
-fn run(args: &[String]) -> std::process::Output {
-    let a: Vec<&str> = args.iter().map(String::as_str).collect();
-    swapctl(&a)
-}
-
 fn deploy_through_both(strategy: &[&str]) {
     let p = pair(3, 300);
     let loads = [Load::start(p.listens[0], 2), Load::start(p.listens[1], 2)];

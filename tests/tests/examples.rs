@@ -93,18 +93,6 @@ fn finish(ex: Example, out: &std::process::Output, tool: &str) {
     assert_eq!(std::fs::read(&conf).expect("read"), original, "{tool}");
 }
 
-fn have(tool: &str) -> bool {
-    let ok = Command::new("sh")
-        .args(["-c", &format!("command -v {tool}")])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("NOTICE: {tool} is not installed (scripts/setup installs it); skipping");
-    }
-    ok
-}
-
 #[test]
 fn the_fabric_fabfile_deploys_over_ssh() {
     if !have("fab") || !have("sshd") {

@@ -130,12 +130,6 @@ fn deep_nesting_long_lines_and_huge_files_fail_cleanly_within_bounds() {
     assert!(out.contains("/dev/zero is not a regular file"), "{out}");
 }
 
-fn is_root() -> bool {
-    std::fs::metadata("/proc/self")
-        .map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0)
-        .unwrap_or(false)
-}
-
 #[test]
 fn unprivileged_user_on_a_root_file_gets_a_clear_error_and_no_change() {
     if !is_root() || Command::new("setpriv").arg("--help").output().is_err() {

@@ -56,3 +56,85 @@ pub fn text(o: &Output) -> String {
 pub fn ports(n: usize) -> Vec<u16> {
     (0..n).map(|_| free_port()).collect()
 }
+
+/// An nginx in front of `n` test apps that boot in `boot_ms`; fields drop in order: nginx and
+/// the apps go before their temp dir (which holds the pid files).
+pub struct Stack {
+    pub _nginx: Proxy,
+    pub apps: Apps,
+    pub conf: PathBuf,
+    pub listen: u16,
+    pub app_ports: Vec<u16>,
+    pub _dir: tempfile::TempDir,
+}
+
+pub fn nginx_stack(n: usize, boot_ms: u64) -> Stack {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let app_ports = ports(n);
+    let listen = free_port();
+    let conf = nginx_fixture(dir.path(), listen, &app_ports);
+    let apps = Apps::start(dir.path(), &app_ports, boot_ms);
+    let nginx = Proxy::nginx(&conf, &dir.path().join("nginx.pid"), listen);
+    Stack {
+        conf,
+        listen,
+        app_ports,
+        apps,
+        _nginx: nginx,
+        _dir: dir,
+    }
+}
+
+/// `-c CONF --upstream app --restart … --health …` followed by `extra`.
+pub fn deploy_args(s: &Stack, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = vec![
+        "-c".into(),
+        s.conf.display().to_string(),
+        "--upstream".into(),
+        "app".into(),
+        "--restart".into(),
+        s.apps.restart_template(),
+        "--health".into(),
+        "http://{address}/health".into(),
+    ];
+    v.extend(extra.iter().map(ToString::to_string));
+    v
+}
+
+/// Runs swapctl with owned arguments.
+pub fn run(args: &[String]) -> Output {
+    Command::new(bin("swapctl"))
+        .args(args)
+        .output()
+        .expect("swapctl")
+}
+
+/// Servers enabled in the config.
+pub fn enabled_count(conf: &Path) -> usize {
+    proxyconf::Config::load(conf, None)
+        .expect("config")
+        .servers
+        .iter()
+        .filter(|s| s.state == proxyconf::State::Enabled)
+        .count()
+}
+
+/// Whether a tool is installed; prints a notice when it is not.
+pub fn have(tool: &str) -> bool {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !ok {
+        eprintln!("NOTICE: {tool} is not installed (scripts/setup installs it); skipping");
+    }
+    ok
+}
+
+/// Running as root.
+pub fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
+}
