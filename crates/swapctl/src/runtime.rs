@@ -4,8 +4,8 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// Where the admin socket listens.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -177,26 +177,23 @@ impl Runtime {
         timeout: Duration,
         cancel: &AtomicBool,
     ) -> Result<(), String> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let value = self.stat(backend, server, "scur")?;
-            let n: u64 = value
-                .parse()
-                .map_err(|_| format!("odd scur '{value}' for {backend}/{server}"))?;
-            if n == 0 {
-                return Ok(());
-            }
-            if cancel.load(Ordering::SeqCst) {
-                return Err(format!("interrupted while {backend}/{server} drained"));
-            }
-            if Instant::now() >= deadline {
-                return Err(format!(
+        // Ok(Err(..)) stops at once: the socket failed, which waiting will not fix.
+        crate::procwatch::poll(
+            timeout,
+            cancel,
+            || match self.stat(backend, server, "scur").map(|v| v.parse::<u64>()) {
+                Ok(Ok(0)) => Ok(Ok(())),
+                Ok(Ok(n)) => Err(n),
+                Ok(Err(_)) => Ok(Err(format!("odd scur for {backend}/{server}"))),
+                Err(e) => Ok(Err(e)),
+            },
+            |n| {
+                format!(
                     "{backend}/{server} still has {n} session(s) after {} (raise --drain-timeout)",
                     healthwait::duration::round(timeout)
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(5));
-        }
+                )
+            },
+        )?
     }
 }
 
