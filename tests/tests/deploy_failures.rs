@@ -162,28 +162,38 @@ fn only_the_proxys_own_connections_hold_a_drain() {
 fn a_request_through_the_proxy_that_never_ends_hits_the_drain_timeout() {
     let s = nginx_stack(2, 0);
     // A long request through nginx keeps the old worker, and its connection to the server, alive.
+    // Two, so that round robin sends one to each server.
     let port = s.listen;
-    let slow = std::thread::spawn(move || {
-        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-        use std::io::{Read, Write};
-        let _ = c.write_all(b"GET /sleep/4000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-        let mut sink = Vec::new();
-        let _ = c.read_to_end(&mut sink);
-    });
+    let slow: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                use std::io::{Read, Write};
+                let _ = c
+                    .write_all(b"GET /sleep/4000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut sink = Vec::new();
+                let _ = c.read_to_end(&mut sink);
+            })
+        })
+        .collect();
     std::thread::sleep(Duration::from_millis(200));
     let t = Instant::now();
     let out = run(&deploy_args(&s, &["--drain-timeout", "500ms", "hot-swap"]));
     let txt = text(&out);
     assert_eq!(out.status.code(), Some(1), "{txt}");
     assert!(
-        txt.contains("still run after 500ms") && txt.contains("--drain-timeout"),
+        txt.contains("still hold connections")
+            && txt.contains("after 500ms")
+            && txt.contains("--drain-timeout"),
         "{txt}"
     );
     assert!(t.elapsed() < Duration::from_secs(10), "the wait is bounded");
     // The step is undone: nothing was restarted, so nothing stays out.
     assert!(txt.contains("out of rotation:   none"), "{txt}");
     assert_eq!(enabled_count(&s.conf), 2);
-    let _ = slow.join();
+    for t in slow {
+        let _ = t.join();
+    }
 }
 
 #[test]

@@ -60,6 +60,11 @@ impl Options {
             for c in &self.configs {
                 args.extend(["-c".into(), c.display().to_string()]);
             }
+            match self.kind {
+                Some(ProxyKind::Nginx) => args.extend(["-k".into(), "nginx".into()]),
+                Some(ProxyKind::Haproxy) => args.extend(["-k".into(), "haproxy".into()]),
+                None => {}
+            }
             let flags = [
                 ("--upstream", &self.upstream),
                 ("--socket", &self.socket),
@@ -82,6 +87,18 @@ impl Options {
             }
             if let Some(h) = &self.health {
                 args.extend(["--health".into(), h.clone()]);
+            }
+        }
+        if subcommand != "status" {
+            let defaults = [
+                ("--health-timeout", self.health_timeout, 60),
+                ("--restart-timeout", self.restart_timeout, 120),
+                ("--drain-timeout", self.drain_timeout, 30),
+            ];
+            for (flag, d, default) in defaults {
+                if d != Duration::from_secs(default) {
+                    args.extend([flag.into(), humantime::format_duration(d).to_string()]);
+                }
             }
         }
         args.push(subcommand.into());
@@ -261,6 +278,8 @@ pub struct Runner<'a> {
     pub cancel: &'a AtomicBool,
     /// Where events go.
     pub reporter: Reporter,
+    /// Out before this command began (an earlier `out`): an interrupt leaves them out.
+    pub carried: Vec<ServerRef>,
 }
 
 /// The reason written into the markers of what swapctl takes out.
@@ -277,8 +296,10 @@ pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Fail
             v.fill(r)
                 .map_err(|e| Failure::new(2, format!("--restart: {e}")))?;
         }
-        template::health_url(health_template(opts, s), &v)
+        let url = template::health_url(health_template(opts, s), &v)
             .map_err(|e| Failure::new(2, format!("--health: {e}")))?;
+        healthwait::Target::parse(&url)
+            .map_err(|e| Failure::new(2, format!("--health for {s}: {e}")))?;
     }
     Ok(())
 }
@@ -306,6 +327,7 @@ pub fn run(
     let serving = fleet.serving();
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
     let actions = steps(strategy, &servers, serving.len())?;
+    fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
     fleet.preflight()?;
     let batch = match strategy {
@@ -319,6 +341,7 @@ pub fn run(
         journal,
         cancel,
         reporter,
+        carried: Vec::new(),
     }
     .execute(&actions, strategy.name())
 }
@@ -389,11 +412,17 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
         actions.push(Action::In(left_out.clone()));
     }
     if !rest.is_empty() {
-        actions.extend(steps(Strategy::Rolling(batch), &rest, serving.len())?);
+        // What the failed deploy left out is back in rotation before these run.
+        actions.extend(steps(
+            Strategy::Rolling(batch),
+            &rest,
+            serving.len() + left_out.len(),
+        )?);
     }
     if actions.is_empty() {
         return Ok("nothing to resume: every server of the last deploy is deployed".into());
     }
+    fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
     fleet.preflight()?;
     let mut journal = Journal::start("resume", opts, &fleet, &actions, last.servers, Some(batch));
@@ -405,6 +434,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
         journal,
         cancel,
         reporter,
+        carried: Vec::new(),
     }
     .execute(&actions, "resume")
 }
@@ -597,7 +627,13 @@ impl Runner<'_> {
     /// bounded check each), journal, and return exit 130 with the account.
     fn interrupted(&mut self, headline: &str) -> Failure {
         let never = AtomicBool::new(false);
-        let out = self.journal.out.clone();
+        let out: Vec<ServerRef> = self
+            .journal
+            .out
+            .iter()
+            .filter(|s| !self.carried.contains(s))
+            .cloned()
+            .collect();
         let bound = self.opts.health_timeout.min(Duration::from_secs(5));
         if !out.is_empty() {
             self.reporter.emit(&Event::Note {

@@ -153,16 +153,17 @@ fn signal(pid: i32, sig: nix::sys::signal::Signal) -> Result<(), String> {
         .map_err(|e| format!("cannot signal pid {pid}: {e}"))
 }
 
-/// Reloads a master-worker proxy and waits for new workers; when `removing`, also until every
-/// old worker has exited, since old workers keep routing to what was taken out. Returns the pids
-/// that now make up the proxy, for the drain.
+/// Reloads a master-worker proxy and waits for new workers; when taking servers out, also until
+/// every old worker has let go of them, since old workers keep routing to what was taken out.
+/// Without a known master (a `--reload` command and no pid file), the drain is counted on the
+/// sockets of every process named like the proxy instead.
 fn reload_master(
     ctx: &Ctx,
     pidfile: &Path,
     sig: nix::sys::signal::Signal,
-    removing: bool,
+    take_out: &[ServerRef],
     cancel: &AtomicBool,
-) -> Result<Vec<i32>, String> {
+) -> Result<(), String> {
     let master = match (&ctx.reload, read_pid(pidfile)) {
         (None, Err(e)) => return Err(e),
         (_, m) => m.ok(),
@@ -173,17 +174,22 @@ fn reload_master(
         (None, Some(pid)) => signal(pid, sig)?,
         (None, None) => unreachable_pid(pidfile)?,
     }
+    let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
+    let targets = procwatch::socket_addrs(&addrs);
+    // Unix-socket servers cannot be told apart in /proc/net/unix: their old workers must exit.
+    let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
     match master {
-        Some(pid) if removing => procwatch::wait_replaced(pid, &old, ctx.drain_timeout, cancel)?,
-        Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout, cancel)?,
-        None => {}
+        Some(pid) if !take_out.is_empty() => {
+            procwatch::wait_old_released(pid, &old, tcp_only, ctx.drain_timeout, cancel)
+        }
+        Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout, cancel),
+        None => procwatch::wait_drained(
+            &procwatch::named(ctx.kind.binary()),
+            &targets,
+            ctx.drain_timeout,
+            cancel,
+        ),
     }
-    Ok(match master {
-        Some(pid) => std::iter::once(pid)
-            .chain(procwatch::children(pid))
-            .collect(),
-        None => procwatch::named(ctx.kind.binary()),
-    })
 }
 
 fn unreachable_pid(pidfile: &Path) -> Result<(), String> {
@@ -191,22 +197,6 @@ fn unreachable_pid(pidfile: &Path) -> Result<(), String> {
         "no pid in {} and no --reload: cannot reload",
         pidfile.display()
     ))
-}
-
-/// Waits until none of `pids`' sockets is connected to what was taken out.
-fn drain_owned(
-    ctx: &Ctx,
-    pids: &[i32],
-    take_out: &[ServerRef],
-    cancel: &AtomicBool,
-) -> Result<(), String> {
-    let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
-    procwatch::wait_drained(
-        pids,
-        &procwatch::socket_addrs(&addrs),
-        ctx.drain_timeout,
-        cancel,
-    )
 }
 
 struct Nginx {
@@ -223,8 +213,7 @@ impl Driver for Nginx {
     ) -> Result<(), String> {
         edit(&self.ctx, bring_in, take_out)?;
         let sig = nix::sys::signal::Signal::SIGHUP;
-        let pids = reload_master(&self.ctx, &self.pidfile, sig, !take_out.is_empty(), cancel)?;
-        drain_owned(&self.ctx, &pids, take_out, cancel)
+        reload_master(&self.ctx, &self.pidfile, sig, take_out, cancel)
     }
 
     fn describe(&self) -> String {
@@ -347,7 +336,7 @@ impl Haproxy {
         old: i32,
         removing: bool,
         cancel: &AtomicBool,
-    ) -> Result<Vec<i32>, String> {
+    ) -> Result<(), String> {
         let Some(cmd) = &self.ctx.reload else {
             return Err(format!(
                 "haproxy pid {old} (from {}) runs without a master process, so it cannot be reloaded \
@@ -360,11 +349,12 @@ impl Haproxy {
             ));
         };
         run_reload(cmd)?;
-        let new = procwatch::wait_pidfile_changed(pidfile, old, self.ctx.drain_timeout, cancel)?;
+        procwatch::wait_pidfile_changed(pidfile, old, self.ctx.drain_timeout, cancel)?;
         if removing {
+            // The old process holds every connection it made to what was taken out.
             procwatch::wait_exited(old, self.ctx.drain_timeout, cancel)?;
         }
-        Ok(vec![new])
+        Ok(())
     }
 }
 
@@ -380,41 +370,36 @@ impl Driver for Haproxy {
             return self.apply_runtime(rt, bring_in, take_out, cancel);
         }
         edit(&self.ctx, bring_in, take_out)?;
-        let removing = !take_out.is_empty();
-        let pids = match &self.pidfile {
+        match &self.pidfile {
             Some(pf) => match read_pid(pf) {
                 Ok(pid) if procwatch::children(pid).is_empty() => {
-                    self.reload_standalone(pf, pid, removing, cancel)?
+                    self.reload_standalone(pf, pid, !take_out.is_empty(), cancel)
                 }
                 _ => reload_master(
                     &self.ctx,
                     pf,
                     nix::sys::signal::Signal::SIGUSR2,
-                    removing,
+                    take_out,
                     cancel,
-                )?,
+                ),
             },
             None => match &self.ctx.reload {
                 Some(cmd) => {
                     run_reload(cmd)?;
-                    procwatch::named(self.ctx.kind.binary())
+                    let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
+                    procwatch::wait_drained(
+                        &procwatch::named(self.ctx.kind.binary()),
+                        &procwatch::socket_addrs(&addrs),
+                        self.ctx.drain_timeout,
+                        cancel,
+                    )
                 }
-                None => {
-                    return Err(format!(
-                        "{} has no `stats socket` and no `pidfile`: pass --socket, --pid-file or --reload",
-                        self.ctx.config.display()
-                    ))
-                }
+                None => Err(format!(
+                    "{} has no `stats socket` and no `pidfile`: pass --socket, --pid-file or --reload",
+                    self.ctx.config.display()
+                )),
             },
-        };
-        drain_owned(&self.ctx, &pids, take_out, cancel)
-    }
-
-    fn preflight(&self) -> Result<(), String> {
-        if let Some(p) = &self.problem {
-            return Err(p.clone());
         }
-        self.runtime.as_ref().map_or(Ok(()), Runtime::check_admin)
     }
 
     fn describe(&self) -> String {

@@ -1,7 +1,7 @@
 //! Every proxy of one deploy (`-c` repeated): servers matched across proxies by address, and each
 //! routing change applied to all that hold the server, confirmed on all, or undone on all.
 
-use crate::deploy::{Failure, Options};
+use crate::deploy::{Action, Failure, Options};
 use crate::driver::{self, Ctx, Driver};
 use crate::journal::ServerRef;
 use proxyconf::{Config, ProxyKind, State};
@@ -16,11 +16,24 @@ pub struct Member {
     pub kind: ProxyKind,
     /// The upstream or backend in this config.
     pub upstream: String,
-    /// Every server of that upstream, with whether it serves now (live, enabled, not backup).
-    pub servers: Vec<(ServerRef, bool)>,
+    /// Every server of that upstream.
+    pub servers: Vec<Held>,
     /// The loaded config, for `status`.
     pub cfg: Config,
     driver: Box<dyn Driver>,
+}
+
+/// One server as one proxy holds it.
+#[derive(Debug, Clone)]
+pub struct Held {
+    /// This proxy's name for it.
+    pub r: ServerRef,
+    /// It serves now: live, enabled, not a backup.
+    pub serves: bool,
+    /// swapctl may change it here: it is live and enabled (a backup too), or a tool took it out
+    /// (its marker says so). A line a person commented out or marked `down` is never touched,
+    /// even when the same address serves in another proxy.
+    pub managed: bool,
 }
 
 /// The identity of a server across proxies.
@@ -33,9 +46,8 @@ impl Member {
     fn mine(&self, wanted: &[ServerRef]) -> Vec<ServerRef> {
         self.servers
             .iter()
-            .map(|(s, _)| s)
-            .filter(|s| wanted.iter().any(|w| key(&w.address) == key(&s.address)))
-            .cloned()
+            .filter(|h| h.managed && wanted.iter().any(|w| key(&w.address) == key(&h.r.address)))
+            .map(|h| h.r.clone())
             .collect()
     }
 
@@ -76,21 +88,31 @@ impl Fleet {
         for config in &opts.configs {
             let cfg = Config::load(config, opts.kind)
                 .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            if opts.socket.is_some() && cfg.kind == ProxyKind::Nginx {
+                return Err(Failure::new(
+                    2,
+                    format!(
+                        "--socket is haproxy's admin socket, and {} is an nginx config",
+                        config.display()
+                    ),
+                ));
+            }
             let upstream = pick_upstream(&cfg, config, opts.upstream.as_deref())?;
             let servers = cfg
                 .servers
                 .iter()
                 .filter(|s| cfg.upstream_of(s).name == upstream && s.template.is_none())
                 .map(|s| {
-                    let serves = s.is_live() && s.state == State::Enabled && !s.backup;
-                    (
-                        ServerRef {
+                    let live = s.is_live() && s.state == State::Enabled;
+                    Held {
+                        r: ServerRef {
                             upstream: upstream.clone(),
                             name: s.name.clone(),
                             address: s.address.clone(),
                         },
-                        serves,
-                    )
+                        serves: live && !s.backup,
+                        managed: live || s.marker.is_some(),
+                    }
                 })
                 .collect();
             let ctx = Ctx {
@@ -135,20 +157,20 @@ impl Fleet {
 
     /// Servers that serve in at least one proxy, once each (by address), in config order.
     pub fn serving(&self) -> Vec<ServerRef> {
-        self.collect(|serves| serves)
+        self.collect(|h| h.serves)
     }
 
-    /// Every server of the upstream in any proxy, once each.
+    /// Every server of the upstream swapctl may change in some proxy, once each.
     pub fn all(&self) -> Vec<ServerRef> {
-        self.collect(|_| true)
+        self.collect(|h| h.managed)
     }
 
-    fn collect(&self, want: impl Fn(bool) -> bool) -> Vec<ServerRef> {
+    fn collect(&self, want: impl Fn(&Held) -> bool) -> Vec<ServerRef> {
         let mut out: Vec<ServerRef> = Vec::new();
         for m in &self.members {
-            for (s, serves) in &m.servers {
-                if want(*serves) && !out.iter().any(|o| key(&o.address) == key(&s.address)) {
-                    out.push(s.clone());
+            for h in m.servers.iter().filter(|h| want(h)) {
+                if !out.iter().any(|o| key(&o.address) == key(&h.r.address)) {
+                    out.push(h.r.clone());
                 }
             }
         }
@@ -162,29 +184,80 @@ impl Fleet {
             let sel = proxyconf::Selector::parse(selector, Some(&m.upstream))
                 .map_err(|e| e.to_string())?;
             for s in m.cfg.servers.iter().filter(|s| sel.names(&m.cfg, s)) {
-                if let Some((r, _)) = m.servers.iter().find(|(r, _)| r.address == s.address) {
-                    out.push(r.clone());
+                if let Some(h) = m
+                    .servers
+                    .iter()
+                    .find(|h| h.managed && h.r.address == s.address)
+                {
+                    out.push(h.r.clone());
                 }
             }
         }
         Ok(out)
     }
 
-    /// How many of `servers` serve in the proxy that serves the fewest of them after
-    /// `out` is taken out: the capacity left while they are out.
+    /// How many servers the proxy with the fewest left would still have in rotation with `out`
+    /// taken out: the capacity left while they are out.
     pub fn left_serving(&self, out: &[ServerRef]) -> usize {
         self.members
             .iter()
             .map(|m| {
                 m.servers
                     .iter()
-                    .filter(|(s, serves)| {
-                        *serves && !out.iter().any(|o| key(&o.address) == key(&s.address))
+                    .filter(|h| {
+                        h.serves && !out.iter().any(|o| key(&o.address) == key(&h.r.address))
                     })
                     .count()
             })
             .min()
             .unwrap_or(0)
+    }
+
+    /// Walks the steps and refuses (exit 2) a plan that would leave any proxy with no server in
+    /// rotation: each proxy counts for itself, since one may hold fewer servers than another.
+    pub fn check_capacity(&self, actions: &[Action]) -> Result<(), Failure> {
+        for m in &self.members {
+            // Addresses in rotation in this proxy, as the steps go.
+            let mut serving: Vec<String> = m
+                .servers
+                .iter()
+                .filter(|h| h.serves)
+                .map(|h| key(&h.r.address))
+                .collect();
+            let managed = |s: &ServerRef| {
+                m.servers
+                    .iter()
+                    .any(|h| h.managed && key(&h.r.address) == key(&s.address))
+            };
+            for (n, a) in actions.iter().enumerate() {
+                let (bring, take): (&[ServerRef], &[ServerRef]) = match a {
+                    Action::Out(s) => (&[], s),
+                    Action::Swap(i, o) => (i, o),
+                    Action::In(s) => (s, &[]),
+                    Action::Restart(_) => (&[], &[]),
+                };
+                for s in bring.iter().filter(|s| managed(s)) {
+                    if !serving.contains(&key(&s.address)) {
+                        serving.push(key(&s.address));
+                    }
+                }
+                serving.retain(|k| !take.iter().any(|t| key(&t.address) == *k));
+                if serving.is_empty() {
+                    return Err(Failure::new(
+                        2,
+                        format!(
+                            "step {} ({}) would leave {} with no server of {} in rotation; \
+                             use a smaller --batch or deploy that proxy's servers separately",
+                            n + 1,
+                            a.describe().0,
+                            m.config.display(),
+                            m.upstream
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Applies one change on every proxy that holds one of the servers, in parallel, and returns

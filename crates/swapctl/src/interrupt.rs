@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 /// Installs the handler; the flag turns true at the first signal.
-pub fn install(configs: Vec<PathBuf>) -> Result<Arc<AtomicBool>, String> {
+/// `status` is the exact command that shows the journal, for the message.
+pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>, String> {
     let flag = Arc::new(AtomicBool::new(false));
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
@@ -24,12 +25,14 @@ pub fn install(configs: Vec<PathBuf>) -> Result<Arc<AtomicBool>, String> {
                 );
                 continue;
             }
-            let message = "stopped at once by a second Ctrl-C; servers may be out of rotation: \
-                           run `swapctl ... status`, then `recover` or `resume`";
+            let message = format!(
+                "stopped at once by a second Ctrl-C; servers may be out of rotation: run `{status}`, \
+                 then `recover` or `resume` with the same flags"
+            );
             if let Some(config) = configs.first() {
                 if let Ok(Some(mut j)) = Journal::load(config) {
                     j.status = "interrupted".into();
-                    j.message = Some(message.to_string());
+                    j.message = Some(message.clone());
                     let _ = j.save();
                 }
             }

@@ -129,11 +129,23 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
     if configs.is_empty() {
         configs = p.config.take().map(|c| c.into_vec()).unwrap_or_default();
     }
+    // The same file under two spellings is one proxy (and one lock).
+    let mut seen = Vec::new();
+    configs.retain(|c| {
+        let id = std::fs::canonicalize(c).unwrap_or_else(|_| c.clone());
+        let fresh = !seen.contains(&id);
+        seen.push(id);
+        fresh
+    });
     if configs.is_empty() {
         configs.push(PathBuf::from(match kind {
             Some(proxyconf::ProxyKind::Haproxy) => "/etc/haproxy/haproxy.cfg",
             _ => "/etc/nginx/nginx.conf",
         }));
+    }
+    let socket = cli.socket.clone().or(p.socket.take());
+    if let Some(sock) = &socket {
+        runtime::Runtime::parse(sock, "--socket").map_err(|e| Failure::new(2, e))?;
     }
     Ok(Options {
         configs,
@@ -160,7 +172,7 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
             "30s",
         )?,
         reload: cli.reload.clone().or(p.reload.take()),
-        socket: cli.socket.clone().or(p.socket.take()),
+        socket,
         pid_file: cli.pid_file.clone().or(p.pid_file.take()),
         prefix: cli.prefix.clone().or(p.prefix.take()),
         profile: cli.profile.clone(),
@@ -188,8 +200,8 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
         Command::Out { servers } | Command::In { servers } => {
             let is_out = matches!(cli.command, Command::Out { .. });
             let _lock = lock(&opts, if is_out { "out" } else { "in" })?;
-            let cancel =
-                interrupt::install(opts.configs.clone()).map_err(|e| Failure::new(1, e))?;
+            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
+                .map_err(|e| Failure::new(1, e))?;
             if is_out {
                 outin::out(&opts, servers, &cancel, reporter).map(ok)
             } else {
@@ -198,8 +210,8 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
         }
         Command::Resume => {
             let _lock = lock(&opts, "resume")?;
-            let cancel =
-                interrupt::install(opts.configs.clone()).map_err(|e| Failure::new(1, e))?;
+            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
+                .map_err(|e| Failure::new(1, e))?;
             deploy::resume(&opts, &cancel, reporter).map(ok)
         }
         Command::HotSwap | Command::Rolling { .. } => {
@@ -211,8 +223,8 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
                 _ => Strategy::HotSwap,
             };
             let _lock = lock(&opts, strategy.name())?;
-            let cancel =
-                interrupt::install(opts.configs.clone()).map_err(|e| Failure::new(1, e))?;
+            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
+                .map_err(|e| Failure::new(1, e))?;
             deploy::run(&opts, strategy, &cancel, reporter).map(ok)
         }
     }

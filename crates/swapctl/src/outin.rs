@@ -59,7 +59,12 @@ pub fn bring_in(
     if opts.health.is_some() {
         for s in &chosen {
             wait_healthy(opts, s, opts.health_timeout, cancel).map_err(|e| {
-                Failure::new(1, format!("{s} is not brought back: {e}; it stays out"))
+                let code = if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                    130
+                } else {
+                    1
+                };
+                Failure::new(code, format!("{s} is not brought back: {e}; it stays out"))
             })?;
         }
     }
@@ -102,12 +107,14 @@ fn run_one(
     }
     let n = fleet.members.len();
     let upstream = fleet.upstream();
+    let carried = journal.out.clone();
     Runner {
         opts,
         fleet,
         journal,
         cancel,
         reporter,
+        carried,
     }
     .execute(std::slice::from_ref(&action), what)?;
     Ok(match what {

@@ -56,6 +56,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
     };
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
     let actions = steps(s, &servers, serving.len())?;
+    fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
     let report = PlanReport {
         strategy: s.name().into(),

@@ -66,20 +66,37 @@ fn took(timeout: Duration) -> String {
     healthwait::duration::round(timeout)
 }
 
-/// Waits until `master` has a child not in `old` and no child from `old` is left.
-pub fn wait_replaced(
+/// Whether an old nginx worker has begun its graceful exit (it retitles itself): it accepts
+/// nothing new and only finishes what it holds.
+fn shutting_down(pid: i32) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline"))
+        .is_ok_and(|c| c.windows(13).any(|w| w == b"shutting down"))
+}
+
+/// Waits until `master` has a child not in `old` and every child from `old` has let go of the
+/// servers taken out: it has exited, or (with `targets`, TCP servers) it is shutting down and
+/// owns no connection to them. An old worker kept alive by a long request to another server
+/// does not hold the drain.
+pub fn wait_old_released(
     master: i32,
     old: &HashSet<i32>,
+    targets: Option<&[SocketAddr]>,
     timeout: Duration,
     cancel: &AtomicBool,
 ) -> Result<(), String> {
+    let released =
+        |p: i32| targets.is_some_and(|t| shutting_down(p) && owned_established(&[p], t) == 0);
     poll(
         timeout,
         cancel,
         || {
             let now = children(master);
             let fresh = now.iter().any(|p| !old.contains(p));
-            let left: Vec<i32> = now.intersection(old).copied().collect();
+            let left: Vec<i32> = now
+                .intersection(old)
+                .copied()
+                .filter(|&p| !released(p))
+                .collect();
             if fresh && left.is_empty() {
                 Ok(())
             } else {
@@ -89,8 +106,8 @@ pub fn wait_replaced(
         |(fresh, left)| {
             if fresh {
                 format!(
-                    "old worker processes {left:?} still run after {}: long requests or websockets keep them alive \
-                     (set worker_shutdown_timeout, or raise --drain-timeout)",
+                    "old worker processes {left:?} still hold connections to what was taken out after {}: \
+                     long requests or websockets keep them (set worker_shutdown_timeout, or raise --drain-timeout)",
                     took(timeout)
                 )
             } else {

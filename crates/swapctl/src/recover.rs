@@ -14,7 +14,13 @@ use std::time::Duration;
 pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
     let mut fleet = Fleet::load(opts, "swapctl recover")?;
     fleet.preflight()?;
-    let mut journal = Journal::load(&opts.configs[0]).map_err(|e| Failure::new(1, e))?;
+    // An unreadable journal must not block recovery: the markers in the files still say.
+    let mut journal = Journal::load(&opts.configs[0]).unwrap_or_else(|e| {
+        reporter.emit(&Event::Note {
+            message: format!("{e}; going by swapctl's markers in the config files instead"),
+        });
+        None
+    });
     let mut out: Vec<ServerRef> = journal.as_ref().map(|j| j.out.clone()).unwrap_or_default();
     // Belt and braces: anything marked by swapctl in any file counts too.
     for m in &fleet.members {
@@ -123,6 +129,8 @@ pub struct LiveProxy {
 pub struct StatusReport {
     /// The last deploy's journal, if one has run.
     pub journal: Option<Journal>,
+    /// Why the journal could not be read (move it aside; `recover` goes by the markers).
+    pub unreadable: Option<String>,
     /// False when the last deploy failed or was interrupted and left servers out (exit 1).
     pub ok: bool,
     /// Each proxy.
@@ -133,13 +141,18 @@ pub struct StatusReport {
 /// or was interrupted with servers out.
 pub fn status(opts: &Options) -> Result<(String, i32), Failure> {
     let fleet = Fleet::load(opts, "swapctl status")?;
-    let journal = Journal::load(&opts.configs[0]).map_err(|e| Failure::new(1, e))?;
-    let ok = journal.as_ref().is_none_or(|j| {
-        !(matches!(j.status.as_str(), "failed" | "interrupted" | "running")
-            && (!j.out.is_empty() || !j.failed.is_empty()))
-    });
+    let (journal, unreadable) = match Journal::load(&opts.configs[0]) {
+        Ok(j) => (j, None),
+        Err(e) => (None, Some(e)),
+    };
+    let ok = unreadable.is_none()
+        && journal.as_ref().is_none_or(|j| {
+            !(matches!(j.status.as_str(), "failed" | "interrupted" | "running")
+                && (!j.out.is_empty() || !j.failed.is_empty()))
+        });
     let report = StatusReport {
         journal,
+        unreadable,
         ok,
         proxies: fleet.members.iter().map(live).collect(),
     };
@@ -181,6 +194,10 @@ fn live(m: &crate::fleet::Member) -> LiveProxy {
 fn render(r: &StatusReport) -> String {
     let mut out = String::new();
     match &r.journal {
+        None if r.unreadable.is_some() => out.push_str(&format!(
+            "{}\n  move it aside; `recover` goes by swapctl's markers in the config\n",
+            r.unreadable.as_deref().unwrap_or_default()
+        )),
         None => out.push_str("no deploy has run on this config\n"),
         Some(j) => {
             out.push_str(&format!(

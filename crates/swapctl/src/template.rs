@@ -109,11 +109,14 @@ pub fn health_url(template: &str, vars: &Vars) -> Result<String, String> {
     }
     let address = &vars.0["address"];
     if let Some(path) = unix_path(address) {
+        if template.starts_with("https://") {
+            return Err(format!(
+                "--health '{template}': {address} is a unix socket, and swapctl does not speak TLS over one; use http://"
+            ));
+        }
         let encoded = path.replace('%', "%25").replace('/', "%2F");
-        for (scheme, to) in [("http://", "http+unix://"), ("https://", "http+unix://")] {
-            if let Some(rest) = template.strip_prefix(&format!("{scheme}{{address}}")) {
-                return vars.fill(&format!("{to}{encoded}{rest}"));
-            }
+        if let Some(rest) = template.strip_prefix("http://{address}") {
+            return vars.fill(&format!("http+unix://{encoded}{rest}"));
         }
         if template == "tcp://{address}" {
             return Ok(format!("unix:{path}"));

@@ -1,0 +1,270 @@
+//! Regression tests for what a hostile review of several proxies, out/in and resume found.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+/// Two nginx load balancers in front of the same apps, in `dir/lb1` and `dir/lb2`.
+fn two_lbs(d: &std::path::Path, app_ports: &[u16]) -> ([std::path::PathBuf; 2], Vec<Proxy>) {
+    let mut confs = Vec::new();
+    let mut lbs = Vec::new();
+    for lb in ["lb1", "lb2"] {
+        let dir = d.join(lb);
+        std::fs::create_dir_all(&dir).expect("mkdir");
+        let listen = free_port();
+        let conf = nginx_fixture(&dir, listen, app_ports);
+        lbs.push(Proxy::nginx(&conf, &dir.join("nginx.pid"), listen));
+        confs.push(conf);
+    }
+    ([confs[0].clone(), confs[1].clone()], lbs)
+}
+
+fn reload(conf: &std::path::Path) {
+    let st = Command::new(require("nginx"))
+        .args(["-s", "reload", "-c"])
+        .arg(conf)
+        .status()
+        .expect("reload");
+    assert!(st.success());
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn a_persons_down_line_in_one_proxy_is_left_alone_and_each_proxy_keeps_a_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(3);
+    let apps = Apps::start(d, &app_ports, 0);
+    let (confs, _lbs) = two_lbs(d, &app_ports);
+    // On lb1, a person has marked the third server down; on lb2 it serves.
+    let third = format!("server 127.0.0.1:{} max_fails=0;", app_ports[2]);
+    let down = format!("server 127.0.0.1:{} max_fails=0 down;", app_ports[2]);
+    let text1 = std::fs::read_to_string(&confs[0])
+        .expect("read")
+        .replace(&third, &down);
+    std::fs::write(&confs[0], &text1).expect("write");
+    reload(&confs[0]);
+    let originals = [
+        std::fs::read(&confs[0]).expect("read"),
+        std::fs::read(&confs[1]).expect("read"),
+    ];
+    let (c1, c2) = (
+        confs[0].display().to_string(),
+        confs[1].display().to_string(),
+    );
+    let restart = apps.restart_template();
+    let args = [
+        "-c",
+        &c1,
+        "-c",
+        &c2,
+        "--upstream",
+        "app",
+        "--restart",
+        &restart,
+        "rolling",
+    ];
+    let out = swapctl(&args);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(
+        std::fs::read(&confs[0]).expect("read"),
+        originals[0],
+        "the person's down line on lb1 is untouched"
+    );
+    assert_eq!(std::fs::read(&confs[1]).expect("read"), originals[1]);
+    // With a second server down on lb1, taking its last one out is refused before anything changes.
+    let second = format!("server 127.0.0.1:{} max_fails=0;", app_ports[1]);
+    let text1 = text1.replace(
+        &second,
+        &format!("server 127.0.0.1:{} max_fails=0 down;", app_ports[1]),
+    );
+    std::fs::write(&confs[0], &text1).expect("write");
+    for cmd in [
+        &args[..],
+        &["-c", &c1, "-c", &c2, "--upstream", "app", "plan", "rolling"],
+    ] {
+        let out = swapctl(cmd);
+        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        assert!(
+            text(&out).contains("would leave") && text(&out).contains("lb1/nginx.conf"),
+            "{}",
+            text(&out)
+        );
+    }
+    assert_eq!(std::fs::read_to_string(&confs[0]).expect("read"), text1);
+}
+
+#[test]
+fn resume_finishes_a_failed_two_server_hot_swap() {
+    let s = nginx_stack(2, 100);
+    let original = std::fs::read(&s.conf).expect("read");
+    s.apps.break_port(s.app_ports[0]);
+    let out = run(&deploy_args(&s, &["--health-timeout", "1s", "hot-swap"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    std::fs::remove_file(s.apps.dir.join(format!("broken-{}", s.app_ports[0]))).expect("fix");
+    let r = run(&deploy_args(&s, &["resume"]));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}
+
+fn slow_requests(port: u16, n: usize, ms: u64) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                let req =
+                    format!("GET /sleep/{ms} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let _ = c.write_all(req.as_bytes());
+                let mut sink = Vec::new();
+                let _ = c.read_to_end(&mut sink);
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn an_interrupted_out_leaves_what_an_earlier_out_took_out() {
+    let s = nginx_stack(3, 0);
+    let c = s.conf.display().to_string();
+    let a = format!("127.0.0.1:{}", s.app_ports[0]);
+    let b = format!("127.0.0.1:{}", s.app_ports[1]);
+    let out = swapctl(&["-c", &c, "out", &a]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // Long requests keep the old worker, so the second `out` is still draining when Ctrl-C comes.
+    let slow = slow_requests(s.listen, 2, 3000);
+    std::thread::sleep(Duration::from_millis(200));
+    let child = Command::new(bin("swapctl"))
+        .args(["-c", &c, "out", &b])
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(600));
+    let _ = Command::new("kill")
+        .args(["-s", "INT", "--", &format!("-{}", child.id())])
+        .status();
+    let o = child.wait_with_output().expect("wait");
+    assert_eq!(o.status.code(), Some(130), "{}", text(&o));
+    let cfg = proxyconf::Config::load(&s.conf, None).expect("config");
+    let state = |addr: &str| {
+        cfg.servers
+            .iter()
+            .find(|x| x.address == addr)
+            .map(|x| x.state)
+    };
+    assert_eq!(
+        state(&a),
+        Some(proxyconf::State::Disabled),
+        "the earlier out stays"
+    );
+    assert_eq!(
+        state(&b),
+        Some(proxyconf::State::Enabled),
+        "the interrupted one is back"
+    );
+    for t in slow {
+        let _ = t.join();
+    }
+}
+
+#[test]
+fn a_health_url_that_cannot_be_parsed_is_refused_by_plan() {
+    let s = nginx_stack(2, 0);
+    let c = s.conf.display().to_string();
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--health",
+        "htp://{address}/health",
+        "plan",
+        "rolling",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("htp"), "{}", text(&out));
+}
+
+#[test]
+fn the_proxys_connections_through_another_upstream_do_not_hold_the_drain() {
+    let s = nginx_stack(3, 0);
+    // A second upstream holds keep-alive connections to the same first server.
+    let body = std::fs::read_to_string(&s.conf).expect("read");
+    let body = body
+        .replace(
+            "    server {\n",
+            &format!(
+                "    upstream other {{\n        server 127.0.0.1:{};\n        keepalive 8;\n    }}\n    server {{\n",
+                s.app_ports[0]
+            ),
+        )
+        .replace(
+            "        location / {\n",
+            "        location /o {\n            proxy_pass http://other;\n            proxy_http_version 1.1;\n            proxy_set_header Connection \"\";\n        }\n        location / {\n",
+        );
+    std::fs::write(&s.conf, &body).expect("write");
+    reload(&s.conf);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (stop2, port) = (stop.clone(), s.listen);
+    let traffic = std::thread::spawn(move || {
+        let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+        let mut buf = [0u8; 4096];
+        while !stop2.load(std::sync::atomic::Ordering::SeqCst) {
+            if c.write_all(b"GET /o HTTP/1.1\r\nHost: x\r\n\r\n").is_err()
+                || c.read(&mut buf).unwrap_or(0) == 0
+            {
+                match std::net::TcpStream::connect(("127.0.0.1", port)) {
+                    Ok(n) => c = n,
+                    Err(_) => break,
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    });
+    std::thread::sleep(Duration::from_millis(200));
+    let c = s.conf.display().to_string();
+    let a = format!("127.0.0.1:{}", s.app_ports[0]);
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "--drain-timeout",
+        "3s",
+        "out",
+        &a,
+    ]);
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = traffic.join();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+#[test]
+fn one_config_under_two_spellings_is_one_proxy_and_a_garbled_journal_blocks_nothing() {
+    let s = nginx_stack(2, 0);
+    let c = s.conf.display().to_string();
+    let other = s
+        .conf
+        .parent()
+        .expect("dir")
+        .join(".")
+        .join("nginx.conf")
+        .display()
+        .to_string();
+    let plan = swapctl(&["-c", &c, "-c", &other, "--json", "plan"]);
+    assert_eq!(plan.status.code(), Some(0), "{}", text(&plan));
+    let doc: serde_json::Value = serde_json::from_slice(&plan.stdout).expect("json");
+    assert_eq!(doc["proxies"].as_array().map(Vec::len), Some(1));
+    let a = format!("127.0.0.1:{}", s.app_ports[0]);
+    let out = swapctl(&["-c", &c, "-c", &other, "out", &a]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let journal = s.conf.with_file_name(".nginx.conf.swapctl.json");
+    std::fs::write(&journal, "garbage").expect("write");
+    let st = swapctl(&["-c", &c, "status"]);
+    assert_eq!(st.status.code(), Some(1), "{}", text(&st));
+    assert!(text(&st).contains("move it aside"), "{}", text(&st));
+    let r = swapctl(&["-c", &c, "recover"]);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(enabled_count(&s.conf), 2);
+}
