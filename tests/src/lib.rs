@@ -45,8 +45,26 @@ pub fn require(bin: &str) -> PathBuf {
     panic!("{bin} is not installed: run `apt-get install -y {bin}` (bash .ci/run does)");
 }
 
-/// A port that was free a moment ago on 127.0.0.1.
+/// A port that was free a moment ago on 127.0.0.1, picked below the kernel's ephemeral range
+/// (32768 and up): ports from `bind(0)` come from that range, where the load generators' and the
+/// proxies' outgoing connections take their source ports, so one could be taken before the test
+/// binds it.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let seed = u64::from(std::process::id())
+        ^ std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos() as u64)
+            .unwrap_or(0);
+    for _ in 0..1000 {
+        // A different stride per process, so parallel test binaries spread out.
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = 20000 + (seed.wrapping_add(n.wrapping_mul(7919)) % 12000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
