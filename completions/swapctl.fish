@@ -24,7 +24,7 @@ function __fish_swapctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -38,7 +38,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -l socket -d 'haproxy admi
 complete -c swapctl -n "__fish_swapctl_needs_command" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_needs_command" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s h -l help -d 'Print help'
@@ -52,7 +52,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "plan" -d 'Print the
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -66,13 +66,13 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l socket -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l batch -d 'Servers per batch' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l only -d 'Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -86,11 +86,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l socket -d 'h
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -104,11 +104,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l socket -d 'hapro
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -122,11 +122,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l socket -d 'haprox
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -140,12 +140,12 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l socket -d 'ha
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l batch -d 'Servers per batch for rolling' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -159,11 +159,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l socket -d 'hapr
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -177,11 +177,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l socket -d 'ha
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file; repeat it for every proxy in front of the same servers (an HA pair, or an nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
@@ -195,7 +195,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l socket -d 'h
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s h -l help -d 'Print help'

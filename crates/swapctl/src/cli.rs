@@ -7,27 +7,24 @@ const EXAMPLES: &str = "\
 Examples:
   swapctl --upstream app --restart 'systemctl restart app@{port}' \\
           --health 'http://{address}/okcomputer' hot-swap
-  swapctl -c /etc/haproxy/haproxy.cfg --upstream app --restart './restart {name}' rolling --batch 1
-  swapctl --upstream app plan
-  swapctl --upstream app status
-  swapctl --upstream app --health 'http://{address}/up' recover
-  swapctl -c /etc/nginx/lb1.conf -c /etc/nginx/lb2.conf --upstream app --restart './restart {port}' rolling
-  swapctl -c /etc/haproxy/haproxy.cfg --upstream app out web1     # then restart it, then:
+  swapctl -c /etc/nginx/lb1.conf -c /etc/nginx/lb2.conf --upstream app \\
+          --restart './restart {port}' rolling
+  swapctl -c /etc/haproxy/haproxy.cfg --upstream app out web1   # restart it, then:
   swapctl -c /etc/haproxy/haproxy.cfg --upstream app --health 'http://{address}/up' in web1
-  sudo swapctl --profile app rolling                            # settings from /etc/hotswap/app.toml
+  swapctl --upstream app plan;  swapctl --upstream app status
+  sudo swapctl --profile app rolling       # settings from /etc/hotswap/app.toml
 
-Placeholders: {host} {port} {address} {name} {upstream} (also as $HOTSWAP_HOST ... in --restart).
-Exit status: 0 done, 1 stopped (the message says what is out and what to run; `status`: the
-last deploy failed or was interrupted with servers out), 2 usage, 3 another deploy holds the
-lock, 130 interrupted by Ctrl-C (waits stop, a running restart finishes, the batch's healthy
-servers come back; a second Ctrl-C stops at once).";
+Placeholders: {host} {port} {address} {name} {upstream} (also $HOTSWAP_HOST ... in --restart).
+Exit status: 0 done, 1 stopped (the message says what is out and what to run; status: servers
+left out), 2 usage, 3 another deploy holds the lock, 130 interrupted by Ctrl-C (waits stop, a
+running restart finishes, healthy servers come back; a second Ctrl-C stops at once).";
 
 /// Hot-swap, rolling and half-and-half deploys behind nginx and haproxy that drop no request.
 #[derive(Debug, Parser)]
 #[command(name = "swapctl", version, after_help = EXAMPLES)]
 pub struct Cli {
-    /// Config file; repeat it for every proxy in front of the same servers (an HA pair, or an
-    /// nginx and a haproxy) [default: /etc/nginx/nginx.conf, or /etc/haproxy/haproxy.cfg with -k haproxy]
+    /// Config file, repeated for every proxy in front of the same servers [default:
+    /// /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]
     #[arg(short = 'c', long = "config", value_name = "FILE", global = true)]
     pub config: Vec<PathBuf>,
     /// Proxy kind: nginx or haproxy [default: detected from the file]
@@ -72,7 +69,7 @@ pub struct Cli {
     /// Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)
     #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
-    /// Deploys, out, in, recover: one JSON object per event (JSON Lines); plan, status: one document
+    /// JSON Lines of events; plan and status: one JSON document
     #[arg(long, global = true)]
     pub json: bool,
     /// No step lines and no live indicator (errors and the final account still print)
