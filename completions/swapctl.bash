@@ -25,6 +25,9 @@ _swapctl() {
             swapctl,in)
                 cmd="swapctl__subcmd__in"
                 ;;
+            swapctl,mode)
+                cmd="swapctl__subcmd__mode"
+                ;;
             swapctl,out)
                 cmd="swapctl__subcmd__out"
                 ;;
@@ -52,6 +55,9 @@ _swapctl() {
             swapctl__subcmd__help,in)
                 cmd="swapctl__subcmd__help__subcmd__in"
                 ;;
+            swapctl__subcmd__help,mode)
+                cmd="swapctl__subcmd__help__subcmd__mode"
+                ;;
             swapctl__subcmd__help,out)
                 cmd="swapctl__subcmd__help__subcmd__out"
                 ;;
@@ -77,7 +83,7 @@ _swapctl() {
 
     case "${cmd}" in
         swapctl)
-            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help --version hot-swap rolling out in resume plan status recover help"
+            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help --version hot-swap rolling out in resume mode plan status recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,7 +157,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__help)
-            opts="hot-swap rolling out in resume plan status recover help"
+            opts="hot-swap rolling out in resume mode plan status recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -193,6 +199,20 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__help__subcmd__in)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        swapctl__subcmd__help__subcmd__mode)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -371,6 +391,88 @@ _swapctl() {
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --restart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --restart-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --drain-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --reload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --socket)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pid-file)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --prefix)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        swapctl__subcmd__mode)
+            opts="-c -k -q -v -h --message --retry-after --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --message)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retry-after)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -48,6 +48,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "rolling" -d 'N serv
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "out" -d 'Take servers out of every proxy that holds them; return once none sends them traffic'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "in" -d 'Health-check servers (with --health) and bring them back into every proxy'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "resume" -d 'Go on with a failed or interrupted deploy: restart what it left out, then the rest'
+complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "mode" -d 'Traffic mode: read-only (only GET/HEAD/OPTIONS pass), maintenance, normal; none: show it'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "plan" -d 'Print the steps of a deploy without doing them'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
@@ -144,6 +145,26 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'JSON
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l message -d 'Body of the 503 answers' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l retry-after -d 'Retry-After of the 503 answers' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
+haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s v -l verbose -d 'Also print each health check\'s state changes'
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l batch -d 'Servers per batch for rolling' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
@@ -199,12 +220,13 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'JSO
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s h -l help -d 'Print help'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "out" -d 'Take servers out of every proxy that holds them; return once none sends them traffic'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "in" -d 'Health-check servers (with --health) and bring them back into every proxy'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "resume" -d 'Go on with a failed or interrupted deploy: restart what it left out, then the rest'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "plan" -d 'Print the steps of a deploy without doing them'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
-complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume plan status recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "hot-swap" -d 'Halves: take half out, restart it, swap halves in one edit, restart the rest, restore'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "rolling" -d 'N servers at a time: take out, restart, health-check, bring back'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "out" -d 'Take servers out of every proxy that holds them; return once none sends them traffic'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "in" -d 'Health-check servers (with --health) and bring them back into every proxy'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "resume" -d 'Go on with a failed or interrupted deploy: restart what it left out, then the rest'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "mode" -d 'Traffic mode: read-only (only GET/HEAD/OPTIONS pass), maintenance, normal; none: show it'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "plan" -d 'Print the steps of a deploy without doing them'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "status" -d 'The last or interrupted deploy, step by step, and the upstream\'s live state'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
+complete -c swapctl -n "__fish_swapctl_using_subcommand help; and not __fish_seen_subcommand_from hot-swap rolling out in resume mode plan status recover help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

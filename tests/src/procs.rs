@@ -226,12 +226,21 @@ pub struct Load {
 impl Load {
     /// Starts `clients` connections to 127.0.0.1:`port`.
     pub fn start(port: u16, clients: usize) -> Load {
+        Self::start_with(port, clients, true)
+    }
+
+    /// Keep-alive clients that only read (GET), as visitors do while a site is read-only.
+    pub fn start_reads(port: u16, clients: usize) -> Load {
+        Self::start_with(port, clients, false)
+    }
+
+    fn start_with(port: u16, clients: usize, writes: bool) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
         let handles = (0..clients)
             .map(|i| {
                 let (stop, sent) = (stop.clone(), sent.clone());
-                std::thread::spawn(move || client(port, i, &stop, &sent))
+                std::thread::spawn(move || client(port, i, writes, &stop, &sent))
             })
             .collect();
         Load {
@@ -261,13 +270,13 @@ impl Load {
     }
 }
 
-fn client(port: u16, id: usize, stop: &AtomicBool, sent: &AtomicU64) -> LoadReport {
+fn client(port: u16, id: usize, writes: bool, stop: &AtomicBool, sent: &AtomicU64) -> LoadReport {
     let mut rep = LoadReport::default();
     let mut conn: Option<(BufReader<TcpStream>, TcpStream)> = None;
     let mut n = 0u64;
     while !stop.load(Ordering::SeqCst) {
         n += 1;
-        let post = (n + id as u64).is_multiple_of(2);
+        let post = writes && (n + id as u64).is_multiple_of(2);
         let req = if post {
             "POST /work HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\nContent-Type: text/plain\r\n\r\nhello=world".to_string()
         } else {

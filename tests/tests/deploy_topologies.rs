@@ -282,6 +282,15 @@ fn a_configured_admin_socket_that_cannot_be_used_is_an_error() {
         t.contains("cannot reach the haproxy admin socket") && t.contains("haproxy.cfg:2"),
         "names the socket and where it is configured: {t}"
     );
+    assert!(
+        t.contains("configured at"),
+        "refused before the first step: {t}"
+    );
+    assert_eq!(
+        std::fs::read(&conf).expect("read"),
+        original,
+        "nothing changed"
+    );
     // A socket at a level that cannot change server states.
     let conf = haproxy_conf(
         d,

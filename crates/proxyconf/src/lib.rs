@@ -11,6 +11,7 @@ pub mod error;
 pub mod haproxy;
 pub mod lock;
 pub mod marker;
+pub mod mode;
 pub mod nginx;
 pub mod plan;
 pub mod roundtrip;

@@ -32,6 +32,13 @@ impl Source {
         self.line_starts.partition_point(|&s| s <= offset)
     }
 
+    /// Offset of the first byte of 1-based `line`.
+    pub fn offset_of_line(&self, line: usize) -> Option<usize> {
+        line.checked_sub(1)
+            .and_then(|i| self.line_starts.get(i))
+            .copied()
+    }
+
     /// 1-based (line, column); the column counts bytes, like nginx and haproxy do.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let line = self.line(offset);

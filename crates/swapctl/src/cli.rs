@@ -120,6 +120,18 @@ pub enum Command {
     },
     /// Go on with a failed or interrupted deploy: restart what it left out, then the rest
     Resume,
+    /// Traffic mode: read-only (only GET/HEAD/OPTIONS pass), maintenance, normal; none: show it
+    Mode {
+        /// The mode to put in place on every proxy
+        #[arg(value_enum)]
+        mode: Option<ModeArg>,
+        /// Body of the 503 answers
+        #[arg(long, value_name = "TEXT")]
+        message: Option<String>,
+        /// Retry-After of the 503 answers
+        #[arg(long, value_name = "DUR", default_value = "60s")]
+        retry_after: String,
+    },
     /// Print the steps of a deploy without doing them
     Plan {
         /// Which deploy
@@ -133,6 +145,17 @@ pub enum Command {
     Status,
     /// Re-enable what swapctl took out and is healthy now; report what is not
     Recover,
+}
+
+/// Traffic modes.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ModeArg {
+    /// Everything reaches the upstream (removes the mode, byte for byte)
+    Normal,
+    /// GET, HEAD and OPTIONS reach it; other methods get 503 with Retry-After
+    ReadOnly,
+    /// Everything gets 503 with Retry-After
+    Maintenance,
 }
 
 /// Deploy kinds for `plan`.

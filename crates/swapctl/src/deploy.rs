@@ -101,7 +101,7 @@ impl Options {
                 }
             }
         }
-        args.push(subcommand.into());
+        args.extend(subcommand.split_whitespace().map(String::from));
         shell_words::join(args)
     }
 }

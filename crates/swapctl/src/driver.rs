@@ -42,6 +42,9 @@ pub trait Driver: Send {
     ) -> Result<(), String>;
     /// How this driver applies changes, for `plan` and `status`.
     fn describe(&self) -> String;
+    /// Makes the file live (a mode change) and returns once no process of the old config
+    /// takes new requests.
+    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), String>;
     /// Checks, before anything changes, that changes can be applied (a configured admin socket
     /// answers at admin level). `status` and `plan` never need it, so they work without root.
     fn preflight(&self) -> Result<(), String> {
@@ -117,6 +120,25 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
     .map_err(|e| format!("editing {}: {e}", ctx.config.display()))
 }
 
+/// The validated, atomic edit that puts a traffic mode in place (or removes it).
+pub fn edit_mode(ctx: &Ctx, upstream: &str, spec: &proxyconf::mode::Spec) -> Result<(), String> {
+    commit::edit(
+        &ctx.config,
+        Some(ctx.kind),
+        commit::Options {
+            force: true,
+            prefix: ctx.prefix.clone(),
+            lock_timeout: Duration::from_secs(30),
+            waiting: Some(|m| eprintln!("swapctl: {m}")),
+            ..commit::Options::default()
+        },
+        None,
+        |cfg| proxyconf::mode::plan(cfg, upstream, spec),
+    )
+    .map(|_| ())
+    .map_err(|e| format!("editing {}: {e}", ctx.config.display()))
+}
+
 fn run_reload(cmd: &str) -> Result<(), String> {
     let out = std::process::Command::new("sh")
         .args(["-c", cmd])
@@ -162,6 +184,7 @@ fn reload_master(
     pidfile: &Path,
     sig: nix::sys::signal::Signal,
     take_out: &[ServerRef],
+    all_old: bool,
     cancel: &AtomicBool,
 ) -> Result<(), String> {
     let master = match (&ctx.reload, read_pid(pidfile)) {
@@ -179,7 +202,7 @@ fn reload_master(
     // Unix-socket servers cannot be told apart in /proc/net/unix: their old workers must exit.
     let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
     match master {
-        Some(pid) if !take_out.is_empty() => {
+        Some(pid) if !take_out.is_empty() || all_old => {
             procwatch::wait_old_released(pid, &old, tcp_only, ctx.drain_timeout, cancel)
         }
         Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout, cancel),
@@ -213,7 +236,12 @@ impl Driver for Nginx {
     ) -> Result<(), String> {
         edit(&self.ctx, bring_in, take_out)?;
         let sig = nix::sys::signal::Signal::SIGHUP;
-        reload_master(&self.ctx, &self.pidfile, sig, take_out, cancel)
+        reload_master(&self.ctx, &self.pidfile, sig, take_out, false, cancel)
+    }
+
+    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), String> {
+        let sig = nix::sys::signal::Signal::SIGHUP;
+        reload_master(&self.ctx, &self.pidfile, sig, &[], true, cancel)
     }
 
     fn describe(&self) -> String {
@@ -380,6 +408,7 @@ impl Driver for Haproxy {
                     pf,
                     nix::sys::signal::Signal::SIGUSR2,
                     take_out,
+                    false,
                     cancel,
                 ),
             },
@@ -400,6 +429,37 @@ impl Driver for Haproxy {
                 )),
             },
         }
+    }
+
+    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), String> {
+        // Rules cannot be added through the runtime API: a mode always reloads haproxy.
+        match &self.pidfile {
+            Some(pf) => match read_pid(pf) {
+                Ok(pid) if procwatch::children(pid).is_empty() => {
+                    self.reload_standalone(pf, pid, true, cancel)
+                }
+                _ => reload_master(
+                    &self.ctx,
+                    pf,
+                    nix::sys::signal::Signal::SIGUSR2,
+                    &[],
+                    true,
+                    cancel,
+                ),
+            },
+            None => match &self.ctx.reload {
+                Some(cmd) => run_reload(cmd),
+                None => Err(format!(
+                    "{}: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload",
+                    self.ctx.config.display()
+                )),
+            },
+        }
+    }
+
+    fn preflight(&self) -> Result<(), String> {
+        self.preflight_problem()?;
+        self.runtime.as_ref().map_or(Ok(()), Runtime::check_admin)
     }
 
     fn describe(&self) -> String {

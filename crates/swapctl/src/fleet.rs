@@ -20,6 +20,7 @@ pub struct Member {
     pub servers: Vec<Held>,
     /// The loaded config, for `status`.
     pub cfg: Config,
+    ctx: Ctx,
     driver: Box<dyn Driver>,
 }
 
@@ -125,13 +126,14 @@ impl Fleet {
                 prefix: opts.prefix.clone(),
                 socket: opts.socket.clone(),
             };
-            let driver = driver::for_config(ctx, &cfg);
+            let driver = driver::for_config(ctx.clone(), &cfg);
             members.push(Member {
                 config: config.clone(),
                 kind: cfg.kind,
                 upstream,
                 servers,
                 cfg,
+                ctx,
                 driver,
             });
         }
@@ -337,6 +339,53 @@ impl Fleet {
             message.push_str("; the step was undone on every proxy");
         }
         Err(ApplyError { message, undone })
+    }
+}
+
+impl Fleet {
+    /// Puts a traffic mode in place on every proxy (edit, reload, confirm). When one cannot take
+    /// it, the ones already changed are put back to the mode they had.
+    pub fn set_mode(
+        &mut self,
+        spec: &proxyconf::mode::Spec,
+        cancel: &AtomicBool,
+    ) -> Result<(), String> {
+        let never = AtomicBool::new(false);
+        let mut done: Vec<(usize, proxyconf::mode::Mode)> = Vec::new();
+        let several = self.members.len() > 1;
+        for i in 0..self.members.len() {
+            let m = &mut self.members[i];
+            let before = proxyconf::mode::current(&m.cfg, &m.upstream).0;
+            let result =
+                driver::edit_mode(&m.ctx, &m.upstream, spec).and_then(|()| m.driver.reload(cancel));
+            if let Err(e) = result {
+                let mut msg = if several {
+                    format!("{}: {e}", m.config.display())
+                } else {
+                    e
+                };
+                done.push((i, before));
+                for (j, mode) in done {
+                    let m = &mut self.members[j];
+                    let back = proxyconf::mode::Spec {
+                        mode,
+                        ..spec.clone()
+                    };
+                    if let Err(e) = driver::edit_mode(&m.ctx, &m.upstream, &back)
+                        .and_then(|()| m.driver.reload(&never))
+                    {
+                        msg.push_str(&format!(
+                            "; putting {} back to {} failed too: {e}",
+                            m.config.display(),
+                            mode.word()
+                        ));
+                    }
+                }
+                return Err(msg);
+            }
+            done.push((i, before));
+        }
+        Ok(())
     }
 }
 

@@ -7,6 +7,7 @@ pub mod driver;
 pub mod fleet;
 pub mod interrupt;
 pub mod journal;
+pub mod modes;
 pub mod outin;
 pub mod plan;
 pub mod procwatch;
@@ -49,7 +50,10 @@ pub fn run() -> i32 {
 }
 
 fn is_event_command(c: &Command) -> bool {
-    !matches!(c, Command::Plan { .. } | Command::Status)
+    !matches!(
+        c,
+        Command::Plan { .. } | Command::Status | Command::Mode { mode: None, .. }
+    )
 }
 
 /// The last JSON event (or, for `plan`/`status`, an error document).
@@ -207,6 +211,27 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
             } else {
                 outin::bring_in(&opts, servers, &cancel, reporter).map(ok)
             }
+        }
+        Command::Mode { mode: None, .. } => modes::show(&opts).map(ok),
+        Command::Mode {
+            mode: Some(m),
+            message,
+            retry_after,
+        } => {
+            let change = modes::Change {
+                mode: match m {
+                    cli::ModeArg::Normal => proxyconf::mode::Mode::Normal,
+                    cli::ModeArg::ReadOnly => proxyconf::mode::Mode::ReadOnly,
+                    cli::ModeArg::Maintenance => proxyconf::mode::Mode::Maintenance,
+                },
+                message: message.clone(),
+                retry_after: healthwait::duration::parse(retry_after)
+                    .map_err(|e| Failure::new(2, format!("--retry-after: {e}")))?,
+            };
+            let _lock = lock(&opts, "mode")?;
+            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
+                .map_err(|e| Failure::new(1, e))?;
+            modes::set(&opts, &change, &cancel, reporter).map(ok)
         }
         Command::Resume => {
             let _lock = lock(&opts, "resume")?;

@@ -42,9 +42,10 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
         }
     }
     let upstream = fleet.upstream();
+    let mode_note = modes_after_recover(opts, &mut fleet, journal.as_ref(), reporter)?;
     if out.is_empty() {
         return Ok(format!(
-            "nothing to recover: swapctl has no server of {upstream} out of rotation"
+            "nothing to recover: swapctl has no server of {upstream} out of rotation{mode_note}"
         ));
     }
     let never = AtomicBool::new(false);
@@ -85,13 +86,66 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
         j.save().map_err(|e| Failure::new(1, e))?;
     }
     if sick.is_empty() {
-        Ok(format!("recovered: brought back {}; every server of {upstream} swapctl took out is in rotation", names(&healthy)))
+        Ok(format!("recovered: brought back {}; every server of {upstream} swapctl took out is in rotation{mode_note}", names(&healthy)))
     } else {
         Err(Failure::new(
             1,
             format!("brought back {}; still out because unhealthy: {} (fix them, then run recover again)", names(&healthy), names(&sick)),
         ))
     }
+}
+
+/// A mode change that did not finish (killed, interrupted, failed half-way) is undone: every
+/// proxy goes back to normal. A mode that was put in place on purpose stays, and is named.
+fn modes_after_recover(
+    opts: &Options,
+    fleet: &mut Fleet,
+    journal: Option<&Journal>,
+    reporter: Reporter,
+) -> Result<String, Failure> {
+    let half_done = journal.is_some_and(|j| j.strategy.starts_with("mode ") && j.status != "done");
+    let on: Vec<String> = fleet
+        .members
+        .iter()
+        .filter_map(|m| {
+            let (mode, since) = proxyconf::mode::current(&m.cfg, &m.upstream);
+            (mode != proxyconf::mode::Mode::Normal).then(|| {
+                format!(
+                    "{} is {} on {} since {}",
+                    m.upstream,
+                    mode.word(),
+                    m.config.display(),
+                    since.unwrap_or_default()
+                )
+            })
+        })
+        .collect();
+    if on.is_empty() {
+        return Ok(String::new());
+    }
+    if half_done {
+        reporter.emit(&Event::Note {
+            message: format!(
+                "the last mode change did not finish ({}): putting every proxy back to normal",
+                on.join("; ")
+            ),
+        });
+        let spec = proxyconf::mode::Spec {
+            mode: proxyconf::mode::Mode::Normal,
+            message: String::new(),
+            retry_after: 1,
+            at: crate::journal::now(),
+        };
+        fleet
+            .set_mode(&spec, &AtomicBool::new(false))
+            .map_err(|e| Failure::new(1, format!("putting the mode back to normal: {e}")))?;
+        return Ok("; the unfinished mode change was undone: every proxy is normal".into());
+    }
+    Ok(format!(
+        "; note: {} (set on purpose; `{}` ends it)",
+        on.join("; "),
+        opts.command_for("mode normal")
+    ))
 }
 
 /// One server's live state in one proxy.
@@ -120,6 +174,10 @@ pub struct LiveProxy {
     pub upstream: String,
     /// How swapctl applies changes to it.
     pub applies_by: String,
+    /// Traffic mode of the upstream: normal, read-only or maintenance.
+    pub mode: String,
+    /// Since when that mode is in place, RFC 3339.
+    pub mode_since: Option<String>,
     /// Its servers.
     pub servers: Vec<LiveServer>,
 }
@@ -166,7 +224,10 @@ pub fn status(opts: &Options) -> Result<(String, i32), Failure> {
 }
 
 fn live(m: &crate::fleet::Member) -> LiveProxy {
+    let (mode, mode_since) = proxyconf::mode::current(&m.cfg, &m.upstream);
     LiveProxy {
+        mode: mode.word().into(),
+        mode_since,
         config: m.config.display().to_string(),
         kind: format!("{:?}", m.kind).to_lowercase(),
         upstream: m.upstream.clone(),
@@ -235,7 +296,16 @@ fn render(r: &StatusReport) -> String {
         }
     }
     for p in &r.proxies {
-        out.push_str(&format!("live state of {} in {}:\n", p.upstream, p.config));
+        out.push_str(&format!(
+            "live state of {} in {} (mode {}{}):\n",
+            p.upstream,
+            p.config,
+            p.mode,
+            p.mode_since
+                .as_ref()
+                .map(|s| format!(" since {s}"))
+                .unwrap_or_default()
+        ));
         for s in &p.servers {
             out.push_str(&format!(
                 "  {}{}  {}{}{}\n",

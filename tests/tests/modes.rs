@@ -1,0 +1,122 @@
+//! Traffic modes under load, on nginx and on haproxy: read-only keeps every read working and
+//! answers every write with 503 and Retry-After; switching drops no request; normal gives the
+//! config back byte for byte.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::time::Duration;
+
+/// One request on a fresh connection: (status, headers lower-cased, body).
+fn request(port: u16, method: &str) -> (u16, String, String) {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    let body = if method == "GET" { "" } else { "x=1" };
+    let req = format!(
+        "{method} /work HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    c.write_all(req.as_bytes()).expect("send");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    let (head, body) = out.split_once("\r\n\r\n").unwrap_or((&out, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    (status, head.to_ascii_lowercase(), body.to_string())
+}
+
+fn modes_under_load(conf: &std::path::Path, listen: u16) {
+    let original = std::fs::read(conf).expect("read");
+    let c = conf.display().to_string();
+    let reads = Load::start_reads(listen, 3);
+    std::thread::sleep(Duration::from_millis(200));
+    let on = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "mode",
+        "read-only",
+        "--message",
+        "Back soon: migrating",
+        "--retry-after",
+        "2m",
+    ]);
+    assert_eq!(on.status.code(), Some(0), "{}", text(&on));
+    for method in ["POST", "PUT", "DELETE", "PATCH"] {
+        let (status, head, body) = request(listen, method);
+        assert_eq!(status, 503, "{method} while read-only: {head}");
+        assert!(head.contains("retry-after: 120"), "{head}");
+        assert_eq!(body, "Back soon: migrating");
+    }
+    assert_eq!(request(listen, "GET").0, 200);
+    let show = swapctl(&["-c", &c, "--upstream", "app", "mode"]);
+    assert!(
+        text(&show).contains("app read-only since"),
+        "{}",
+        text(&show)
+    );
+    let st = swapctl(&["-c", &c, "--upstream", "app", "status"]);
+    assert!(text(&st).contains("mode read-only"), "{}", text(&st));
+    std::thread::sleep(Duration::from_millis(200));
+    let off = swapctl(&["-c", &c, "--upstream", "app", "mode", "normal"]);
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off));
+    std::thread::sleep(Duration::from_millis(200));
+    let r = reads.finish();
+    assert_eq!(r.failed(), 0, "no read fails while switching: {r:?}");
+    assert!(r.ok > 100, "{r:?}");
+    assert_eq!(
+        std::fs::read(conf).expect("read"),
+        original,
+        "byte for byte"
+    );
+    assert_eq!(request(listen, "POST").0, 200, "writes work again");
+    // Maintenance: everything gets 503; then back.
+    let m = swapctl(&["-c", &c, "--upstream", "app", "mode", "maintenance"]);
+    assert_eq!(m.status.code(), Some(0), "{}", text(&m));
+    let (status, head, _) = request(listen, "GET");
+    assert_eq!(status, 503, "{head}");
+    assert!(head.contains("retry-after: 60"), "{head}");
+    let off = swapctl(&["-c", &c, "--upstream", "app", "mode", "normal"]);
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off));
+    assert_eq!(std::fs::read(conf).expect("read"), original);
+}
+
+#[test]
+fn nginx_read_only_and_maintenance_under_load() {
+    let s = nginx_stack(2, 0);
+    modes_under_load(&s.conf, s.listen);
+}
+
+#[test]
+fn haproxy_read_only_and_maintenance_under_load() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(2);
+    let listen = free_port();
+    let conf = haproxy_fixture(d, listen, &app_ports, "");
+    let _apps = Apps::start(d, &app_ports, 0);
+    let _haproxy = Proxy::haproxy(&conf, &d.join("haproxy.pid"), listen);
+    modes_under_load(&conf, listen);
+}
+
+#[test]
+fn a_mode_is_refused_where_nginx_cannot_take_it_and_bad_messages_are_refused() {
+    let s = nginx_stack(2, 0);
+    let c = s.conf.display().to_string();
+    let before = std::fs::read(&s.conf).expect("read");
+    let out = swapctl(&["-c", &c, "mode", "read-only", "--message", "costs $5"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    let body = std::fs::read_to_string(&s.conf).expect("read").replace(
+        "            proxy_pass http://app;\n",
+        "            if ($arg_x) { proxy_pass http://app; }\n            proxy_pass http://app;\n",
+    );
+    std::fs::write(&s.conf, &body).expect("write");
+    let out = swapctl(&["-c", &c, "mode", "read-only"]);
+    assert_ne!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(text(&out).contains("inside `if`"), "{}", text(&out));
+    assert_eq!(std::fs::read_to_string(&s.conf).expect("read"), body);
+    std::fs::write(&s.conf, &before).expect("restore");
+}
