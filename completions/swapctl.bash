@@ -615,13 +615,37 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__plan)
-            opts="-c -k -q -v -h --batch --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
+            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --batch)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --observe)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-error-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rollback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -841,7 +865,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__rolling)
-            opts="-c -k -q -v -h --batch --only --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -852,6 +876,30 @@ _swapctl() {
                     return 0
                     ;;
                 --only)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --canary)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --observe)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max-error-rate)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-requests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --rollback)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --access-log)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

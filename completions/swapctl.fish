@@ -73,6 +73,12 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s v -l verbos
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l batch -d 'Servers per batch' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l only -d 'Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l canary -d 'Deploy these first N servers, watch them, and go on only if their error rate is low' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l observe -d 'How long the canaries are watched' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l max-error-rate -d 'Highest share of 5xx answers and failed connections, in percent' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l min-requests -d 'Fewest requests the gate needs to judge [default: 20]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l rollback -d 'Command that puts one canary back on the old release when the gate fails' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l access-log -d 'nginx: the access log in swapctl\'s log_format [default: the config\'s `access_log ... swapctl`]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"
@@ -166,6 +172,12 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s q -l quiet -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l batch -d 'Servers per batch for rolling' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l canary -d 'Deploy these first N servers, watch them, and go on only if their error rate is low' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l observe -d 'How long the canaries are watched' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l max-error-rate -d 'Highest share of 5xx answers and failed connections, in percent' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l min-requests -d 'Fewest requests the gate needs to judge [default: 20]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l rollback -d 'Command that puts one canary back on the old release when the gate fails' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l access-log -d 'nginx: the access log in swapctl\'s log_format [default: the config\'s `access_log ... swapctl`]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
 haproxy\t'haproxy'"

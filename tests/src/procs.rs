@@ -136,10 +136,11 @@ impl Apps {
         let app = bin("hotswap-testapp");
         let script = format!(
             "#!/bin/sh\n# restart.sh PORT: graceful stop, then start the next release (or a broken one if $DIR/broken-PORT exists)\n\
-             set -e\nport=$1\ndir={d}\npidf=$dir/app-$port.pid\nrel=$(cat $dir/release 2>/dev/null || echo 2)\n\
+             set -e\nport=$1\ndir={d}\npidf=$dir/app-$port.pid\nrel=${{RELEASE:-$(cat $dir/release 2>/dev/null || echo 2)}}\n\
              if [ -f $pidf ]; then pid=$(cat $pidf); kill -TERM $pid 2>/dev/null || true\n\
                while [ -e /proc/$pid ] && ! grep -q ') Z' /proc/$pid/stat 2>/dev/null; do sleep 0.005; done; fi\n\
              extra=\nif [ -f $dir/broken-$port ]; then extra=--unhealthy; fi\n\
+             if [ -f $dir/fail-rate ] && [ \"$rel\" != 1 ]; then extra=\"$extra --fail-rate $(cat $dir/fail-rate)\"; fi\n\
              boot={boot_ms}; [ \"$rel\" = 1 ] && boot=0\n\
              nohup {app} $port $rel --boot $boot --pidfile $pidf $extra >/dev/null 2>&1 &\n",
             d = dir.display(),
@@ -169,6 +170,17 @@ impl Apps {
     /// The `--restart` template that runs the script.
     pub fn restart_template(&self) -> String {
         format!("{}/restart.sh {{port}}", self.dir.display())
+    }
+
+    /// Makes every release but the first answer 500 to `pct`% of requests (a bad release that
+    /// still passes its health check).
+    pub fn bad_release(&self, pct: u64) {
+        std::fs::write(self.dir.join("fail-rate"), pct.to_string()).expect("write");
+    }
+
+    /// The `--rollback` template: restart on release 1.
+    pub fn rollback_template(&self) -> String {
+        format!("RELEASE=1 {}/restart.sh {{port}}", self.dir.display())
     }
 
     /// Makes the next restart of `port` start an unhealthy release.

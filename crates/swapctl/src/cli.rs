@@ -105,6 +105,9 @@ pub enum Command {
         /// Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play
         #[arg(long, value_name = "SERVER")]
         only: Vec<String>,
+        /// The canary gate
+        #[command(flatten)]
+        canary: CanaryArgs,
     },
     /// Take servers out of every proxy that holds them; return once none sends them traffic
     Out {
@@ -140,11 +143,63 @@ pub enum Command {
         /// Servers per batch for rolling
         #[arg(long, default_value_t = 1)]
         batch: usize,
+        /// The canary gate, as rolling takes it
+        #[command(flatten)]
+        canary: CanaryArgs,
     },
     /// The last or interrupted deploy, step by step, and the upstream's live state
     Status,
     /// Re-enable what swapctl took out and is healthy now; report what is not
     Recover,
+}
+
+/// `--canary N --observe DUR --max-error-rate PCT [--min-requests K] [--rollback CMD]`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct CanaryArgs {
+    /// Deploy these first N servers, watch them, and go on only if their error rate is low
+    #[arg(long, value_name = "N", requires_all = ["observe", "max_error_rate"])]
+    pub canary: Option<usize>,
+    /// How long the canaries are watched
+    #[arg(long, value_name = "DUR", requires = "canary")]
+    pub observe: Option<String>,
+    /// Highest share of 5xx answers and failed connections, in percent
+    #[arg(long, value_name = "PCT", requires = "canary")]
+    pub max_error_rate: Option<f64>,
+    /// Fewest requests the gate needs to judge [default: 20]
+    #[arg(long, value_name = "K", requires = "canary")]
+    pub min_requests: Option<u64>,
+    /// Command that puts one canary back on the old release when the gate fails
+    #[arg(long, value_name = "'CMD {port}'", requires = "canary")]
+    pub rollback: Option<String>,
+    /// nginx: the access log in swapctl's log_format [default: the config's `access_log ... swapctl`]
+    #[arg(long, value_name = "FILE", requires = "canary")]
+    pub access_log: Option<PathBuf>,
+}
+
+impl CanaryArgs {
+    /// The gate, when `--canary` is given.
+    pub fn gate(&self) -> Result<Option<crate::canary::Gate>, crate::deploy::Failure> {
+        let Some(count) = self.canary else {
+            return Ok(None);
+        };
+        let fail = |m: String| crate::deploy::Failure::new(2, m);
+        let observe = healthwait::duration::parse(self.observe.as_deref().unwrap_or_default())
+            .map_err(|e| fail(format!("--observe: {e}")))?;
+        let max = self.max_error_rate.unwrap_or(0.0);
+        if !(0.0..=100.0).contains(&max) {
+            return Err(fail(format!(
+                "--max-error-rate {max}: give a percentage, 0 to 100"
+            )));
+        }
+        Ok(Some(crate::canary::Gate {
+            count,
+            observe,
+            max_error_rate: max,
+            min_requests: self.min_requests.unwrap_or(20),
+            rollback: self.rollback.clone(),
+            access_log: self.access_log.clone(),
+        }))
+    }
 }
 
 /// Traffic modes.

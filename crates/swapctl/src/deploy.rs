@@ -48,6 +48,8 @@ pub struct Options {
     pub verbose: bool,
     /// `--json`: events as JSON Lines on stdout.
     pub json: bool,
+    /// `rolling --canary ...`: the gate after the first servers.
+    pub canary: Option<crate::canary::Gate>,
 }
 
 impl Options {
@@ -136,6 +138,8 @@ pub enum Action {
     Swap(Vec<ServerRef>, Vec<ServerRef>),
     /// Bring these back.
     In(Vec<ServerRef>),
+    /// Watch these canaries' error rate; roll them back when it is over the limit.
+    Observe(Vec<ServerRef>),
 }
 
 impl Action {
@@ -154,6 +158,7 @@ impl Action {
                 names(i).into_iter().chain(names(o)).collect(),
             ),
             Action::In(s) => ("bring in".into(), names(s)),
+            Action::Observe(s) => ("observe the canary error rate".into(), names(s)),
         }
     }
 }
@@ -227,6 +232,47 @@ pub fn steps(
     }
 }
 
+/// With `--canary N`, the first N servers are deployed (in the deploy's batches), then watched,
+/// then the rest follow.
+pub fn with_canary(
+    actions: Vec<Action>,
+    servers: &[ServerRef],
+    strategy: Strategy,
+    opts: &Options,
+    fleet: &Fleet,
+) -> Result<Vec<Action>, Failure> {
+    let (Some(gate), Strategy::Rolling(batch)) = (&opts.canary, strategy) else {
+        return Ok(actions);
+    };
+    if gate.count == 0 || gate.count >= servers.len() {
+        return Err(Failure::new(
+            2,
+            format!(
+                "--canary {} must be at least 1 and fewer than the {} servers deployed",
+                gate.count,
+                servers.len()
+            ),
+        ));
+    }
+    crate::canary::sources_check(fleet, gate)?;
+    let (first, rest) = servers.split_at(gate.count);
+    let chunk = |v: &[ServerRef]| -> Vec<Action> {
+        v.chunks(batch)
+            .flat_map(|c| {
+                [
+                    Action::Out(c.to_vec()),
+                    Action::Restart(c.to_vec()),
+                    Action::In(c.to_vec()),
+                ]
+            })
+            .collect()
+    };
+    let mut out = chunk(first);
+    out.push(Action::Observe(first.to_vec()));
+    out.extend(chunk(rest));
+    Ok(out)
+}
+
 /// The servers of `pool` that `wanted` names (all of `pool` when it is empty), by the engine's
 /// selector rules on every proxy; `flag` names the argument in errors.
 pub fn select(
@@ -280,6 +326,81 @@ pub struct Runner<'a> {
     pub reporter: Reporter,
     /// Out before this command began (an earlier `out`): an interrupt leaves them out.
     pub carried: Vec<ServerRef>,
+    /// The canary gate failed and rolled back.
+    pub rolled_back: bool,
+}
+
+impl Runner<'_> {
+    /// The canary gate: watch, and when the error rate is over the limit, take the canaries
+    /// out, run `--rollback` for each, and bring back those that are healthy.
+    fn observe(&mut self, canaries: &[ServerRef]) -> Result<(), String> {
+        let Some(gate) = self.opts.canary.clone() else {
+            return Ok(());
+        };
+        let seen = crate::canary::observe(&self.fleet, &gate, canaries, self.cancel)?;
+        let figures = format!(
+            "{:.1}% errors ({} of {} requests) over {}, limit {}%",
+            seen.rate(),
+            seen.errors,
+            seen.requests,
+            ms(gate.observe),
+            gate.max_error_rate
+        );
+        if seen.requests < gate.min_requests {
+            self.reporter.emit(&Event::Note {
+                message: format!(
+                    "canary: only {} requests reached {} (fewer than --min-requests {}): the gate cannot judge; going on",
+                    seen.requests,
+                    names(canaries),
+                    gate.min_requests
+                ),
+            });
+            return Ok(());
+        }
+        if seen.rate() <= gate.max_error_rate {
+            self.reporter.emit(&Event::Note {
+                message: format!("canary passed: {figures}"),
+            });
+            return Ok(());
+        }
+        self.rolled_back = true;
+        let never = AtomicBool::new(false);
+        add(&mut self.journal.out, canaries);
+        self.journal.deployed.retain(|d| !canaries.contains(d));
+        self.journal.save()?;
+        if let Err(e) = self.fleet.apply(&[], canaries, &never) {
+            return Err(format!(
+                "canary failed: {figures}; taking the canaries out failed: {}",
+                e.message
+            ));
+        }
+        let Some(rollback) = gate.rollback.clone() else {
+            return Err(format!(
+                "canary failed: {figures}; {} stay out of rotation (no --rollback was given)",
+                names(canaries)
+            ));
+        };
+        let results = run_all(canaries, self.opts, &rollback, &never);
+        let healthy: Vec<ServerRef> = canaries
+            .iter()
+            .zip(&results)
+            .filter(|(_, r)| r.is_ok())
+            .map(|(s, _)| s.clone())
+            .collect();
+        if !healthy.is_empty() && self.fleet.apply(&healthy, &[], &never).is_ok() {
+            self.journal.out.retain(|x| !healthy.contains(x));
+        }
+        let still: Vec<ServerRef> = self.journal.out.clone();
+        Err(format!(
+            "canary failed: {figures}; rolled back {} with --rollback{}; no other server was restarted",
+            names(&healthy),
+            if still.is_empty() {
+                String::new()
+            } else {
+                format!("; still out (rollback failed or unhealthy): {}", names(&still))
+            }
+        ))
+    }
 }
 
 /// The reason written into the markers of what swapctl takes out.
@@ -295,6 +416,10 @@ pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Fail
         if let Some(r) = &opts.restart {
             v.fill(r)
                 .map_err(|e| Failure::new(2, format!("--restart: {e}")))?;
+        }
+        if let Some(r) = opts.canary.as_ref().and_then(|g| g.rollback.as_ref()) {
+            v.fill(r)
+                .map_err(|e| Failure::new(2, format!("--rollback: {e}")))?;
         }
         let url = template::health_url(health_template(opts, s), &v)
             .map_err(|e| Failure::new(2, format!("--health: {e}")))?;
@@ -326,7 +451,13 @@ pub fn run(
     }
     let serving = fleet.serving();
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
-    let actions = steps(strategy, &servers, serving.len())?;
+    let actions = with_canary(
+        steps(strategy, &servers, serving.len())?,
+        &servers,
+        strategy,
+        opts,
+        &fleet,
+    )?;
     fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
     fleet.preflight()?;
@@ -342,6 +473,7 @@ pub fn run(
         cancel,
         reporter,
         carried: Vec::new(),
+        rolled_back: false,
     }
     .execute(&actions, strategy.name())
 }
@@ -369,6 +501,12 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
                 first.display(),
                 last.strategy
             ),
+        ));
+    }
+    if last.status == "rolled-back" {
+        return Err(Failure::new(
+            2,
+            "the last deploy's canary failed and was rolled back: fix the release, then run the deploy again",
         ));
     }
     if matches!(last.status.as_str(), "done" | "recovered") && last.out.is_empty() {
@@ -435,6 +573,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
         cancel,
         reporter,
         carried: Vec::new(),
+        rolled_back: false,
     }
     .execute(&actions, "resume")
 }
@@ -513,6 +652,17 @@ impl Runner<'_> {
                         millis,
                         error: e.clone(),
                     });
+                    if self.rolled_back {
+                        let msg = format!(
+                            "stopped at step {}/{total}: {e}\n  out of rotation:   {}\n  next: fix the release, then run the deploy again",
+                            i + 1,
+                            self::names(&self.journal.out)
+                        );
+                        self.journal.status = "rolled-back".into();
+                        self.journal.message = Some(msg.clone());
+                        let _ = self.journal.save();
+                        return Err(Failure::new(1, msg));
+                    }
                     let msg = account(
                         &self.journal,
                         &self.fleet,
@@ -592,6 +742,7 @@ impl Runner<'_> {
                 add(&mut self.journal.deployed, s);
                 Ok(())
             }
+            Action::Observe(s) => self.observe(s),
             Action::Restart(s) => {
                 let results = restart_all(s, self.opts, cancel);
                 if cancel.load(Ordering::SeqCst) {
@@ -727,10 +878,21 @@ fn restart_all(
     opts: &Options,
     cancel: &AtomicBool,
 ) -> Vec<Result<(), String>> {
+    let template = opts.restart.as_deref().unwrap_or_default();
+    run_all(servers, opts, template, cancel)
+}
+
+/// Runs `template` for each server (in parallel) and waits until each is healthy.
+fn run_all(
+    servers: &[ServerRef],
+    opts: &Options,
+    template: &str,
+    cancel: &AtomicBool,
+) -> Vec<Result<(), String>> {
     std::thread::scope(|sc| {
         let hs: Vec<_> = servers
             .iter()
-            .map(|s| sc.spawn(move || restart_one(s, opts, cancel)))
+            .map(|s| sc.spawn(move || restart_one(s, opts, template, cancel)))
             .collect();
         hs.into_iter()
             .map(|h| {
@@ -743,9 +905,14 @@ fn restart_all(
 
 /// Runs the restart command (never cut short by Ctrl-C: an app must not be left half-restarted),
 /// then waits until the server is healthy.
-fn restart_one(s: &ServerRef, opts: &Options, cancel: &AtomicBool) -> Result<(), String> {
+fn restart_one(
+    s: &ServerRef,
+    opts: &Options,
+    template: &str,
+    cancel: &AtomicBool,
+) -> Result<(), String> {
     let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
-    let cmd = vars.fill(opts.restart.as_deref().unwrap_or_default())?;
+    let cmd = vars.fill(template)?;
     // Its own process group, so a timeout ends everything it started and the terminal's Ctrl-C
     // does not reach it; stdin closed; its stdout goes to our stderr, so our stdout stays data.
     let out = std::io::stderr()

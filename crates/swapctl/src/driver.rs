@@ -50,6 +50,10 @@ pub trait Driver: Send {
     fn preflight(&self) -> Result<(), String> {
         Ok(())
     }
+    /// haproxy's admin socket, for per-server counters.
+    fn runtime(&self) -> Option<Runtime> {
+        None
+    }
 }
 
 /// The driver for `ctx`: nginx reload, haproxy runtime API, or haproxy reload (master or `-sf`).
@@ -455,6 +459,10 @@ impl Driver for Haproxy {
                 )),
             },
         }
+    }
+
+    fn runtime(&self) -> Option<Runtime> {
+        self.runtime.clone()
     }
 
     fn preflight(&self) -> Result<(), String> {

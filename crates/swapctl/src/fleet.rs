@@ -56,6 +56,21 @@ impl Member {
     pub fn describe(&self) -> String {
         self.driver.describe()
     }
+
+    /// This proxy's own references to `wanted`, for readers of per-server figures.
+    pub fn mine_public(&self, wanted: &[ServerRef]) -> Vec<ServerRef> {
+        self.mine(wanted)
+    }
+
+    /// haproxy's admin socket, when one is usable.
+    pub fn runtime(&self) -> Option<crate::runtime::Runtime> {
+        self.driver.runtime()
+    }
+
+    /// nginx's `-p`.
+    pub fn prefix(&self) -> Option<PathBuf> {
+        self.ctx.prefix.clone()
+    }
 }
 
 /// The proxies of one deploy.
@@ -236,7 +251,7 @@ impl Fleet {
                     Action::Out(s) => (&[], s),
                     Action::Swap(i, o) => (i, o),
                     Action::In(s) => (s, &[]),
-                    Action::Restart(_) => (&[], &[]),
+                    Action::Restart(_) | Action::Observe(_) => (&[], &[]),
                 };
                 for s in bring.iter().filter(|s| managed(s)) {
                     if !serving.contains(&key(&s.address)) {

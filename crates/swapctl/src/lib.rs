@@ -1,6 +1,7 @@
 //! swapctl: hot-swap and rolling deploys behind nginx and haproxy. The library holds the
 //! strategies, proxy drivers, drain logic and journal; `main.rs` only calls [`run`].
 
+pub mod canary;
 pub mod cli;
 pub mod deploy;
 pub mod driver;
@@ -184,6 +185,7 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
         quiet: cli.quiet,
         verbose: cli.verbose,
         json: cli.json,
+        canary: None,
     })
 }
 
@@ -195,7 +197,14 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
     };
     let ok = |text: String| (text, 0);
     match &cli.command {
-        Command::Plan { strategy, batch } => plan::plan(&opts, *strategy, *batch).map(ok),
+        Command::Plan {
+            strategy,
+            batch,
+            canary,
+        } => {
+            opts.canary = canary.gate()?;
+            plan::plan(&opts, *strategy, *batch).map(ok)
+        }
         Command::Status => recover::status(&opts),
         Command::Recover => {
             let _lock = lock(&opts, "recover")?;
@@ -241,8 +250,13 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
         }
         Command::HotSwap | Command::Rolling { .. } => {
             let strategy = match &cli.command {
-                Command::Rolling { batch, only } => {
+                Command::Rolling {
+                    batch,
+                    only,
+                    canary,
+                } => {
                     opts.only = only.clone();
+                    opts.canary = canary.gate()?;
                     Strategy::Rolling(*batch)
                 }
                 _ => Strategy::HotSwap,

@@ -87,7 +87,11 @@ fn run_one(
         .map(|j| j.out)
         .unwrap_or_default();
     let servers = match &action {
-        Action::Out(s) | Action::In(s) | Action::Restart(s) | Action::Swap(s, _) => s.clone(),
+        Action::Out(s)
+        | Action::In(s)
+        | Action::Restart(s)
+        | Action::Swap(s, _)
+        | Action::Observe(s) => s.clone(),
     };
     let mut journal = Journal::start(
         what,
@@ -115,6 +119,7 @@ fn run_one(
         cancel,
         reporter,
         carried,
+        rolled_back: false,
     }
     .execute(std::slice::from_ref(&action), what)?;
     Ok(match what {

@@ -55,7 +55,13 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
         StrategyArg::Rolling => Strategy::Rolling(batch),
     };
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
-    let actions = steps(s, &servers, serving.len())?;
+    let actions = crate::deploy::with_canary(
+        steps(s, &servers, serving.len())?,
+        &servers,
+        s,
+        opts,
+        &fleet,
+    )?;
     fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
     let report = PlanReport {
@@ -114,6 +120,7 @@ fn capacity(serving: &[crate::journal::ServerRef], actions: &[Action]) -> Vec<Pl
                 mark(&mut state, o, |x| x.1 = false);
             }
             Action::In(v) => mark(&mut state, v, |x| x.1 = true),
+            Action::Observe(_) => {}
         }
         let (action, servers) = a.describe();
         out.push(PlanStep {

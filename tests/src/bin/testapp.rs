@@ -1,6 +1,7 @@
 //! A test app like the ones we deploy: boots slowly, speaks HTTP/1.1 with keep-alive, answers
 //! `/health`, and stops gracefully on SIGTERM (finishes in-flight requests, closes idle connections).
 //! Usage: hotswap-testapp PORT RELEASE [--boot MS] [--pidfile F] [--unhealthy] [--stop MS]
+//!        [--fail-rate PCT]   (answers 500 to that share of requests other than /health: a bad release)
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,6 +25,9 @@ fn main() {
     let boot = flag("--boot").and_then(|v| v.parse().ok()).unwrap_or(0u64);
     let stop_ms = flag("--stop").and_then(|v| v.parse().ok()).unwrap_or(0u64);
     let unhealthy = args.iter().any(|a| a == "--unhealthy");
+    let fail_rate = flag("--fail-rate")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0u64);
     if let Some(p) = flag("--pidfile") {
         let _ = std::fs::write(p, format!("{}\n", std::process::id()));
     }
@@ -45,7 +49,7 @@ fn main() {
                 let (term, active, release) = (term.clone(), active.clone(), release.clone());
                 active.fetch_add(1, Ordering::SeqCst);
                 std::thread::spawn(move || {
-                    let _ = serve(s, &term, &release, port, unhealthy);
+                    let _ = serve(s, &term, &release, port, unhealthy, fail_rate);
                     active.fetch_sub(1, Ordering::SeqCst);
                 });
             }
@@ -63,12 +67,16 @@ fn main() {
     std::thread::sleep(Duration::from_millis(stop_ms));
 }
 
+/// Requests answered (other than /health), for `--fail-rate`.
+static SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn serve(
     s: TcpStream,
     term: &AtomicBool,
     release: &str,
     port: u16,
     unhealthy: bool,
+    fail_rate: u64,
 ) -> std::io::Result<()> {
     s.set_read_timeout(Some(Duration::from_millis(20)))?;
     let mut w = s.try_clone()?;
@@ -126,6 +134,8 @@ fn serve(
             } else {
                 (200, "ok".to_string())
             }
+        } else if SERVED.fetch_add(1, Ordering::SeqCst) % 100 < fail_rate {
+            (500, format!("release={release} port={port} failed"))
         } else {
             (
                 200,

@@ -2,4 +2,5 @@
 
 pub mod inventory;
 pub mod lexer;
+pub mod logs;
 pub mod parser;

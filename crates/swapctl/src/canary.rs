@@ -1,0 +1,316 @@
+//! The canary gate: after the first servers are deployed and back, watch their share of 5xx
+//! answers and failed connections for a while. haproxy gives per-server counters (`show stat`:
+//! `hrsp_*`, `eresp`, `econ`, as deltas); nginx writes them to an access log in the
+//! `swapctl` log_format, of which only what is appended during the window is read.
+
+use crate::deploy::Failure;
+use crate::fleet::Fleet;
+use crate::journal::ServerRef;
+use crate::runtime::{stat_field, Runtime};
+use std::io::{Read, Seek, SeekFrom};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// The log_format the nginx side reads (documented in the README).
+pub const LOG_FORMAT: &str = "log_format swapctl '$msec|$status|$upstream_addr|$upstream_status';";
+
+/// `rolling --canary N --observe DUR --max-error-rate PCT [--min-requests K] [--rollback CMD]`.
+#[derive(Debug, Clone)]
+pub struct Gate {
+    /// How many servers go first.
+    pub count: usize,
+    /// How long they are watched.
+    pub observe: Duration,
+    /// The highest acceptable share of errors, in percent.
+    pub max_error_rate: f64,
+    /// Below this many requests the gate cannot judge, and the deploy goes on.
+    pub min_requests: u64,
+    /// Run for each canary when the gate fails (`{port}` etc. filled).
+    pub rollback: Option<String>,
+    /// nginx: the access log to read, instead of the config's `access_log … swapctl`.
+    pub access_log: Option<PathBuf>,
+}
+
+/// What one window saw.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Seen {
+    /// Requests sent to the canaries (answers and failed connections).
+    pub requests: u64,
+    /// 5xx answers and failed connections among them.
+    pub errors: u64,
+}
+
+impl Seen {
+    /// Errors in percent of requests.
+    pub fn rate(&self) -> f64 {
+        if self.requests == 0 {
+            0.0
+        } else {
+            100.0 * self.errors as f64 / self.requests as f64
+        }
+    }
+}
+
+/// Where one proxy's figures come from.
+enum Source {
+    Haproxy { rt: Runtime, upstream: String },
+    NginxLog(Vec<PathBuf>),
+}
+
+/// Each proxy's source; a proxy with none is a usage error (exit 2), found before anything changes.
+pub fn sources_check(fleet: &Fleet, gate: &Gate) -> Result<(), Failure> {
+    sources(fleet, gate).map(|_| ())
+}
+
+fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Failure> {
+    fleet
+        .members
+        .iter()
+        .map(|m| match m.kind {
+            proxyconf::ProxyKind::Haproxy => m
+                .runtime()
+                .map(|rt| Source::Haproxy {
+                    rt,
+                    upstream: m.upstream.clone(),
+                })
+                .ok_or_else(|| {
+                    Failure::new(
+                        2,
+                        format!(
+                            "--canary on {} needs haproxy's admin socket for per-server counters: add \
+                             `stats socket … level admin`, or pass --socket",
+                            m.config.display()
+                        ),
+                    )
+                }),
+            proxyconf::ProxyKind::Nginx => {
+                let logs = match &gate.access_log {
+                    Some(p) => vec![p.clone()],
+                    None => proxyconf::nginx::logs::access_logs(
+                        &m.cfg,
+                        "swapctl",
+                        m.prefix().as_deref(),
+                    ),
+                };
+                if logs.is_empty() {
+                    return Err(Failure::new(
+                        2,
+                        format!(
+                            "--canary on {} reads the access log in swapctl's format: add `{LOG_FORMAT}` \
+                             and `access_log /var/log/nginx/swapctl.log swapctl;` to the http block, or pass \
+                             --access-log",
+                            m.config.display()
+                        ),
+                    ));
+                }
+                Ok(Source::NginxLog(logs))
+            }
+        })
+        .collect()
+}
+
+/// Per-source starting point.
+enum Mark {
+    Counters(Vec<(u64, u64)>),
+    Offsets(Vec<u64>),
+}
+
+/// Watches `canaries` for `gate.observe`; Ctrl-C cuts the window short.
+pub fn observe(
+    fleet: &Fleet,
+    gate: &Gate,
+    canaries: &[ServerRef],
+    cancel: &AtomicBool,
+) -> Result<Seen, String> {
+    let srcs = sources(fleet, gate).map_err(|f| f.message)?;
+    let marks: Vec<Mark> = srcs
+        .iter()
+        .map(|s| mark(s, fleet, canaries))
+        .collect::<Result<_, _>>()?;
+    let end = Instant::now() + gate.observe;
+    while Instant::now() < end {
+        if cancel.load(Ordering::SeqCst) {
+            return Err("interrupted".into());
+        }
+        std::thread::sleep(Duration::from_millis(20).min(end - Instant::now()));
+    }
+    let mut seen = Seen::default();
+    for (s, m) in srcs.iter().zip(marks) {
+        let d = measure(s, m, fleet, canaries)?;
+        seen.requests += d.requests;
+        seen.errors += d.errors;
+    }
+    Ok(seen)
+}
+
+fn haproxy_counts(
+    rt: &Runtime,
+    upstream: &str,
+    names: &[String],
+) -> Result<Vec<(u64, u64)>, String> {
+    let text = rt.send("show stat")?;
+    names
+        .iter()
+        .map(|n| {
+            let col = |c: &str| -> Result<u64, String> {
+                Ok(stat_field(&text, upstream, n, c)?
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0))
+            };
+            let answers: u64 = [
+                "hrsp_1xx",
+                "hrsp_2xx",
+                "hrsp_3xx",
+                "hrsp_4xx",
+                "hrsp_5xx",
+                "hrsp_other",
+            ]
+            .iter()
+            .map(|c| col(c))
+            .sum::<Result<u64, String>>()?;
+            let (e5, eresp, econ) = (col("hrsp_5xx")?, col("eresp")?, col("econ")?);
+            Ok((answers + eresp + econ, e5 + eresp + econ))
+        })
+        .collect()
+}
+
+fn canary_names(fleet: &Fleet, upstream: &str, canaries: &[ServerRef]) -> Vec<String> {
+    fleet
+        .members
+        .iter()
+        .filter(|m| m.upstream == upstream)
+        .flat_map(|m| m.mine_public(canaries))
+        .filter_map(|r| r.name)
+        .collect()
+}
+
+fn mark(s: &Source, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Mark, String> {
+    Ok(match s {
+        Source::Haproxy { rt, upstream } => Mark::Counters(haproxy_counts(
+            rt,
+            upstream,
+            &canary_names(fleet, upstream, canaries),
+        )?),
+        Source::NginxLog(paths) => Mark::Offsets(
+            paths
+                .iter()
+                .map(|p| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))
+                .collect(),
+        ),
+    })
+}
+
+fn measure(s: &Source, m: Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Seen, String> {
+    let mut seen = Seen::default();
+    match (s, m) {
+        (Source::Haproxy { rt, upstream }, Mark::Counters(before)) => {
+            let now = haproxy_counts(rt, upstream, &canary_names(fleet, upstream, canaries))?;
+            for (a, b) in now.iter().zip(before) {
+                // A counter that went down was reset by a reload: count from zero.
+                let d = |x: u64, y: u64| if x >= y { x - y } else { x };
+                seen.requests += d(a.0, b.0);
+                seen.errors += d(a.1, b.1);
+            }
+        }
+        (Source::NginxLog(paths), Mark::Offsets(offsets)) => {
+            let targets = targets(canaries);
+            for (p, from) in paths.iter().zip(offsets) {
+                let text = appended(p, from)?;
+                for line in text.lines() {
+                    count_line(line, &targets, &mut seen);
+                }
+            }
+        }
+        _ => {}
+    }
+    Ok(seen)
+}
+
+/// What was appended to `path` since `from` (all of it when the log was rotated meanwhile).
+fn appended(path: &std::path::Path, from: u64) -> Result<String, String> {
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| format!("cannot read the access log {}: {e}", path.display()))?;
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = if len < from { 0 } else { from };
+    f.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
+    let mut buf = Vec::new();
+    f.take(64 << 20)
+        .read_to_end(&mut buf)
+        .map_err(|e| format!("cannot read the access log {}: {e}", path.display()))?;
+    Ok(String::from_utf8_lossy(&buf).into_owned())
+}
+
+enum Target {
+    Tcp(Vec<SocketAddr>),
+    Unix(String),
+}
+
+fn targets(canaries: &[ServerRef]) -> Vec<Target> {
+    canaries
+        .iter()
+        .map(|c| {
+            if c.address.starts_with("unix:") {
+                Target::Unix(c.address.clone())
+            } else {
+                Target::Tcp(crate::procwatch::socket_addrs(std::slice::from_ref(
+                    &c.address,
+                )))
+            }
+        })
+        .collect()
+}
+
+/// One `$msec|$status|$upstream_addr|$upstream_status` line: every attempt that went to a
+/// canary counts, and an attempt with a 5xx (502/504 for a failed connection) is an error.
+fn count_line(line: &str, targets: &[Target], seen: &mut Seen) {
+    let mut f = line.split('|');
+    let (Some(_), Some(_), Some(addrs), Some(statuses)) = (f.next(), f.next(), f.next(), f.next())
+    else {
+        return;
+    };
+    let split = |s: &str| -> Vec<String> {
+        s.split(", ")
+            .flat_map(|p| p.split(" : "))
+            .map(|p| p.trim().to_string())
+            .collect()
+    };
+    for (a, st) in split(addrs).iter().zip(split(statuses)) {
+        let hit = targets.iter().any(|t| match t {
+            Target::Unix(u) => a == u,
+            Target::Tcp(v) => a.parse::<SocketAddr>().is_ok_and(|sa| v.contains(&sa)),
+        });
+        if hit {
+            seen.requests += 1;
+            if st.parse::<u16>().map_or(true, |c| c >= 500) {
+                seen.errors += 1;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_lines_count_attempts_per_server() {
+        let t = targets(&[ServerRef {
+            upstream: "app".into(),
+            name: None,
+            address: "127.0.0.1:8001".into(),
+        }]);
+        let mut seen = Seen::default();
+        for l in [
+            "1.0|200|127.0.0.1:8001|200",
+            "1.1|500|127.0.0.1:8001|500",
+            "1.2|200|127.0.0.1:8001, 127.0.0.1:8002|502, 200",
+            "1.3|200|127.0.0.1:8002|200",
+            "garbage",
+        ] {
+            count_line(l, &t, &mut seen);
+        }
+        assert_eq!((seen.requests, seen.errors), (3, 2));
+    }
+}

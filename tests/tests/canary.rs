@@ -1,0 +1,186 @@
+//! Canary deploys with an error-rate gate: a release that fails a share of its requests is
+//! rolled back on the canary and no other server is restarted; a good one deploys everywhere.
+
+mod common;
+use common::*;
+use std::io::{Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+fn release_of(port: u16) -> String {
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    c.write_all(b"GET /work HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out.split("\r\n\r\n")
+        .nth(1)
+        .and_then(|b| b.split_whitespace().next())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn pid_of(dir: &Path, port: u16) -> String {
+    std::fs::read_to_string(dir.join(format!("app-{port}.pid"))).unwrap_or_default()
+}
+
+/// nginx writing its access log in swapctl's format.
+fn with_access_log(s: &Stack) -> Vec<u8> {
+    let log = s.conf.with_file_name("swapctl.log");
+    let body = std::fs::read_to_string(&s.conf).expect("read").replace(
+        "    access_log off;\n",
+        &format!(
+            "    log_format swapctl '$msec|$status|$upstream_addr|$upstream_status';\n    access_log {} swapctl;\n",
+            log.display()
+        ),
+    );
+    std::fs::write(&s.conf, &body).expect("write");
+    let st = std::process::Command::new(require("nginx"))
+        .args(["-s", "reload", "-c"])
+        .arg(&s.conf)
+        .status()
+        .expect("reload");
+    assert!(st.success());
+    std::thread::sleep(Duration::from_millis(300));
+    body.into_bytes()
+}
+
+fn gate(s_apps: &Apps) -> Vec<String> {
+    [
+        "rolling",
+        "--canary",
+        "1",
+        "--observe",
+        "2s",
+        "--max-error-rate",
+        "5",
+        "--min-requests",
+        "20",
+        "--rollback",
+        &s_apps.rollback_template(),
+    ]
+    .iter()
+    .map(ToString::to_string)
+    .collect()
+}
+
+fn bad_release_is_rolled_back(s: &Stack, original: &[u8]) {
+    s.apps.bad_release(50);
+    let others: Vec<String> = s.app_ports[1..]
+        .iter()
+        .map(|p| pid_of(&s.apps.dir, *p))
+        .collect();
+    let load = Load::start(s.listen, 4);
+    std::thread::sleep(Duration::from_millis(200));
+    let g = gate(&s.apps);
+    let out = run(&deploy_args(
+        s,
+        &g.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let _ = load.finish();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("canary failed") && t.contains("limit 5%"), "{t}");
+    assert!(t.contains("no other server was restarted"), "{t}");
+    let now: Vec<String> = s.app_ports[1..]
+        .iter()
+        .map(|p| pid_of(&s.apps.dir, *p))
+        .collect();
+    assert_eq!(now, others, "no other server was restarted");
+    for p in &s.app_ports {
+        assert_eq!(release_of(*p), "release=1", "port {p}");
+    }
+    assert_eq!(
+        std::fs::read(&s.conf).expect("read"),
+        original,
+        "all back in rotation"
+    );
+    let st = run(&deploy_args(s, &["status"]));
+    assert!(text(&st).contains("ROLLED-BACK"), "{}", text(&st));
+    let r = run(&deploy_args(s, &["resume"]));
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+}
+
+#[test]
+fn nginx_a_bad_release_is_rolled_back_on_the_canary_only() {
+    let s = nginx_stack(3, 100);
+    let original = with_access_log(&s);
+    bad_release_is_rolled_back(&s, &original);
+}
+
+#[test]
+fn nginx_a_good_release_passes_the_gate_and_deploys_everywhere() {
+    let s = nginx_stack(3, 100);
+    let original = with_access_log(&s);
+    let load = Load::start(s.listen, 4);
+    std::thread::sleep(Duration::from_millis(200));
+    let g = gate(&s.apps);
+    let out = run(&deploy_args(
+        &s,
+        &g.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    let r = load.finish();
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{t}");
+    assert!(t.contains("canary passed"), "{t}");
+    assert_eq!(r.failed(), 0, "{r:?}");
+    for p in &s.app_ports {
+        assert_eq!(release_of(*p), "release=2", "port {p}");
+    }
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}
+
+#[test]
+fn haproxy_a_bad_release_is_rolled_back_by_its_counters() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(3);
+    let listen = free_port();
+    let conf = haproxy_fixture(d, listen, &app_ports, "");
+    let original = std::fs::read(&conf).expect("read");
+    let apps = Apps::start(d, &app_ports, 100);
+    let haproxy = Proxy::haproxy(&conf, &d.join("haproxy.pid"), listen);
+    let s = Stack {
+        _nginx: haproxy,
+        apps,
+        conf,
+        listen,
+        app_ports,
+        _dir: dir,
+    };
+    bad_release_is_rolled_back(&s, &original);
+}
+
+#[test]
+fn the_gate_is_checked_before_anything_changes() {
+    let s = nginx_stack(3, 0);
+    // No access log in swapctl's format: refused, with the log_format to add.
+    let out = run(&deploy_args(
+        &s,
+        &[
+            "rolling",
+            "--canary",
+            "1",
+            "--observe",
+            "1s",
+            "--max-error-rate",
+            "5",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(text(&out).contains("log_format swapctl"), "{}", text(&out));
+    let plan = run(&deploy_args(
+        &s,
+        &[
+            "plan",
+            "rolling",
+            "--canary",
+            "3",
+            "--observe",
+            "1s",
+            "--max-error-rate",
+            "5",
+        ],
+    ));
+    assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
+}
