@@ -94,6 +94,8 @@ fn tools() -> Vec<(clap::Command, Extra)> {
                     ("Drain one host from every proxy, restart it, bring it back:", "swapctl --upstream app out web3; ...; swapctl --upstream app --health 'http://{address}/up' in web3"),
                     ("After a failure or a kill:", "swapctl --upstream app status; swapctl --upstream app ... resume (or recover)"),
                     ("Through sudo, with the settings in /etc/hotswap/app.toml:", "sudo swapctl --profile app rolling"),
+                    ("Keep the site readable while a migration runs:", "swapctl --upstream app mode read-only --message 'Back in 5 minutes' --retry-after 5m; ./migrate; swapctl --upstream app mode normal"),
+                    ("A canary that rolls back a bad release:", "swapctl --upstream app --restart './restart {port}' rolling --canary 1 --observe 2m --max-error-rate 1 --rollback './rollback {port}'"),
                 ],
                 env: &[
                     ("HOTSWAP_HOST, HOTSWAP_PORT, HOTSWAP_ADDRESS, HOTSWAP_NAME, HOTSWAP_UPSTREAM", "set for each --restart command: the server it restarts"),
