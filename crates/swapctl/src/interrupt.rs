@@ -19,9 +19,9 @@ pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>,
     std::thread::spawn(move || {
         for _ in signals.forever() {
             if !seen.swap(true, Ordering::SeqCst) {
-                eprintln!(
-                    "swapctl: interrupted: stopping waits; a running restart may finish, then this batch's \
-                     healthy servers come back (Ctrl-C again to stop at once)"
+                crate::report::say(
+                    "interrupted: stopping waits; a running restart may finish, then this batch's \
+                     healthy servers come back (Ctrl-C again to stop at once)",
                 );
                 continue;
             }
@@ -36,7 +36,7 @@ pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>,
                     let _ = j.save();
                 }
             }
-            eprintln!("swapctl: {message}");
+            crate::report::say(&message);
             std::process::exit(130);
         }
     });

@@ -34,7 +34,7 @@ pub fn run() -> i32 {
             if json {
                 finished(&cli, f.code, &f.message);
             } else {
-                eprintln!("swapctl: error: {}", f.message);
+                report::say(&format!("error: {}", f.message));
             }
             return f.code;
         }

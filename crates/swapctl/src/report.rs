@@ -126,9 +126,15 @@ impl Reporter {
             Event::Finished { .. } => return,
         };
         if !self.quiet {
-            eprintln!("swapctl: {text}");
+            say(&text);
         }
     }
+}
+
+/// One `swapctl: TEXT` line on stderr in a single write, so a reader that splits on writes
+/// (SSHKit, a log shipper) never sees the prefix apart from its message.
+pub fn say(text: &str) {
+    let _ = std::io::stderr().write_all(format!("swapctl: {text}\n").as_bytes());
 }
 
 fn ms(millis: u64) -> String {
