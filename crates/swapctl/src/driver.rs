@@ -109,7 +109,7 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
             force: true,
             prefix: ctx.prefix.clone(),
             lock_timeout: Duration::from_secs(30),
-            waiting: Some(|m| crate::report::say(m)),
+            waiting: Some(crate::report::say),
             ..commit::Options::default()
         },
         None,
@@ -133,7 +133,7 @@ pub fn edit_mode(ctx: &Ctx, upstream: &str, spec: &proxyconf::mode::Spec) -> Res
             force: true,
             prefix: ctx.prefix.clone(),
             lock_timeout: Duration::from_secs(30),
-            waiting: Some(|m| crate::report::say(m)),
+            waiting: Some(crate::report::say),
             ..commit::Options::default()
         },
         None,
