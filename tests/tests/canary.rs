@@ -184,3 +184,39 @@ fn the_gate_is_checked_before_anything_changes() {
     ));
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
 }
+
+#[test]
+fn an_unjudged_canary_never_lets_resume_deploy_the_rest() {
+    let s = nginx_stack(3, 0);
+    with_access_log(&s);
+    // No traffic at all: the gate sees nothing, and the deploy stops.
+    let g = gate(&s.apps);
+    let out = run(&deploy_args(
+        &s,
+        &g.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("no request reached"), "{}", text(&out));
+    let r = run(&deploy_args(&s, &["resume"]));
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(
+        text(&r).contains("canary gate did not pass"),
+        "{}",
+        text(&r)
+    );
+    // --canary is for rolling only.
+    let hs = run(&deploy_args(
+        &s,
+        &[
+            "plan",
+            "hot-swap",
+            "--canary",
+            "1",
+            "--observe",
+            "1s",
+            "--max-error-rate",
+            "5",
+        ],
+    ));
+    assert_eq!(hs.status.code(), Some(2), "{}", text(&hs));
+}

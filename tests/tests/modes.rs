@@ -120,3 +120,127 @@ fn a_mode_is_refused_where_nginx_cannot_take_it_and_bad_messages_are_refused() {
     assert_eq!(std::fs::read_to_string(&s.conf).expect("read"), body);
     std::fs::write(&s.conf, &before).expect("restore");
 }
+
+#[test]
+fn a_regex_locations_capture_still_reaches_the_upstream_in_read_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app = HttpServer::tcp("127.0.0.1:0", |_, _| Reply::Status(200, "ok".into()));
+    let listen = free_port();
+    let conf = nginx_fixture(d, listen, &[]);
+    let body = std::fs::read_to_string(&conf)
+        .expect("read")
+        .replace(
+            "        keepalive 16;\n",
+            &format!("        server {};\n        keepalive 16;\n", app.addr),
+        )
+        .replace(
+            "        location / {\n",
+            "        location ~ ^/re/(.*)$ {\n            proxy_pass http://app/$1;\n        }\n        location / {\n",
+        );
+    std::fs::write(&conf, &body).expect("write");
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let c = conf.display().to_string();
+    let on = swapctl(&["-c", &c, "mode", "read-only"]);
+    assert_eq!(on.status.code(), Some(0), "{}", text(&on));
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", listen)).expect("connect");
+    s.write_all(b"GET /re/foo/bar HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    let seen = app.seen.lock().expect("seen").clone();
+    assert!(
+        seen.iter().any(|x| x.path == "/foo/bar"),
+        "the capture reached the upstream: {seen:?}"
+    );
+    let off = swapctl(&["-c", &c, "mode", "normal"]);
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off));
+    assert_eq!(std::fs::read_to_string(&conf).expect("read"), body);
+}
+
+#[test]
+fn a_change_one_proxy_cannot_take_puts_the_others_back_exactly_and_recover_keeps_the_old_mode() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(2);
+    let _apps = Apps::start(d, &app_ports, 0);
+    let mut confs = Vec::new();
+    let mut lbs = Vec::new();
+    let mut listens = Vec::new();
+    for lb in ["lb1", "lb2"] {
+        let sub = d.join(lb);
+        std::fs::create_dir_all(&sub).expect("mkdir");
+        let listen = free_port();
+        let conf = nginx_fixture(&sub, listen, &app_ports);
+        lbs.push(Proxy::nginx(&conf, &sub.join("nginx.pid"), listen));
+        confs.push(conf.display().to_string());
+        listens.push(listen);
+    }
+    let both = ["-c", &confs[0], "-c", &confs[1], "--upstream", "app"];
+    let on = swapctl(
+        &[
+            &both[..],
+            &["mode", "read-only", "--message", "Migration A"],
+        ]
+        .concat(),
+    );
+    assert_eq!(on.status.code(), Some(0), "{}", text(&on));
+    let read_only: Vec<Vec<u8>> = confs
+        .iter()
+        .map(|c| std::fs::read(c).expect("read"))
+        .collect();
+    // lb2 can no longer be reloaded: the change to maintenance fails and lb1 is put back.
+    let pidfile = d.join("lb2/nginx.pid");
+    let pid = std::fs::read_to_string(&pidfile).expect("pid");
+    std::fs::remove_file(&pidfile).expect("rm");
+    let m = swapctl(&[&both[..], &["mode", "maintenance", "--message", "Maint B"]].concat());
+    std::fs::write(&pidfile, &pid).expect("restore");
+    assert_eq!(m.status.code(), Some(1), "{}", text(&m));
+    for (c, before) in confs.iter().zip(&read_only) {
+        assert_eq!(
+            &std::fs::read(c).expect("read"),
+            before,
+            "{c} is read-only exactly as before"
+        );
+    }
+    let r = swapctl(&[&both[..], &["recover"]].concat());
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    for (c, before) in confs.iter().zip(&read_only) {
+        assert_eq!(
+            &std::fs::read(c).expect("read"),
+            before,
+            "recover kept read-only on {c}"
+        );
+    }
+    assert_eq!(request(listens[0], "POST").0, 503);
+    let off = swapctl(&[&both[..], &["mode", "normal"]].concat());
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off));
+}
+
+#[test]
+fn a_mode_change_keeps_a_failed_deploy_resumable() {
+    let s = nginx_stack(3, 100);
+    s.apps.break_port(s.app_ports[0]);
+    let out = run(&deploy_args(&s, &["--health-timeout", "1s", "rolling"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let ro = run(&deploy_args(&s, &["mode", "read-only"]));
+    assert_eq!(ro.status.code(), Some(0), "{}", text(&ro));
+    let st = run(&deploy_args(&s, &["status"]));
+    assert_eq!(
+        st.status.code(),
+        Some(1),
+        "the failed deploy still shows: {}",
+        text(&st)
+    );
+    assert!(
+        text(&st).contains("last mode change: to read-only"),
+        "{}",
+        text(&st)
+    );
+    std::fs::remove_file(s.apps.dir.join(format!("broken-{}", s.app_ports[0]))).expect("fix");
+    let r = run(&deploy_args(&s, &["resume"]));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    let off = run(&deploy_args(&s, &["mode", "normal"]));
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off));
+}

@@ -135,6 +135,29 @@ pub fn current(cfg: &Config, upstream: &str) -> (Mode, Option<String>) {
         .map_or((Mode::Normal, None), |b| (b.mode, Some(b.since)))
 }
 
+/// The mode in place for `upstream` as a [`Spec`] (message, Retry-After and time read back from
+/// the block), so it can be put back exactly.
+pub fn current_spec(cfg: &Config, upstream: &str) -> Option<Spec> {
+    let b = blocks(cfg).into_iter().find(|b| b.upstream == upstream)?;
+    let text = cfg.files[b.file].text(b.range.clone());
+    let after = |key: &str| text.split_once(key).map(|(_, rest)| rest);
+    let message = after("return 503 \"")
+        .or_else(|| after("string \""))
+        .and_then(|r| r.split_once('"'))
+        .map(|(m, _)| m.to_string())?;
+    let retry_after = after("Retry-After ")?
+        .split(|c: char| !c.is_ascii_digit())
+        .next()?
+        .parse()
+        .ok()?;
+    Some(Spec {
+        mode: b.mode,
+        message,
+        retry_after,
+        at: b.since,
+    })
+}
+
 /// Refuses a message that the proxy's quoting cannot carry verbatim.
 pub fn check_message(m: &str) -> Result<()> {
     if m.is_empty()
@@ -221,8 +244,14 @@ struct Anchor {
 fn block_text(kind: ProxyKind, upstream: &str, spec: &Spec, indent: &str, split: bool) -> Vec<u8> {
     let (m, ra, msg) = (spec.mode.word(), spec.retry_after, &spec.message);
     let rule = match (kind, spec.mode) {
+        // String comparisons only: any regex in an `if`, even a non-capturing one, resets a
+        // regex location's $1 before proxy_pass uses it.
         (ProxyKind::Nginx, Mode::ReadOnly) => format!(
-            "if ($request_method !~ ^(GET|HEAD|OPTIONS)$) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
+            "set $swapctl_write 1;\n\
+             {indent}if ($request_method = GET) {{ set $swapctl_write 0; }}\n\
+             {indent}if ($request_method = HEAD) {{ set $swapctl_write 0; }}\n\
+             {indent}if ($request_method = OPTIONS) {{ set $swapctl_write 0; }}\n\
+             {indent}if ($swapctl_write) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
         ),
         (ProxyKind::Nginx, _) => format!(
             "if ($request_method) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
@@ -254,10 +283,16 @@ fn nginx_anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
         upstream: &'a str,
         stack: Vec<Vec<u8>>,
         found: Vec<(usize, Option<Vec<u8>>)>,
+        /// A pass whose host is a variable: where it goes is decided per request.
+        variable: Option<usize>,
     }
     impl Visitor for Find<'_> {
         type Error = std::convert::Infallible;
         fn directive(&mut self, d: &mut Directive) -> std::result::Result<(), Self::Error> {
+            // `stream {}` upstreams are another namespace, and HTTP rules cannot go there.
+            if self.stack.iter().any(|b| b == b"stream") {
+                return Ok(());
+            }
             let name = d.name_bytes(self.src);
             let target = d
                 .arg(self.src, 0)
@@ -270,13 +305,20 @@ fn nginx_anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
                         .windows(3)
                         .position(|w| w == b"://")
                         .map_or(t, |p| &t[p + 3..]);
-                    let end = after.iter().position(|&b| b == b'/').unwrap_or(after.len());
+                    // The host ends at a path, a variable, a query or a port.
+                    let end = after
+                        .iter()
+                        .skip(1)
+                        .position(|&b| matches!(b, b'/' | b'$' | b'?' | b':'))
+                        .map_or(after.len(), |p| p + 1);
                     &after[..end]
                 }
                 b"fastcgi_pass" | b"uwsgi_pass" | b"scgi_pass" | b"memcached_pass" => &target,
                 _ => return Ok(()),
             };
-            if host == self.upstream.as_bytes() {
+            if host.starts_with(b"$") {
+                self.variable.get_or_insert(d.start);
+            } else if host == self.upstream.as_bytes() {
                 self.found.push((d.start, self.stack.last().cloned()));
             }
             Ok(())
@@ -304,8 +346,16 @@ fn nginx_anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
             upstream,
             stack: Vec::new(),
             found: Vec::new(),
+            variable: None,
         };
         let _ = visit(&f.bytes, &mut v);
+        if let Some(at) = v.variable {
+            return Err(Error::Refused(format!(
+                "{}: this pass names its upstream with a variable, so swapctl cannot tell whether it \
+                 goes to {upstream}, and a mode would let its writes through: name the upstream there",
+                f.at(at)
+            )));
+        }
         for (start, parent) in v.found {
             if let Some(p) = parent.filter(|p| p == b"if" || p == b"limit_except") {
                 return Err(Error::Refused(format!(
@@ -339,6 +389,14 @@ fn haproxy_anchor(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
     let Some(header) = f.offset_of_line(u.line) else {
         return Ok(Vec::new());
     };
+    if effective_haproxy_mode(&f.bytes, u.line) != "http" {
+        return Err(Error::Refused(format!(
+            "{}:{}: {upstream} is not in `mode http`: haproxy ignores http-request rules there, so a \
+             traffic mode would do nothing",
+            f.path.display(),
+            u.line
+        )));
+    }
     let next = (f.line_end(header) + 1).min(f.bytes.len());
     // Indent like the section's first line.
     let indent = if next < f.bytes.len() {
@@ -365,6 +423,61 @@ fn haproxy_anchor(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
         indent,
         split: false,
     }])
+}
+
+/// The `mode` a haproxy section at `line` runs in: its own, else the last `defaults` before it,
+/// else haproxy's default, tcp.
+fn effective_haproxy_mode(src: &[u8], line: usize) -> String {
+    let Ok(lines) = crate::haproxy::lexer::lines(src) else {
+        return "tcp".into();
+    };
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
+        .collect();
+    let line_of = |off: usize| starts.partition_point(|&s| s <= off);
+    let (mut defaults, mut own, mut in_target, mut in_defaults) = (None, None, false, false);
+    for l in &lines {
+        let Some(first) = l.words.first() else {
+            continue;
+        };
+        let w = String::from_utf8_lossy(&first.value).into_owned();
+        if matches!(
+            w.as_str(),
+            "global"
+                | "defaults"
+                | "frontend"
+                | "backend"
+                | "listen"
+                | "peers"
+                | "resolvers"
+                | "userlist"
+                | "program"
+                | "http-errors"
+                | "ring"
+                | "cache"
+                | "mailers"
+        ) {
+            let at = line_of(l.start);
+            if in_target {
+                break;
+            }
+            in_target = at == line;
+            in_defaults = w == "defaults";
+            continue;
+        }
+        if w == "mode" {
+            let m = l
+                .words
+                .get(1)
+                .map(|v| String::from_utf8_lossy(&v.value).into_owned());
+            if in_target {
+                own = m;
+            } else if in_defaults {
+                defaults = m;
+            }
+        }
+    }
+    own.or(defaults).unwrap_or_else(|| "tcp".into())
 }
 
 #[cfg(test)]
@@ -400,6 +513,16 @@ mod tests {
             "{}",
             String::from_utf8_lossy(&bytes3)
         );
+        let back_spec = current_spec(&cfg3, upstream).expect("spec");
+        assert_eq!(back_spec.retry_after, 120);
+        assert_eq!(back_spec.message, spec(Mode::Normal).message);
+        let again = plan(&cfg3, upstream, &back_spec)
+            .expect("plan")
+            .apply(&cfg3);
+        assert!(
+            again.is_empty() || again[0].1 == bytes3,
+            "the same spec gives the same bytes"
+        );
         let off = plan(&cfg3, upstream, &spec(Mode::Normal)).expect("plan");
         let back = off.apply(&cfg3).remove(0).1;
         assert_eq!(
@@ -418,7 +541,7 @@ mod tests {
         );
         round_trip(
             ProxyKind::Haproxy,
-            "frontend fe\n    bind :80\n    default_backend app\n\nbackend app\n\tbalance roundrobin\n\tserver a 127.0.0.1:1\n",
+            "defaults\n    mode http\nfrontend fe\n    bind :80\n    default_backend app\n\nbackend app\n\tbalance roundrobin\n\tserver a 127.0.0.1:1\n",
             "app",
         );
     }
@@ -434,5 +557,19 @@ mod tests {
         let mut s = spec(Mode::ReadOnly);
         s.message = "costs $5".into();
         assert!(plan(&cfg, "app", &s).is_err());
+        // A variable host, and a tcp backend, cannot take a mode.
+        let var = Config::standalone(
+            b"http { upstream app { server 127.0.0.1:1; } server { location / { proxy_pass http://$up; } } }\n".to_vec(),
+            ProxyKind::Nginx,
+        )
+        .expect("load");
+        assert!(plan(&var, "app", &spec(Mode::ReadOnly)).is_err());
+        let tcp = Config::standalone(
+            b"defaults\n    mode http\nbackend app\n    mode tcp\n    server a 127.0.0.1:1\n"
+                .to_vec(),
+            ProxyKind::Haproxy,
+        )
+        .expect("load");
+        assert!(plan(&tcp, "app", &spec(Mode::ReadOnly)).is_err());
     }
 }

@@ -65,6 +65,7 @@ pub fn sources_check(fleet: &Fleet, gate: &Gate) -> Result<(), Failure> {
 }
 
 fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Failure> {
+    let mut seen_logs: Vec<PathBuf> = Vec::new();
     fleet
         .members
         .iter()
@@ -105,6 +106,26 @@ fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Failure> {
                         ),
                     ));
                 }
+                for l in &logs {
+                    if std::fs::metadata(l).is_err() {
+                        return Err(Failure::new(
+                            2,
+                            format!(
+                                "--canary: the access log {} does not exist or cannot be read",
+                                l.display()
+                            ),
+                        ));
+                    }
+                }
+                // One log shared by several proxies is read once.
+                let logs: Vec<PathBuf> = logs
+                    .into_iter()
+                    .filter(|l| {
+                        let fresh = !seen_logs.contains(l);
+                        seen_logs.push(l.clone());
+                        fresh
+                    })
+                    .collect();
                 Ok(Source::NginxLog(logs))
             }
         })
@@ -254,9 +275,12 @@ fn targets(canaries: &[ServerRef]) -> Vec<Target> {
             if c.address.starts_with("unix:") {
                 Target::Unix(c.address.clone())
             } else {
-                Target::Tcp(crate::procwatch::socket_addrs(std::slice::from_ref(
-                    &c.address,
-                )))
+                let mut addrs = crate::procwatch::socket_addrs(std::slice::from_ref(&c.address));
+                if addrs.is_empty() {
+                    // nginx's `server HOST;` means port 80.
+                    addrs = crate::procwatch::socket_addrs(&[format!("{}:80", c.address)]);
+                }
+                Target::Tcp(addrs)
             }
         })
         .collect()

@@ -185,6 +185,14 @@ impl CanaryArgs {
         let fail = |m: String| crate::deploy::Failure::new(2, m);
         let observe = healthwait::duration::parse(self.observe.as_deref().unwrap_or_default())
             .map_err(|e| fail(format!("--observe: {e}")))?;
+        if observe < std::time::Duration::from_secs(1)
+            || observe > std::time::Duration::from_secs(86_400)
+        {
+            return Err(fail(format!(
+                "--observe {}: watch for 1s to 24h",
+                self.observe.as_deref().unwrap_or_default()
+            )));
+        }
         let max = self.max_error_rate.unwrap_or(0.0);
         if !(0.0..=100.0).contains(&max) {
             return Err(fail(format!(

@@ -241,8 +241,14 @@ pub fn with_canary(
     opts: &Options,
     fleet: &Fleet,
 ) -> Result<Vec<Action>, Failure> {
-    let (Some(gate), Strategy::Rolling(batch)) = (&opts.canary, strategy) else {
+    let Some(gate) = &opts.canary else {
         return Ok(actions);
+    };
+    let Strategy::Rolling(batch) = strategy else {
+        return Err(Failure::new(
+            2,
+            "--canary applies to rolling (hot-swap restarts half the servers at once)",
+        ));
     };
     if gate.count == 0 || gate.count >= servers.len() {
         return Err(Failure::new(
@@ -346,6 +352,15 @@ impl Runner<'_> {
             ms(gate.observe),
             gate.max_error_rate
         );
+        if seen.requests == 0 {
+            return Err(format!(
+                "canary: no request reached {} in {}: the gate cannot see them (does the access log \
+                 record the location that proxies to them, and does the address match?); the deploy \
+                 stops with the canaries in rotation",
+                names(canaries),
+                ms(gate.observe)
+            ));
+        }
         if seen.requests < gate.min_requests {
             self.reporter.emit(&Event::Note {
                 message: format!(
@@ -367,6 +382,9 @@ impl Runner<'_> {
         let never = AtomicBool::new(false);
         add(&mut self.journal.out, canaries);
         self.journal.deployed.retain(|d| !canaries.contains(d));
+        // Recorded before anything is undone, so a kill during the rollback cannot make the
+        // rest of the deploy look resumable.
+        self.journal.status = "rolled-back".into();
         self.journal.save()?;
         if let Err(e) = self.fleet.apply(&[], canaries, &never) {
             return Err(format!(
@@ -500,6 +518,20 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
                 "the last command on {} was `{}`, not a deploy: use `in` or `recover`",
                 first.display(),
                 last.strategy
+            ),
+        ));
+    }
+    if let Some(step) = last
+        .steps
+        .iter()
+        .find(|s| s.action.starts_with("observe") && s.state != "done")
+    {
+        return Err(Failure::new(
+            2,
+            format!(
+                "the last deploy's canary gate did not pass (step {} is {}): resume would deploy the rest \
+                 unjudged; check the canaries, then run the deploy again with --canary (or `recover`)",
+                step.n, step.state
             ),
         ));
     }
@@ -856,6 +888,11 @@ impl Journal {
             out: Vec::new(),
             failed: Vec::new(),
             message: None,
+            // A mode change is kept across deploys: recover needs it.
+            mode_change: Journal::load(&opts.configs[0])
+                .ok()
+                .flatten()
+                .and_then(|j| j.mode_change),
         }
     }
 }

@@ -366,41 +366,49 @@ impl Fleet {
         cancel: &AtomicBool,
     ) -> Result<(), String> {
         let never = AtomicBool::new(false);
-        let mut done: Vec<(usize, proxyconf::mode::Mode)> = Vec::new();
+        // What each proxy had, to put it back exactly (same message, Retry-After and time).
+        let normal = proxyconf::mode::Spec {
+            mode: proxyconf::mode::Mode::Normal,
+            ..spec.clone()
+        };
+        let mut done: Vec<(usize, proxyconf::mode::Spec)> = Vec::new();
         let several = self.members.len() > 1;
         for i in 0..self.members.len() {
             let m = &mut self.members[i];
-            let before = proxyconf::mode::current(&m.cfg, &m.upstream).0;
+            let before = proxyconf::mode::current_spec(&m.cfg, &m.upstream)
+                .unwrap_or_else(|| normal.clone());
             let result =
                 driver::edit_mode(&m.ctx, &m.upstream, spec).and_then(|()| m.driver.reload(cancel));
+            done.push((i, before));
             if let Err(e) = result {
                 let mut msg = if several {
                     format!("{}: {e}", m.config.display())
                 } else {
                     e
                 };
-                done.push((i, before));
-                for (j, mode) in done {
+                for (j, back) in done {
                     let m = &mut self.members[j];
-                    let back = proxyconf::mode::Spec {
-                        mode,
-                        ..spec.clone()
-                    };
                     if let Err(e) = driver::edit_mode(&m.ctx, &m.upstream, &back)
                         .and_then(|()| m.driver.reload(&never))
                     {
                         msg.push_str(&format!(
                             "; putting {} back to {} failed too: {e}",
                             m.config.display(),
-                            mode.word()
+                            back.mode.word()
                         ));
                     }
                 }
                 return Err(msg);
             }
-            done.push((i, before));
         }
         Ok(())
+    }
+
+    /// The mode each proxy has now, as the first proxy shows it (for the journal).
+    pub fn mode_now(&self) -> Option<proxyconf::mode::Spec> {
+        self.members
+            .first()
+            .and_then(|m| proxyconf::mode::current_spec(&m.cfg, &m.upstream))
     }
 }
 

@@ -91,6 +91,64 @@ pub struct Journal {
     pub failed: Vec<ServerRef>,
     /// A plain account of the end state.
     pub message: Option<String>,
+    /// The last traffic-mode change, kept beside (never instead of) the last deploy's record.
+    #[serde(default)]
+    pub mode_change: Option<ModeChange>,
+}
+
+/// A traffic mode as it was put in place, to put it back exactly.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct SavedMode {
+    /// normal, read-only or maintenance.
+    pub mode: String,
+    /// The 503 body.
+    pub message: String,
+    /// Retry-After, seconds.
+    pub retry_after: u64,
+    /// When it was put in place, RFC 3339.
+    pub since: String,
+}
+
+/// One `swapctl mode` run.
+#[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ModeChange {
+    /// The mode asked for.
+    pub to: String,
+    /// running, done or failed.
+    pub status: String,
+    /// When it started, RFC 3339.
+    pub at: String,
+    /// The mode in place before (None: normal), restored when the change did not finish.
+    pub before: Option<SavedMode>,
+    /// What happened.
+    pub message: Option<String>,
+}
+
+impl SavedMode {
+    /// From the engine's spec.
+    pub fn from_spec(s: &proxyconf::mode::Spec) -> SavedMode {
+        SavedMode {
+            mode: s.mode.word().into(),
+            message: s.message.clone(),
+            retry_after: s.retry_after,
+            since: s.at.clone(),
+        }
+    }
+
+    /// Back to the engine's spec.
+    pub fn spec(&self) -> proxyconf::mode::Spec {
+        use proxyconf::mode::Mode;
+        proxyconf::mode::Spec {
+            mode: match self.mode.as_str() {
+                "read-only" => Mode::ReadOnly,
+                "maintenance" => Mode::Maintenance,
+                _ => Mode::Normal,
+            },
+            message: self.message.clone(),
+            retry_after: self.retry_after,
+            at: self.since.clone(),
+        }
+    }
 }
 
 /// `.NAME.swapctl.json` beside the (resolved) config.

@@ -235,7 +235,17 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
                 },
                 message: message.clone(),
                 retry_after: healthwait::duration::parse(retry_after)
-                    .map_err(|e| Failure::new(2, format!("--retry-after: {e}")))?,
+                    .map_err(|e| Failure::new(2, format!("--retry-after: {e}")))
+                    .and_then(|d| {
+                        if (1..=7 * 86_400).contains(&d.as_secs()) {
+                            Ok(d)
+                        } else {
+                            Err(Failure::new(
+                                2,
+                                format!("--retry-after {retry_after}: give 1s to 7d"),
+                            ))
+                        }
+                    })?,
             };
             let _lock = lock(&opts, "mode")?;
             let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))

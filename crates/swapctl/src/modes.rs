@@ -4,7 +4,7 @@
 
 use crate::deploy::{Failure, Options};
 use crate::fleet::Fleet;
-use crate::journal::{now, Journal, Step};
+use crate::journal::{now, Journal, ModeChange, SavedMode};
 use crate::report::{Event, Reporter};
 use proxyconf::mode::{self, Mode, Spec};
 use std::sync::atomic::AtomicBool;
@@ -69,15 +69,25 @@ pub fn set(
     }
     fleet.preflight()?;
     let label = format!("mode {}", spec.mode.word());
-    let mut journal = Journal::start(&label, opts, &fleet, &[], Vec::new(), None);
-    journal.steps = vec![Step {
-        n: 1,
-        action: label.clone(),
-        servers: Vec::new(),
-        state: "running".into(),
-        millis: None,
-        detail: None,
-    }];
+    // The change is recorded beside the last deploy's record, never instead of it: a failed
+    // deploy must stay resumable while the site is read-only.
+    let mut journal = match Journal::load(&opts.configs[0]) {
+        Ok(Some(j)) => j,
+        _ => {
+            let mut j = Journal::start("mode", opts, &fleet, &[], Vec::new(), None);
+            j.status = "done".into();
+            j
+        }
+    };
+    journal.configs = opts.configs.clone();
+    journal.config = opts.configs[0].clone();
+    journal.mode_change = Some(ModeChange {
+        to: spec.mode.word().into(),
+        status: "running".into(),
+        at: spec.at.clone(),
+        before: fleet.mode_now().map(|s| SavedMode::from_spec(&s)),
+        message: None,
+    });
     journal.save().map_err(|e| Failure::new(1, e))?;
     reporter.emit(&Event::StepStarted {
         step: 1,
@@ -88,11 +98,15 @@ pub fn set(
     let t = Instant::now();
     let result = fleet.set_mode(&spec, cancel);
     let millis = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
-    journal.steps[0].millis = Some(millis);
+    let mut record = |status: &str, msg: &str| {
+        if let Some(mc) = journal.mode_change.as_mut() {
+            mc.status = status.into();
+            mc.message = Some(msg.to_string());
+        }
+        journal.save()
+    };
     match result {
         Ok(()) => {
-            journal.steps[0].state = "done".into();
-            journal.status = "done".into();
             let msg = format!(
                 "{} is {} on {} prox{}{}",
                 fleet.upstream(),
@@ -105,8 +119,7 @@ pub fn set(
                     ""
                 }
             );
-            journal.message = Some(msg.clone());
-            journal.save().map_err(|e| Failure::new(1, e))?;
+            record("done", &msg).map_err(|e| Failure::new(1, e))?;
             reporter.emit(&Event::StepDone {
                 step: 1,
                 total: 1,
@@ -117,11 +130,7 @@ pub fn set(
             Ok(msg)
         }
         Err(e) => {
-            journal.steps[0].state = "failed".into();
-            journal.steps[0].detail = Some(e.clone());
-            journal.status = "failed".into();
-            journal.message = Some(e.clone());
-            let _ = journal.save();
+            let _ = record("failed", &e);
             reporter.emit(&Event::StepFailed {
                 step: 1,
                 total: 1,

@@ -22,6 +22,12 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
         None
     });
     let mut out: Vec<ServerRef> = journal.as_ref().map(|j| j.out.clone()).unwrap_or_default();
+    // Canaries that failed the gate run the bad release: healthy is not good enough.
+    let failed_canaries: Vec<ServerRef> = journal
+        .as_ref()
+        .filter(|j| j.status == "rolled-back")
+        .map(|j| j.out.clone())
+        .unwrap_or_default();
     // Belt and braces: anything marked by swapctl in any file counts too.
     for m in &fleet.members {
         for s in m.cfg.servers.iter().filter(|s| {
@@ -40,6 +46,19 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
                 });
             }
         }
+    }
+    out.retain(|s| {
+        !failed_canaries
+            .iter()
+            .any(|c| key(&c.address) == key(&s.address))
+    });
+    if !failed_canaries.is_empty() {
+        reporter.emit(&Event::Note {
+            message: format!(
+                "{} failed the canary gate and stay out: put them on a good release, then `swapctl ... in`",
+                names(&failed_canaries)
+            ),
+        });
     }
     let upstream = fleet.upstream();
     let mode_note = modes_after_recover(opts, &mut fleet, journal.as_ref(), reporter)?;
@@ -103,7 +122,9 @@ fn modes_after_recover(
     journal: Option<&Journal>,
     reporter: Reporter,
 ) -> Result<String, Failure> {
-    let half_done = journal.is_some_and(|j| j.strategy.starts_with("mode ") && j.status != "done");
+    let unfinished = journal
+        .and_then(|j| j.mode_change.as_ref())
+        .filter(|mc| matches!(mc.status.as_str(), "running" | "failed"));
     let on: Vec<String> = fleet
         .members
         .iter()
@@ -120,26 +141,41 @@ fn modes_after_recover(
             })
         })
         .collect();
-    if on.is_empty() {
+    if on.is_empty() && unfinished.is_none() {
         return Ok(String::new());
     }
-    if half_done {
+    if let Some(mc) = unfinished {
+        // Put back what was there before the change, exactly: a read-only that was on stays on.
+        let back = mc.before.as_ref().map_or_else(
+            || proxyconf::mode::Spec {
+                mode: proxyconf::mode::Mode::Normal,
+                message: String::new(),
+                retry_after: 1,
+                at: crate::journal::now(),
+            },
+            crate::journal::SavedMode::spec,
+        );
         reporter.emit(&Event::Note {
             message: format!(
-                "the last mode change did not finish ({}): putting every proxy back to normal",
-                on.join("; ")
+                "the change to mode {} did not finish: putting every proxy back to {}",
+                mc.to,
+                back.mode.word()
             ),
         });
-        let spec = proxyconf::mode::Spec {
-            mode: proxyconf::mode::Mode::Normal,
-            message: String::new(),
-            retry_after: 1,
-            at: crate::journal::now(),
-        };
         fleet
-            .set_mode(&spec, &AtomicBool::new(false))
-            .map_err(|e| Failure::new(1, format!("putting the mode back to normal: {e}")))?;
-        return Ok("; the unfinished mode change was undone: every proxy is normal".into());
+            .set_mode(&back, &AtomicBool::new(false))
+            .map_err(|e| Failure::new(1, format!("putting the mode back: {e}")))?;
+        if let Some(mut j) = Journal::load(&opts.configs[0]).ok().flatten() {
+            if let Some(m) = j.mode_change.as_mut() {
+                m.status = "undone".into();
+            }
+            let _ = j.save();
+        }
+        return Ok(format!(
+            "; the unfinished change to mode {} was undone: every proxy is {} again",
+            mc.to,
+            back.mode.word()
+        ));
     }
     Ok(format!(
         "; note: {} (set on purpose; `{}` ends it)",
@@ -205,8 +241,10 @@ pub fn status(opts: &Options) -> Result<(String, i32), Failure> {
     };
     let ok = unreadable.is_none()
         && journal.as_ref().is_none_or(|j| {
-            !(matches!(j.status.as_str(), "failed" | "interrupted" | "running")
-                && (!j.out.is_empty() || !j.failed.is_empty()))
+            !(matches!(
+                j.status.as_str(),
+                "failed" | "interrupted" | "running" | "rolled-back"
+            ) && (!j.out.is_empty() || !j.failed.is_empty()))
         });
     let report = StatusReport {
         journal,
@@ -289,6 +327,14 @@ fn render(r: &StatusReport) -> String {
             }
             if !j.out.is_empty() {
                 out.push_str(&format!("  taken out by swapctl: {}\n", names(&j.out)));
+            }
+            if let Some(mc) = &j.mode_change {
+                out.push_str(&format!(
+                    "  last mode change: to {} at {}: {}\n",
+                    mc.to,
+                    mc.at,
+                    mc.status.to_uppercase()
+                ));
             }
             if let Some(m) = &j.message {
                 out.push_str(&format!("  {}\n", m.replace('\n', "\n  ")));
