@@ -101,10 +101,22 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
         method: None,
         reason: Some(ctx.reason.clone()),
     };
+    commit_edit(ctx, |cfg| {
+        let now = SystemTime::now();
+        // swapctl keeps its own capacity rule (never more than half out), so the engine's is off here.
+        plan(cfg, &ins, &Request::Enable, true, now)?.merge(plan(cfg, &outs, &disable, true, now)?)
+    })
+}
+
+/// One validated, atomic engine edit of `ctx`'s config. swapctl holds the deploy lock itself,
+/// so the engine's deploy-lock refusal is off; another edit's file lock is waited for, bounded.
+fn commit_edit(
+    ctx: &Ctx,
+    make_plan: impl Fn(&Config) -> proxyconf::Result<proxyconf::Plan>,
+) -> Result<(), String> {
     commit::edit(
         &ctx.config,
         Some(ctx.kind),
-        // swapctl holds the deploy lock itself; another edit's file lock is waited for, bounded.
         commit::Options {
             force: true,
             prefix: ctx.prefix.clone(),
@@ -113,12 +125,7 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
             ..commit::Options::default()
         },
         None,
-        |cfg| {
-            let now = SystemTime::now();
-            // swapctl keeps its own capacity rule (never more than half out), so the engine's is off here.
-            plan(cfg, &ins, &Request::Enable, true, now)?
-                .merge(plan(cfg, &outs, &disable, true, now)?)
-        },
+        make_plan,
     )
     .map(|_| ())
     .map_err(|e| format!("editing {}: {e}", ctx.config.display()))
@@ -126,21 +133,7 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
 
 /// The validated, atomic edit that puts a traffic mode in place (or removes it).
 pub fn edit_mode(ctx: &Ctx, upstream: &str, spec: &proxyconf::mode::Spec) -> Result<(), String> {
-    commit::edit(
-        &ctx.config,
-        Some(ctx.kind),
-        commit::Options {
-            force: true,
-            prefix: ctx.prefix.clone(),
-            lock_timeout: Duration::from_secs(30),
-            waiting: Some(crate::report::say),
-            ..commit::Options::default()
-        },
-        None,
-        |cfg| proxyconf::mode::plan(cfg, upstream, spec),
-    )
-    .map(|_| ())
-    .map_err(|e| format!("editing {}: {e}", ctx.config.display()))
+    commit_edit(ctx, |cfg| proxyconf::mode::plan(cfg, upstream, spec))
 }
 
 fn run_reload(cmd: &str) -> Result<(), String> {
