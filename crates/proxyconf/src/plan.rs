@@ -20,13 +20,33 @@ pub struct Selector {
 
 impl Selector {
     /// A cheap superset test on a bare address, for [`crate::Config::load_only`].
+    /// A miss is safe: the commit reloads the whole config when a filtered load finds nothing.
     pub fn may_match(&self, address: &str) -> bool {
+        if address == self.server || !self.server.contains([':', '/']) {
+            return true;
+        }
         let tail = self
             .server
             .rsplit([':', ']', '@'])
             .next()
             .unwrap_or_default();
-        address == self.server || address.ends_with(tail) || !self.server.contains([':', '/'])
+        if !address.ends_with(tail) {
+            return false;
+        }
+        // Every server may share the port (all on 8080): the host must appear too, in any case.
+        let host = self
+            .server
+            .rsplit_once(':')
+            .map_or("", |(h, _)| h)
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .as_bytes();
+        host.is_empty()
+            || self.server.starts_with("unix")
+            || address
+                .as_bytes()
+                .windows(host.len())
+                .any(|w| w.eq_ignore_ascii_case(host))
     }
 
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
@@ -767,4 +787,25 @@ pub fn describe(s: &Server) -> String {
         .unwrap_or_default();
     let backup = if s.backup { ", backup" } else { "" };
     format!("{} ({state}{template}{backup})", s.address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Selector;
+
+    #[test]
+    fn may_match_needs_the_host_when_every_server_shares_the_port() {
+        let s = Selector::parse("10.3.247.11:8080", None).expect("selector");
+        assert!(s.may_match("10.3.247.11:8080"));
+        assert!(s.may_match("ipv4@10.3.247.11:8080"));
+        assert!(!s.may_match("10.3.247.12:8080"));
+        assert!(!s.may_match("10.3.247.11:8081"));
+        let named = Selector::parse("App.Example:80", None).expect("selector");
+        assert!(named.may_match("app.example:80"));
+        let v6 = Selector::parse("[::1]:8080", None).expect("selector");
+        assert!(v6.may_match("[::1]:8080") && v6.may_match("::1:8080"));
+        assert!(Selector::parse("web1", None)
+            .expect("selector")
+            .may_match("10.0.0.1:80"));
+    }
 }
