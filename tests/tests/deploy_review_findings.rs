@@ -7,21 +7,6 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-/// Two nginx load balancers in front of the same apps, in `dir/lb1` and `dir/lb2`.
-fn two_lbs(d: &std::path::Path, app_ports: &[u16]) -> ([std::path::PathBuf; 2], Vec<Proxy>) {
-    let mut confs = Vec::new();
-    let mut lbs = Vec::new();
-    for lb in ["lb1", "lb2"] {
-        let dir = d.join(lb);
-        std::fs::create_dir_all(&dir).expect("mkdir");
-        let listen = free_port();
-        let conf = nginx_fixture(&dir, listen, app_ports);
-        lbs.push(Proxy::nginx(&conf, &dir.join("nginx.pid"), listen));
-        confs.push(conf);
-    }
-    ([confs[0].clone(), confs[1].clone()], lbs)
-}
-
 fn reload(conf: &std::path::Path) {
     let st = Command::new(require("nginx"))
         .args(["-s", "reload", "-c"])
@@ -38,7 +23,7 @@ fn a_persons_down_line_in_one_proxy_is_left_alone_and_each_proxy_keeps_a_server(
     let d = dir.path();
     let app_ports = ports(3);
     let apps = Apps::start(d, &app_ports, 0);
-    let (confs, _lbs) = two_lbs(d, &app_ports);
+    let (confs, _, _lbs) = two_nginx_lbs(d, &app_ports);
     // On lb1, a person has marked the third server down; on lb2 it serves.
     let third = format!("server 127.0.0.1:{} max_fails=0;", app_ports[2]);
     let down = format!("server 127.0.0.1:{} max_fails=0 down;", app_ports[2]);

@@ -3,7 +3,7 @@
 
 mod common;
 use common::*;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -20,35 +20,18 @@ struct Pair {
 fn pair(n: usize, boot_ms: u64) -> Pair {
     let dir = tempfile::tempdir().expect("tempdir");
     let app_ports = ports(n);
-    let mut confs = Vec::new();
-    let mut listens = Vec::new();
-    let mut lbs = Vec::new();
-    for lb in ["lb1", "lb2"] {
-        let d = dir.path().join(lb);
-        std::fs::create_dir_all(&d).expect("mkdir");
-        let listen = free_port();
-        confs.push(nginx_fixture(&d, listen, &app_ports));
-        listens.push(listen);
-    }
     let apps = Apps::start(dir.path(), &app_ports, boot_ms);
-    for (i, lb) in ["lb1", "lb2"].iter().enumerate() {
-        lbs.push(Proxy::nginx(
-            &confs[i],
-            &dir.path().join(lb).join("nginx.pid"),
-            listens[i],
-        ));
-    }
+    let (confs, listens, lbs) = two_nginx_lbs(dir.path(), &app_ports);
     let originals = [
         std::fs::read(&confs[0]).expect("read"),
         std::fs::read(&confs[1]).expect("read"),
     ];
-    let [a, b]: [Proxy; 2] = lbs.try_into().ok().expect("two");
     Pair {
-        confs: [confs[0].clone(), confs[1].clone()],
-        listens: [listens[0], listens[1]],
+        confs,
+        listens,
         originals,
         apps,
-        _lbs: [a, b],
+        _lbs: lbs,
         dir,
     }
 }
@@ -159,21 +142,6 @@ fn several_configs_refuse_one_proxys_flags() {
     p.unchanged();
 }
 
-fn haproxy_conf(d: &Path, listen: u16, app_ports: &[u16], global: &str) -> PathBuf {
-    let servers: String = app_ports
-        .iter()
-        .enumerate()
-        .map(|(i, p)| format!("    server web{} 127.0.0.1:{p} check inter 2s\n", i + 1))
-        .collect();
-    let conf = format!(
-        "global\n{global}    pidfile {d}/haproxy.pid\n\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    option http-keep-alive\n\nfrontend fe\n    bind 127.0.0.1:{listen}\n    default_backend app\n\nbackend app\n    balance roundrobin\n    retry-on conn-failure empty-response\n{servers}",
-        d = d.display()
-    );
-    let path = d.join("haproxy.cfg");
-    std::fs::write(&path, conf).expect("write");
-    path
-}
-
 fn worker_pids(master: i32) -> Vec<i32> {
     let out = Command::new("pgrep")
         .args(["-P", &master.to_string()])
@@ -191,11 +159,12 @@ fn haproxy_over_a_tcp_admin_socket_is_never_reloaded() {
     let d = dir.path();
     let app_ports = ports(3);
     let (listen, admin) = (free_port(), free_port());
-    let conf = haproxy_conf(
+    let conf = haproxy_fixture_with(
         d,
         listen,
         &app_ports,
         &format!("    stats socket ipv4@127.0.0.1:{admin} level admin\n"),
+        "",
     );
     let original = std::fs::read(&conf).expect("read");
     let apps = Apps::start(d, &app_ports, 300);
@@ -259,11 +228,12 @@ fn a_configured_admin_socket_that_cannot_be_used_is_an_error() {
     let listen = free_port();
     let dead = free_port();
     // The config names a socket nothing listens on: no silent fallback to reloads.
-    let conf = haproxy_conf(
+    let conf = haproxy_fixture_with(
         d,
         listen,
         &app_ports,
         &format!("    stats socket ipv4@127.0.0.1:{dead} level admin\n"),
+        "",
     );
     let original = std::fs::read(&conf).expect("read");
     let c = conf.display().to_string();
@@ -292,11 +262,12 @@ fn a_configured_admin_socket_that_cannot_be_used_is_an_error() {
         "nothing changed"
     );
     // A socket at a level that cannot change server states.
-    let conf = haproxy_conf(
+    let conf = haproxy_fixture_with(
         d,
         listen,
         &app_ports,
         &format!("    stats socket {}/op.sock level operator\n", d.display()),
+        "",
     );
     let out = swapctl(&["-c", &c, "--upstream", "app", "out", "web1"]);
     let t = text(&out);
@@ -325,7 +296,7 @@ fn a_standalone_haproxy_is_reloaded_with_sf_and_confirmed_through_its_pid_file()
     let d = dir.path();
     let app_ports = ports(2);
     let listen = free_port();
-    let conf = haproxy_conf(d, listen, &app_ports, "");
+    let conf = haproxy_fixture_with(d, listen, &app_ports, "", "");
     let original = std::fs::read(&conf).expect("read");
     let apps = Apps::start(d, &app_ports, 200);
     let pidfile = d.join("haproxy.pid");

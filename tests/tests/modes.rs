@@ -165,18 +165,8 @@ fn a_change_one_proxy_cannot_take_puts_the_others_back_exactly_and_recover_keeps
     let d = dir.path();
     let app_ports = ports(2);
     let _apps = Apps::start(d, &app_ports, 0);
-    let mut confs = Vec::new();
-    let mut lbs = Vec::new();
-    let mut listens = Vec::new();
-    for lb in ["lb1", "lb2"] {
-        let sub = d.join(lb);
-        std::fs::create_dir_all(&sub).expect("mkdir");
-        let listen = free_port();
-        let conf = nginx_fixture(&sub, listen, &app_ports);
-        lbs.push(Proxy::nginx(&conf, &sub.join("nginx.pid"), listen));
-        confs.push(conf.display().to_string());
-        listens.push(listen);
-    }
+    let (conf_paths, listens, _lbs) = two_nginx_lbs(d, &app_ports);
+    let confs: Vec<String> = conf_paths.iter().map(|c| c.display().to_string()).collect();
     let both = ["-c", &confs[0], "-c", &confs[1], "--upstream", "app"];
     let on = swapctl(
         &[

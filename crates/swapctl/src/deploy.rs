@@ -336,7 +336,26 @@ pub struct Runner<'a> {
     pub rolled_back: bool,
 }
 
-impl Runner<'_> {
+impl<'a> Runner<'a> {
+    /// A runner with nothing carried over and no rollback yet.
+    pub fn new(
+        opts: &'a Options,
+        fleet: Fleet,
+        journal: Journal,
+        cancel: &'a AtomicBool,
+        reporter: Reporter,
+    ) -> Self {
+        Runner {
+            opts,
+            fleet,
+            journal,
+            cancel,
+            reporter,
+            carried: Vec::new(),
+            rolled_back: false,
+        }
+    }
+
     /// The canary gate: watch, and when the error rate is over the limit, take the canaries
     /// out, run `--rollback` for each, and bring back those that are healthy.
     fn observe(&mut self, canaries: &[ServerRef]) -> Result<(), String> {
@@ -484,16 +503,7 @@ pub fn run(
         Strategy::HotSwap => None,
     };
     let journal = Journal::start(strategy.name(), opts, &fleet, &actions, servers, batch);
-    Runner {
-        opts,
-        fleet,
-        journal,
-        cancel,
-        reporter,
-        carried: Vec::new(),
-        rolled_back: false,
-    }
-    .execute(&actions, strategy.name())
+    Runner::new(opts, fleet, journal, cancel, reporter).execute(&actions, strategy.name())
 }
 
 /// Goes on with a failed or interrupted deploy: the servers it left out are restarted and
@@ -598,16 +608,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
     let mut journal = Journal::start("resume", opts, &fleet, &actions, last.servers, Some(batch));
     journal.deployed = last.deployed;
     journal.out = left_out;
-    Runner {
-        opts,
-        fleet,
-        journal,
-        cancel,
-        reporter,
-        carried: Vec::new(),
-        rolled_back: false,
-    }
-    .execute(&actions, "resume")
+    Runner::new(opts, fleet, journal, cancel, reporter).execute(&actions, "resume")
 }
 
 fn label(action: &Action) -> String {

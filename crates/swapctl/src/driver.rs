@@ -189,10 +189,11 @@ fn reload_master(
         (_, m) => m.ok(),
     };
     let old = master.map(procwatch::children).unwrap_or_default();
+    // Without --reload, a missing pid file has already failed above.
     match (&ctx.reload, master) {
         (Some(cmd), _) => run_reload(cmd)?,
         (None, Some(pid)) => signal(pid, sig)?,
-        (None, None) => unreachable_pid(pidfile)?,
+        (None, None) => {}
     }
     let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
     let targets = procwatch::socket_addrs(&addrs);
@@ -210,13 +211,6 @@ fn reload_master(
             cancel,
         ),
     }
-}
-
-fn unreachable_pid(pidfile: &Path) -> Result<(), String> {
-    Err(format!(
-        "no pid in {} and no --reload: cannot reload",
-        pidfile.display()
-    ))
 }
 
 struct Nginx {

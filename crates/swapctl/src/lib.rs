@@ -213,8 +213,7 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
         Command::Out { servers } | Command::In { servers } => {
             let is_out = matches!(cli.command, Command::Out { .. });
             let _lock = lock(&opts, if is_out { "out" } else { "in" })?;
-            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
-                .map_err(|e| Failure::new(1, e))?;
+            let cancel = ctrl_c(&opts)?;
             if is_out {
                 outin::out(&opts, servers, &cancel, reporter).map(ok)
             } else {
@@ -227,35 +226,22 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
             message,
             retry_after,
         } => {
-            let change = modes::Change {
-                mode: match m {
+            let change = modes::Change::from_args(
+                match m {
                     cli::ModeArg::Normal => proxyconf::mode::Mode::Normal,
                     cli::ModeArg::ReadOnly => proxyconf::mode::Mode::ReadOnly,
                     cli::ModeArg::Maintenance => proxyconf::mode::Mode::Maintenance,
                 },
-                message: message.clone(),
-                retry_after: healthwait::duration::parse(retry_after)
-                    .map_err(|e| Failure::new(2, format!("--retry-after: {e}")))
-                    .and_then(|d| {
-                        if (1..=7 * 86_400).contains(&d.as_secs()) {
-                            Ok(d)
-                        } else {
-                            Err(Failure::new(
-                                2,
-                                format!("--retry-after {retry_after}: give 1s to 7d"),
-                            ))
-                        }
-                    })?,
-            };
+                message.clone(),
+                retry_after,
+            )?;
             let _lock = lock(&opts, "mode")?;
-            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
-                .map_err(|e| Failure::new(1, e))?;
+            let cancel = ctrl_c(&opts)?;
             modes::set(&opts, &change, &cancel, reporter).map(ok)
         }
         Command::Resume => {
             let _lock = lock(&opts, "resume")?;
-            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
-                .map_err(|e| Failure::new(1, e))?;
+            let cancel = ctrl_c(&opts)?;
             deploy::resume(&opts, &cancel, reporter).map(ok)
         }
         Command::HotSwap | Command::Rolling { .. } => {
@@ -272,11 +258,15 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
                 _ => Strategy::HotSwap,
             };
             let _lock = lock(&opts, strategy.name())?;
-            let cancel = interrupt::install(opts.configs.clone(), opts.command_for("status"))
-                .map_err(|e| Failure::new(1, e))?;
+            let cancel = ctrl_c(&opts)?;
             deploy::run(&opts, strategy, &cancel, reporter).map(ok)
         }
     }
+}
+
+fn ctrl_c(opts: &Options) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, Failure> {
+    interrupt::install(opts.configs.clone(), opts.command_for("status"))
+        .map_err(|e| Failure::new(1, e))
 }
 
 fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Failure> {

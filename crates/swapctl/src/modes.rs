@@ -21,6 +21,29 @@ pub struct Change {
     pub retry_after: Duration,
 }
 
+impl Change {
+    /// From the command line; `--retry-after` takes 1s to 7d (exit 2 otherwise).
+    pub fn from_args(
+        mode: Mode,
+        message: Option<String>,
+        retry_after: &str,
+    ) -> Result<Change, Failure> {
+        let d = healthwait::duration::parse(retry_after)
+            .map_err(|e| Failure::new(2, format!("--retry-after: {e}")))?;
+        if !(1..=7 * 86_400).contains(&d.as_secs()) {
+            return Err(Failure::new(
+                2,
+                format!("--retry-after {retry_after}: give 1s to 7d"),
+            ));
+        }
+        Ok(Change {
+            mode,
+            message,
+            retry_after: d,
+        })
+    }
+}
+
 fn default_message(m: Mode) -> &'static str {
     match m {
         Mode::ReadOnly => {

@@ -112,16 +112,9 @@ fn run_one(
     let n = fleet.members.len();
     let upstream = fleet.upstream();
     let carried = journal.out.clone();
-    Runner {
-        opts,
-        fleet,
-        journal,
-        cancel,
-        reporter,
-        carried,
-        rolled_back: false,
-    }
-    .execute(std::slice::from_ref(&action), what)?;
+    let mut runner = Runner::new(opts, fleet, journal, cancel, reporter);
+    runner.carried = carried;
+    runner.execute(std::slice::from_ref(&action), what)?;
     Ok(match what {
         "out" => format!(
             "{} out of rotation of {upstream} on {n} prox{}: none of them sends it traffic",

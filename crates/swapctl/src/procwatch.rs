@@ -32,28 +32,25 @@ pub fn poll<T, S>(
     }
 }
 
+/// Pids of the processes whose stat passes `keep`.
+fn pids_where(keep: impl Fn(&procfs::process::Stat) -> bool) -> impl Iterator<Item = i32> {
+    procfs::process::all_processes()
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|p| p.stat().ok())
+        .filter(move |s| keep(s))
+        .map(|s| s.pid)
+}
+
 /// Pids whose parent is `master`.
 pub fn children(master: i32) -> HashSet<i32> {
-    let Ok(all) = procfs::process::all_processes() else {
-        return HashSet::new();
-    };
-    all.flatten()
-        .filter_map(|p| p.stat().ok())
-        .filter(|s| s.ppid == master)
-        .map(|s| s.pid)
-        .collect()
+    pids_where(|s| s.ppid == master).collect()
 }
 
 /// Pids of processes whose command name is `name` (when no master is known).
 pub fn named(name: &str) -> Vec<i32> {
-    let Ok(all) = procfs::process::all_processes() else {
-        return Vec::new();
-    };
-    all.flatten()
-        .filter_map(|p| p.stat().ok())
-        .filter(|s| s.comm == name)
-        .map(|s| s.pid)
-        .collect()
+    pids_where(|s| s.comm == name).collect()
 }
 
 fn alive(pid: i32) -> bool {

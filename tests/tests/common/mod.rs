@@ -23,18 +23,50 @@ pub fn nginx_fixture(dir: &Path, listen: u16, ports: &[u16]) -> PathBuf {
 
 /// A haproxy config with an admin socket, `backend app` on `ports`, and extra backend lines.
 pub fn haproxy_fixture(dir: &Path, listen: u16, ports: &[u16], extra: &str) -> PathBuf {
+    let global = format!(
+        "    stats socket {}/admin.sock mode 600 level admin\n",
+        dir.display()
+    );
+    haproxy_fixture_with(dir, listen, ports, &global, extra)
+}
+
+/// Like [`haproxy_fixture`], with the given `global` lines (besides `pidfile`) instead of the
+/// unix admin socket.
+pub fn haproxy_fixture_with(
+    dir: &Path,
+    listen: u16,
+    ports: &[u16],
+    global: &str,
+    extra: &str,
+) -> PathBuf {
     let servers: String = ports
         .iter()
         .enumerate()
         .map(|(i, p)| format!("    server web{} 127.0.0.1:{p} check inter 2s\n", i + 1))
         .collect();
     let conf = format!(
-        "global\n    stats socket {d}/admin.sock mode 600 level admin\n    pidfile {d}/haproxy.pid\n\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    option http-keep-alive\n\nfrontend fe\n    bind 127.0.0.1:{listen}\n    default_backend app\n\nbackend app\n    balance roundrobin\n    retry-on conn-failure empty-response\n{servers}{extra}",
+        "global\n{global}    pidfile {d}/haproxy.pid\n\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 30s\n    timeout server 30s\n    option http-keep-alive\n\nfrontend fe\n    bind 127.0.0.1:{listen}\n    default_backend app\n\nbackend app\n    balance roundrobin\n    retry-on conn-failure empty-response\n{servers}{extra}",
         d = dir.display()
     );
     let path = dir.join("haproxy.cfg");
     std::fs::write(&path, conf).expect("write");
     path
+}
+
+/// Two nginx load balancers in `dir/lb1` and `dir/lb2`, in front of the same `ports`, started:
+/// (configs, listen ports, the running proxies).
+pub fn two_nginx_lbs(dir: &Path, ports: &[u16]) -> ([PathBuf; 2], [u16; 2], [Proxy; 2]) {
+    let lb = |name: &str| {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        let listen = free_port();
+        let conf = nginx_fixture(&d, listen, ports);
+        let proxy = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+        (conf, listen, proxy)
+    };
+    let (c1, l1, p1) = lb("lb1");
+    let (c2, l2, p2) = lb("lb2");
+    ([c1, c2], [l1, l2], [p1, p2])
 }
 
 /// Runs swapctl with `args`.
