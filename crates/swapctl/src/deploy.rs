@@ -87,7 +87,7 @@ impl Options {
                     args.extend(["--restart".into(), r.clone()]);
                 }
             }
-            if let Some(h) = &self.health {
+            if let Some(h) = self.health.as_ref().filter(|_| subcommand != "status") {
                 args.extend(["--health".into(), h.clone()]);
             }
         }
@@ -209,7 +209,10 @@ pub fn steps(
             ])
         }
         Strategy::Rolling(batch) => {
-            if batch == 0 || batch >= n {
+            if batch == 0 {
+                return Err(Failure::new(2, "--batch must be at least 1"));
+            }
+            if batch >= n {
                 return Err(Failure::new(
                     2,
                     format!(
@@ -521,6 +524,21 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
                 ),
             )
         })?;
+    let missing: Vec<String> = last
+        .all_configs()
+        .iter()
+        .filter(|c| !opts.configs.contains(c))
+        .map(|c| c.display().to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Failure::new(
+            2,
+            format!(
+                "the deploy to resume also covered {}: resume with a -c for every one of its configs",
+                missing.join(", ")
+            ),
+        ));
+    }
     if !matches!(last.strategy.as_str(), "hot-swap" | "rolling" | "resume") {
         return Err(Failure::new(
             2,

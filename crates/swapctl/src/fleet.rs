@@ -35,6 +35,8 @@ pub struct Held {
     /// (its marker says so). A line a person commented out or marked `down` is never touched,
     /// even when the same address serves in another proxy.
     pub managed: bool,
+    /// Out of rotation here (taken out by a tool, or a person).
+    pub disabled: bool,
 }
 
 /// The identity of a server across proxies.
@@ -128,6 +130,7 @@ impl Fleet {
                         },
                         serves: live && !s.backup,
                         managed: live || s.marker.is_some(),
+                        disabled: s.state == State::Disabled,
                     }
                 })
                 .collect();
@@ -422,6 +425,14 @@ fn pick_upstream(
     names.dedup();
     match wanted {
         Some(u) if names.iter().any(|n| n == u) => Ok(u.to_string()),
+        Some(u) if names.is_empty() => Err(Failure::new(
+            2,
+            format!(
+                "{}: no upstream or backend named '{u}': it has none at all; is it an included file? \
+                 pass the main config (the one with `http {{ }}`, or haproxy's `global`)",
+                config.display()
+            ),
+        )),
         Some(u) => Err(Failure::new(
             2,
             format!(

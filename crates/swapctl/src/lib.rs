@@ -148,6 +148,11 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
             _ => "/etc/nginx/nginx.conf",
         }));
     }
+    // Absolute, so the journal and the printed next commands work from any directory.
+    let configs: Vec<PathBuf> = configs
+        .into_iter()
+        .map(|c| std::path::absolute(&c).unwrap_or(c))
+        .collect();
     let socket = cli.socket.clone().or(p.socket.take());
     if let Some(sock) = &socket {
         runtime::Runtime::parse(sock, "--socket").map_err(|e| Failure::new(2, e))?;
@@ -270,6 +275,11 @@ fn ctrl_c(opts: &Options) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool
 }
 
 fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Failure> {
+    // A mistyped -c must not leave a lock file behind.
+    for c in &opts.configs {
+        std::fs::metadata(c)
+            .map_err(|e| Failure::new(2, format!("cannot read {}: {e}; check -c", c.display())))?;
+    }
     journal::DeployLock::acquire_all(&opts.configs, what).map_err(|e| match e {
         journal::LockError::Held(m) => Failure::new(3, m),
         journal::LockError::Io(m) => Failure::new(1, m),

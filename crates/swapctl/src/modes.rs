@@ -56,6 +56,22 @@ fn default_message(m: Mode) -> &'static str {
 /// Each proxy's mode, one line each.
 pub fn show(opts: &Options) -> Result<String, Failure> {
     let fleet = Fleet::load(opts, "swapctl mode")?;
+    if opts.json {
+        let rows: Vec<serde_json::Value> = fleet
+            .members
+            .iter()
+            .map(|m| {
+                let (mode, since) = mode::current(&m.cfg, &m.upstream);
+                serde_json::json!({
+                    "config": m.config.display().to_string(),
+                    "upstream": m.upstream,
+                    "mode": mode.word(),
+                    "since": since,
+                })
+            })
+            .collect();
+        return serde_json::to_string_pretty(&rows).map_err(|e| Failure::new(1, e.to_string()));
+    }
     let mut out = String::new();
     for m in &fleet.members {
         let (mode, since) = mode::current(&m.cfg, &m.upstream);
@@ -89,6 +105,16 @@ pub fn set(
     };
     if spec.mode != Mode::Normal {
         mode::check_message(&spec.message).map_err(|e| Failure::new(2, e.to_string()))?;
+    }
+    // Every refusal (a pass inside `if`, a variable upstream, a tcp backend) before anything changes.
+    for m in &fleet.members {
+        mode::plan(&m.cfg, &m.upstream, &spec).map_err(|e| Failure::new(2, e.to_string()))?;
+    }
+    if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+        return Err(Failure::new(
+            130,
+            "interrupted before the mode change began; nothing changed",
+        ));
     }
     fleet.preflight()?;
     let label = format!("mode {}", spec.mode.word());
@@ -153,6 +179,12 @@ pub fn set(
             Ok(msg)
         }
         Err(e) => {
+            let interrupted = cancel.load(std::sync::atomic::Ordering::SeqCst);
+            let e = if interrupted {
+                format!("interrupted: the change to mode {} was undone; every proxy has the mode it had before ({e})", spec.mode.word())
+            } else {
+                e
+            };
             let _ = record("failed", &e);
             reporter.emit(&Event::StepFailed {
                 step: 1,
@@ -162,7 +194,7 @@ pub fn set(
                 millis,
                 error: e.clone(),
             });
-            Err(Failure::new(1, e))
+            Err(Failure::new(if interrupted { 130 } else { 1 }, e))
         }
     }
 }

@@ -56,6 +56,19 @@ pub fn bring_in(
     let fleet = Fleet::load(opts, &reason("in"))?;
     let chosen = select(&fleet.all(), wanted, "in", &fleet)?;
     check_templates(opts, &chosen)?;
+    let out_somewhere = |s: &ServerRef| {
+        fleet.members.iter().any(|m| {
+            m.servers
+                .iter()
+                .any(|h| h.managed && h.disabled && key(&h.r.address) == key(&s.address))
+        })
+    };
+    if !chosen.iter().any(out_somewhere) {
+        return Ok(format!(
+            "{} already in rotation on every proxy",
+            names(&chosen)
+        ));
+    }
     if opts.health.is_some() {
         for s in &chosen {
             wait_healthy(opts, s, opts.health_timeout, cancel).map_err(|e| {

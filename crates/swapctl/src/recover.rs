@@ -21,6 +21,22 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
         });
         None
     });
+    if let Some(j) = &journal {
+        let others: Vec<String> = j
+            .all_configs()
+            .iter()
+            .filter(|c| !opts.configs.contains(c))
+            .map(|c| c.display().to_string())
+            .collect();
+        if !others.is_empty() {
+            reporter.emit(&Event::Note {
+                message: format!(
+                    "the last deploy also covered {}: this recover leaves them as they are; give a -c for each to recover them too",
+                    others.join(", ")
+                ),
+            });
+        }
+    }
     let mut out: Vec<ServerRef> = journal.as_ref().map(|j| j.out.clone()).unwrap_or_default();
     // Canaries that failed the gate run the bad release: healthy is not good enough.
     let failed_canaries: Vec<ServerRef> = journal

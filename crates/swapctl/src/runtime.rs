@@ -108,10 +108,14 @@ impl Runtime {
     /// Fails unless the socket answers and takes admin commands (`show cli level`).
     pub fn check_admin(&self) -> Result<(), String> {
         let out = self.send("show cli level").map_err(|e| {
-            format!(
-                "{e} (configured at {}; start haproxy with it, fix it, or pass --socket)",
-                self.origin
-            )
+            if self.origin == "--socket" {
+                format!("{e} (check that haproxy listens there with `level admin`)")
+            } else {
+                format!(
+                    "{e} (configured at {}; start haproxy with it, fix it, or pass --socket)",
+                    self.origin
+                )
+            }
         })?;
         match out.trim() {
             "admin" => Ok(()),
@@ -125,7 +129,12 @@ impl Runtime {
 
     /// Sends one command and returns haproxy's answer.
     pub fn send(&self, cmd: &str) -> Result<String, String> {
-        let io = |e: std::io::Error| format!("haproxy admin socket {self}: {e}");
+        let io = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => {
+                format!("no answer from the haproxy admin socket {self} within 5s")
+            }
+            _ => format!("haproxy admin socket {self}: {e}"),
+        };
         let timeout = Some(Duration::from_secs(5));
         let mut out = String::new();
         match &self.endpoint {
