@@ -1,0 +1,112 @@
+//! The plumbing the three hotswap binaries share, written once: the `TOOL: error:` prefix, the
+//! mapping of typed library errors to exit codes, stdout that tolerates a reader that went away,
+//! and the default config paths. Libraries never see exit codes or flags; only binaries use this.
+#![warn(missing_docs)]
+
+use std::fmt::Display;
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+/// Exit status 1: a run-time failure.
+pub const EXIT_RUNTIME: i32 = 1;
+/// Exit status 2: bad usage or a config syntax error.
+pub const EXIT_USAGE: i32 = 2;
+/// Exit status 130: interrupted by SIGINT, as shells report it.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// An error a binary can end with: it knows its exit status.
+pub trait ExitStatus: Display {
+    /// The process exit code for this error.
+    fn exit_code(&self) -> i32;
+}
+
+/// Prints `TOOL: error: MESSAGE` on stderr.
+pub fn report(tool: &str, err: &dyn Display) {
+    eprintln!("{tool}: error: {err}");
+}
+
+/// Prints `TOOL: warning: MESSAGE` on stderr.
+pub fn warn(tool: &str, what: &dyn Display) {
+    eprintln!("{tool}: warning: {what}");
+}
+
+/// Ends a command: 0 on success, else prints the error with the tool's prefix and returns its code.
+pub fn finish<E: ExitStatus>(tool: &str, result: Result<(), E>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            report(tool, &e);
+            e.exit_code()
+        }
+    }
+}
+
+/// Writes `bytes` to stdout; see [`emit_with`].
+pub fn emit(tool: &str, bytes: &[u8]) {
+    emit_with(tool, |out| out.write_all(bytes));
+}
+
+/// Writes output piece by piece through a locked, buffered stdout. A reader that went away
+/// (`list | head -1`) is not an error: whatever the run changed is already done, so the process
+/// ends quietly with exit 0. Any other write error ends it with exit 1.
+pub fn emit_with(tool: &str, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+    let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
+    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        report(tool, &format_args!("cannot write to stdout: {e}"));
+        std::process::exit(EXIT_RUNTIME);
+    }
+}
+
+/// Which proxy a `--kind` names, as the binaries see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Proxy {
+    /// nginx.
+    Nginx,
+    /// haproxy.
+    Haproxy,
+}
+
+/// The config path when `-c` is not given: the distribution's default for the kind (nginx when
+/// the kind is not known either).
+pub fn default_config(kind: Option<Proxy>) -> PathBuf {
+    PathBuf::from(match kind {
+        Some(Proxy::Haproxy) => "/etc/haproxy/haproxy.cfg",
+        _ => "/etc/nginx/nginx.conf",
+    })
+}
+
+/// What an operator can do about an I/O error on a config, for the end of its message.
+pub fn io_hint(kind: io::ErrorKind) -> Option<&'static str> {
+    Some(match kind {
+        io::ErrorKind::PermissionDenied => "run as the config's owner, or with sudo",
+        io::ErrorKind::ReadOnlyFilesystem => {
+            "the file system is read-only; remount it or edit elsewhere"
+        }
+        io::ErrorKind::NotFound => "check the path, or name the config with -c FILE",
+        io::ErrorKind::StorageFull => "the disk is full; free space and retry; nothing was changed",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_the_kind() {
+        assert_eq!(default_config(None), PathBuf::from("/etc/nginx/nginx.conf"));
+        assert_eq!(
+            default_config(Some(Proxy::Haproxy)),
+            PathBuf::from("/etc/haproxy/haproxy.cfg")
+        );
+    }
+
+    #[test]
+    fn hints_name_what_to_do() {
+        assert!(io_hint(io::ErrorKind::NotFound).is_some_and(|h| h.contains("-c FILE")));
+        assert!(io_hint(io::ErrorKind::Interrupted).is_none());
+    }
+}
