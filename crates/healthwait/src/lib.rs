@@ -2,6 +2,7 @@
 //! wait loop) is what swapctl calls; `main.rs` only calls [`run`].
 
 pub mod cli;
+pub mod deadline;
 pub mod duration;
 pub mod expect;
 pub mod probe;
