@@ -1,7 +1,22 @@
-//! Flag definitions: the single source for `--help`, the man page and shell completions.
+//! The binary's side: flag definitions (the single source for `--help`, the man page and shell
+//! completions), turning flags into probes, and the errors and exit codes the library leaves to
+//! it.
 
+use crate::duration;
+use crate::expect::{self, Body, StatusSet};
+use crate::probe::{self, Method, Probe, ProbeOptions};
+use crate::target::{self, Target};
+use crate::wait::WaitOptions;
 use clap::{Parser, ValueEnum};
+use hotswap_cli::{ExitStatus, EXIT_USAGE};
+use std::io;
 use std::path::PathBuf;
+
+/// The name errors are prefixed with.
+pub(crate) const TOOL: &str = "healthwait";
+
+/// Exit status for a timeout, as timeout(1) uses.
+pub const EXIT_TIMEOUT: i32 = 124;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -88,4 +103,212 @@ pub enum MethodArg {
 /// The clap command, for man pages and completions.
 pub fn command() -> clap::Command {
     <Cli as clap::CommandFactory>::command()
+}
+
+/// Why healthwait ends with an error of its own: bad usage (exit 2), or a CMD that cannot be run
+/// (127 when it is not found, else 126, as shells do). Timeouts are not errors: they print their
+/// own lines and exit [`EXIT_TIMEOUT`].
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// `--body-regex` is not a regular expression.
+    #[error("invalid --body-regex: {0}")]
+    BodyRegex(regex::Error),
+    /// A `--header` is not `Name: value`.
+    #[error("invalid --header '{0}': write it as 'Name: value'")]
+    Header(String),
+    /// An `--expect-header` is not `Name: value-regex`.
+    #[error("invalid --expect-header '{0}': write it as 'Name: value-regex'")]
+    ExpectHeader(String),
+    /// An `--expect-header`'s value is not a regular expression.
+    #[error("invalid --expect-header '{header}': {reason}")]
+    ExpectHeaderRegex {
+        /// The flag's value.
+        header: String,
+        /// What the regex parser found wrong.
+        reason: regex::Error,
+    },
+    /// `--status` cannot be read.
+    #[error("{}", status_text(.0))]
+    Status(expect::ParseError),
+    /// A TARGET cannot be read.
+    #[error(transparent)]
+    Target(#[from] target::ParseError),
+    /// A duration flag cannot be read.
+    #[error(transparent)]
+    Duration(#[from] duration::ParseError),
+    /// The flags cannot make a probe of a target.
+    #[error("{}", probe_text(.0))]
+    Probe(probe::BuildError),
+    /// CMD cannot be run.
+    #[error("cannot run {program}: {reason}")]
+    Command {
+        /// The program.
+        program: String,
+        /// Why it cannot run.
+        reason: io::Error,
+    },
+}
+
+impl ExitStatus for Error {
+    fn exit_code(&self) -> i32 {
+        match self {
+            Error::Command { reason, .. } if reason.kind() == io::ErrorKind::NotFound => 127,
+            Error::Command { .. } => 126,
+            _ => EXIT_USAGE,
+        }
+    }
+}
+
+/// A `--status` error, naming the flag.
+fn status_text(e: &expect::ParseError) -> String {
+    match e {
+        expect::ParseError::BadCode { part, list } => format!(
+            "invalid status '{part}' in --status {list} (use codes 100-599, e.g. 200-299,301)"
+        ),
+        expect::ParseError::Empty => "--status needs at least one code, e.g. 200-299".into(),
+        other => other.to_string(),
+    }
+}
+
+/// A probe-building error, naming the flags.
+fn probe_text(e: &probe::BuildError) -> String {
+    match e {
+        probe::BuildError::HttpOnly { target } => format!(
+            "--unix-socket, --header, --expect-header, --body and --body-regex need an http:// target, not {target}"
+        ),
+        probe::BuildError::CaUnreadable { path, reason } => {
+            format!("cannot read --cacert {}: {reason}", path.display())
+        }
+        probe::BuildError::CaEmpty { path } => {
+            format!("--cacert {} holds no PEM certificate", path.display())
+        }
+    }
+}
+
+/// Turns the flags into probes and wait options; every error is a usage error.
+pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
+    let body = match (&cli.body, &cli.body_regex) {
+        (Some(t), _) => Some(Body::Contains(t.clone())),
+        (None, Some(re)) => Some(Body::Matches(
+            regex::bytes::Regex::new(re).map_err(Error::BodyRegex)?,
+        )),
+        (None, None) => None,
+    };
+    let headers = cli
+        .headers
+        .iter()
+        .map(|h| {
+            h.split_once(':')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                .filter(|(k, _)| !k.is_empty() && !k.contains(char::is_whitespace))
+                .ok_or_else(|| Error::Header(h.clone()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let expect_headers = cli
+        .expect_headers
+        .iter()
+        .map(|h| {
+            let (k, v) = h
+                .split_once(':')
+                .filter(|(k, _)| !k.trim().is_empty())
+                .ok_or_else(|| Error::ExpectHeader(h.clone()))?;
+            let re = regex::Regex::new(v.trim()).map_err(|reason| Error::ExpectHeaderRegex {
+                header: h.clone(),
+                reason,
+            })?;
+            Ok((k.trim().to_ascii_lowercase(), re))
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let opts = ProbeOptions {
+        unix_socket: cli.unix_socket.clone(),
+        method: Some(match cli.method {
+            MethodArg::Get => Method::Get,
+            MethodArg::Head => Method::Head,
+        }),
+        headers,
+        status: StatusSet::parse(&cli.status).map_err(Error::Status)?,
+        body,
+        insecure: cli.insecure,
+        cacert: cli.cacert.clone(),
+        expect_headers,
+    };
+    let probes = cli
+        .targets
+        .iter()
+        .map(|t| Probe::new(Target::parse(t)?, opts.clone()).map_err(Error::Probe))
+        .collect::<Result<Vec<_>, _>>()?;
+    let wait = WaitOptions {
+        timeout: duration::parse(&cli.timeout)?,
+        interval: cli.interval.as_deref().map(duration::parse).transpose()?,
+        attempt_timeout: duration::parse(&cli.attempt_timeout)?,
+        successes: cli.successes,
+        down: cli.down,
+        every_round: cli.verbose,
+    };
+    Ok((probes, wait))
+}
+
+/// Runs CMD and passes its status through (128+signal when killed); 0 when there is none.
+pub(crate) fn run_command(cmd: &[String]) -> Result<i32, Error> {
+    let Some((prog, args)) = cmd.split_first() else {
+        return Ok(0);
+    };
+    let status = std::process::Command::new(prog)
+        .args(args)
+        .status()
+        .map_err(|reason| Error::Command {
+            program: prog.clone(),
+            reason,
+        })?;
+    Ok(status.code().unwrap_or_else(|| {
+        use std::os::unix::process::ExitStatusExt;
+        128 + status.signal().unwrap_or(0)
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn usage(args: &[&str]) -> Error {
+        let cli = Cli::try_parse_from([&["healthwait"], args].concat()).expect("flags parse");
+        match build(&cli) {
+            Err(e) => e,
+            Ok(_) => panic!("{args:?} built"),
+        }
+    }
+
+    #[test]
+    fn usage_errors_name_the_flag_and_exit_2() {
+        let e = usage(&["--status", "99", "x:1"]);
+        assert_eq!(
+            e.to_string(),
+            "invalid status '99' in --status 99 (use codes 100-599, e.g. 200-299,301)"
+        );
+        assert_eq!(e.exit_code(), EXIT_USAGE);
+        let e = usage(&["--status", ",", "x:1"]);
+        assert_eq!(
+            e.to_string(),
+            "--status needs at least one code, e.g. 200-299"
+        );
+        let e = usage(&["--body", "ok", "tcp://x:1"]);
+        assert!(e.to_string().starts_with("--unix-socket, --header,"), "{e}");
+        let e = usage(&["--cacert", "/nonexistent/ca.pem", "http://x/"]);
+        assert!(
+            e.to_string()
+                .starts_with("cannot read --cacert /nonexistent/ca.pem: "),
+            "{e}"
+        );
+        assert!(matches!(usage(&["x:0"]), Error::Target(_)));
+        assert!(matches!(usage(&["-t", "soon", "x:1"]), Error::Duration(_)));
+    }
+
+    #[test]
+    fn a_command_that_cannot_run_exits_like_a_shell() {
+        let missing = run_command(&["/nonexistent/cmd".into()]);
+        assert!(matches!(&missing, Err(e) if e.exit_code() == 127));
+        let not_executable = run_command(&["/".into()]);
+        assert!(matches!(&not_executable, Err(e) if e.exit_code() == 126));
+        assert!(matches!(run_command(&[]), Ok(0)));
+    }
 }

@@ -2,16 +2,27 @@
 
 use std::time::Duration;
 
+/// A duration that cannot be read; the message says what was wrong and how to write it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("invalid duration '{text}': {reason} (write it like 250ms, 2s, 1m or a number of seconds)")]
+pub struct ParseError {
+    /// The text as given.
+    pub text: String,
+    /// What humantime found wrong with it.
+    pub reason: humantime::DurationError,
+}
+
 /// Parses a duration; the error says what was wrong and how to write it.
-pub fn parse(s: &str) -> Result<Duration, String> {
+pub fn parse(s: &str) -> Result<Duration, ParseError> {
     let t = s.trim();
     if let Ok(secs) = t.parse::<f64>() {
         if (0.0..1e9).contains(&secs) {
             return Ok(Duration::from_secs_f64(secs));
         }
     }
-    humantime::parse_duration(t).map_err(|e| {
-        format!("invalid duration '{s}': {e} (write it like 250ms, 2s, 1m or a number of seconds)")
+    humantime::parse_duration(t).map_err(|reason| ParseError {
+        text: s.to_string(),
+        reason,
     })
 }
 
@@ -50,5 +61,9 @@ mod tests {
         assert_eq!(parse("1m30s"), Ok(Duration::from_secs(90)));
         assert!(parse("soon").is_err());
         assert!(parse("-1").is_err());
+        assert_eq!(
+            parse("soon").map_err(|e| e.to_string()),
+            Err("invalid duration 'soon': expected number at 0 (write it like 250ms, 2s, 1m or a number of seconds)".into())
+        );
     }
 }

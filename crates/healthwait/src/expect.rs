@@ -2,13 +2,57 @@
 
 use regex::bytes::Regex;
 
+/// A list of status codes that cannot be read. The messages name no flag: a binary that reads
+/// the list from a flag says which.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// A part is not a code from 100 to 599.
+    #[error("invalid status '{part}' in '{list}' (use codes 100-599, e.g. 200-299,301)")]
+    BadCode {
+        /// The bad part, such as `99` or `2xx`.
+        part: String,
+        /// The whole list, as given.
+        list: String,
+    },
+    /// A range whose start is above its end.
+    #[error("invalid status range '{part}': {lo} is above {hi}")]
+    Reversed {
+        /// The range, as given.
+        part: String,
+        /// Its start.
+        lo: u16,
+        /// Its end.
+        hi: u16,
+    },
+    /// The list holds no code at all.
+    #[error("no status code given, e.g. 200-299")]
+    Empty,
+}
+
+/// Why a body fails its expectation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Mismatch {
+    /// It lacks the text.
+    #[error("body does not contain {text:?}")]
+    Lacks {
+        /// The text it should contain.
+        text: String,
+    },
+    /// It does not match the regular expression.
+    #[error("body does not match /{pattern}/")]
+    NoMatch {
+        /// The regular expression, as written.
+        pattern: String,
+    },
+}
+
 /// A set of accepted HTTP status codes, such as `200-299,301`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatusSet(Vec<(u16, u16)>);
 
 impl StatusSet {
     /// Parses `200-299,301`; the error names the bad part.
-    pub fn parse(s: &str) -> Result<Self, String> {
+    pub fn parse(s: &str) -> Result<Self, ParseError> {
         let mut ranges = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (a, b) = part.split_once('-').unwrap_or((part, part));
@@ -17,16 +61,23 @@ impl StatusSet {
                     .parse::<u16>()
                     .ok()
                     .filter(|c| (100..=599).contains(c))
-                    .ok_or_else(|| format!("invalid status '{part}' in --status {s} (use codes 100-599, e.g. 200-299,301)"))
+                    .ok_or_else(|| ParseError::BadCode {
+                        part: part.to_string(),
+                        list: s.to_string(),
+                    })
             };
             let (lo, hi) = (code(a)?, code(b)?);
             if lo > hi {
-                return Err(format!("invalid status range '{part}': {lo} is above {hi}"));
+                return Err(ParseError::Reversed {
+                    part: part.to_string(),
+                    lo,
+                    hi,
+                });
             }
             ranges.push((lo, hi));
         }
         if ranges.is_empty() {
-            return Err("--status needs at least one code, e.g. 200-299".into());
+            return Err(ParseError::Empty);
         }
         Ok(StatusSet(ranges))
     }
@@ -71,16 +122,16 @@ pub enum Body {
 
 impl Body {
     /// Why `body` fails the expectation, or None when it passes.
-    pub fn check(&self, body: &[u8]) -> Option<String> {
+    pub fn check(&self, body: &[u8]) -> Option<Mismatch> {
         match self {
             Body::Contains(s)
                 if !body.windows(s.len().max(1)).any(|w| w == s.as_bytes()) && !s.is_empty() =>
             {
-                Some(format!("body does not contain {s:?}"))
+                Some(Mismatch::Lacks { text: s.clone() })
             }
-            Body::Matches(re) if !re.is_match(body) => {
-                Some(format!("body does not match /{}/", re.as_str()))
-            }
+            Body::Matches(re) if !re.is_match(body) => Some(Mismatch::NoMatch {
+                pattern: re.as_str().to_string(),
+            }),
             _ => None,
         }
     }
@@ -98,12 +149,26 @@ mod tests {
         for bad in ["", "abc", "99", "300-200", "200-"] {
             assert!(StatusSet::parse(bad).is_err(), "{bad}");
         }
+        assert_eq!(
+            StatusSet::parse("300-200"),
+            Err(ParseError::Reversed {
+                part: "300-200".into(),
+                lo: 300,
+                hi: 200
+            })
+        );
+        assert_eq!(StatusSet::parse(" , "), Err(ParseError::Empty));
     }
 
     #[test]
     fn bodies() {
         assert!(Body::Contains("ok".into()).check(b"all ok").is_none());
-        assert!(Body::Contains("ok".into()).check(b"fail").is_some());
+        assert_eq!(
+            Body::Contains("ok".into())
+                .check(b"fail")
+                .map(|m| m.to_string()),
+            Some("body does not contain \"ok\"".into())
+        );
         let re = Regex::new(r#""status":\s*"up""#).expect("regex");
         assert!(Body::Matches(re).check(br#"{"status": "up"}"#).is_none());
     }

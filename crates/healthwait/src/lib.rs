@@ -1,5 +1,7 @@
 //! healthwait: wait until services are healthy. The library (probes, expectations, a cancellable
-//! wait loop) is what swapctl calls; `main.rs` only calls [`run`].
+//! wait loop) is what swapctl calls; `main.rs` only calls [`run`]. The library's errors are
+//! typed and name no flag and no exit code: [`run`] and [`cli`] are the binary's side.
+#![warn(missing_docs)]
 
 pub mod cli;
 pub mod deadline;
@@ -12,27 +14,27 @@ mod unix_http;
 pub mod wait;
 
 pub use expect::{Body, StatusSet};
-pub use probe::{Method, Probe, ProbeOptions};
+pub use probe::{Failure, Method, Probe, ProbeOptions};
 pub use target::Target;
 pub use wait::{wait, Change, Outcome, WaitOptions};
 
 use clap::Parser;
+use cli::EXIT_TIMEOUT;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-/// Exit status for a timeout, as timeout(1) uses.
-pub const EXIT_TIMEOUT: i32 = 124;
 
 /// Parses arguments, waits, runs CMD when healthy; returns the exit code.
 pub fn run() -> i32 {
     let cli = cli::Cli::parse();
-    let (probes, opts) = match build(&cli) {
-        Ok(v) => v,
-        Err(e) => {
-            eprintln!("healthwait: error: {e}");
-            return 2;
-        }
-    };
+    match wait_then_run(&cli) {
+        Ok(code) => code,
+        Err(e) => hotswap_cli::finish(cli::TOOL, Err(e)),
+    }
+}
+
+/// The whole command: CMD's exit status, or a code of healthwait's own.
+fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
+    let (probes, opts) = cli::build(cli)?;
     let quiet = cli.quiet;
     let names: Vec<String> = probes.iter().map(|p| p.target.to_string()).collect();
     if !quiet {
@@ -74,7 +76,7 @@ pub fn run() -> i32 {
                     secs(elapsed)
                 );
             }
-            run_command(&cli.command)
+            cli::run_command(&cli.command)
         }
         Outcome::TimedOut { elapsed, last } => {
             if !quiet {
@@ -83,96 +85,12 @@ pub fn run() -> i32 {
                     eprintln!("healthwait:   {t}: last failure: {why}");
                 }
             }
-            EXIT_TIMEOUT
+            Ok(EXIT_TIMEOUT)
         }
-        Outcome::Cancelled => 1,
+        Outcome::Cancelled => Ok(hotswap_cli::EXIT_RUNTIME),
     }
 }
 
 fn secs(d: Duration) -> String {
     duration::round(d)
-}
-
-/// Turns the flags into probes and wait options; errors are usage errors (exit 2).
-pub fn build(cli: &cli::Cli) -> Result<(Vec<Probe>, WaitOptions), String> {
-    let body = match (&cli.body, &cli.body_regex) {
-        (Some(t), _) => Some(Body::Contains(t.clone())),
-        (None, Some(re)) => Some(Body::Matches(
-            regex::bytes::Regex::new(re).map_err(|e| format!("invalid --body-regex: {e}"))?,
-        )),
-        (None, None) => None,
-    };
-    let headers = cli
-        .headers
-        .iter()
-        .map(|h| {
-            h.split_once(':')
-                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
-                .filter(|(k, _)| !k.is_empty() && !k.contains(char::is_whitespace))
-                .ok_or_else(|| format!("invalid --header '{h}': write it as 'Name: value'"))
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let expect_headers = cli
-        .expect_headers
-        .iter()
-        .map(|h| {
-            let (k, v) = h
-                .split_once(':')
-                .filter(|(k, _)| !k.trim().is_empty())
-                .ok_or_else(|| {
-                    format!("invalid --expect-header '{h}': write it as 'Name: value-regex'")
-                })?;
-            let re = regex::Regex::new(v.trim())
-                .map_err(|e| format!("invalid --expect-header '{h}': {e}"))?;
-            Ok((k.trim().to_ascii_lowercase(), re))
-        })
-        .collect::<Result<Vec<_>, String>>()?;
-    let opts = ProbeOptions {
-        unix_socket: cli.unix_socket.clone(),
-        method: Some(match cli.method {
-            cli::MethodArg::Get => Method::Get,
-            cli::MethodArg::Head => Method::Head,
-        }),
-        headers,
-        status: StatusSet::parse(&cli.status)?,
-        body,
-        insecure: cli.insecure,
-        cacert: cli.cacert.clone(),
-        expect_headers,
-    };
-    let probes = cli
-        .targets
-        .iter()
-        .map(|t| Probe::new(Target::parse(t)?, opts.clone()))
-        .collect::<Result<Vec<_>, _>>()?;
-    let wait = WaitOptions {
-        timeout: duration::parse(&cli.timeout)?,
-        interval: cli.interval.as_deref().map(duration::parse).transpose()?,
-        attempt_timeout: duration::parse(&cli.attempt_timeout)?,
-        successes: cli.successes,
-        down: cli.down,
-        every_round: cli.verbose,
-    };
-    Ok((probes, wait))
-}
-
-/// Runs CMD and passes its status through (128+signal when killed); 0 when there is none.
-fn run_command(cmd: &[String]) -> i32 {
-    let Some((prog, args)) = cmd.split_first() else {
-        return 0;
-    };
-    match std::process::Command::new(prog).args(args).status() {
-        Ok(s) => s.code().unwrap_or_else(|| {
-            use std::os::unix::process::ExitStatusExt;
-            128 + s.signal().unwrap_or(0)
-        }),
-        Err(e) => {
-            eprintln!("healthwait: error: cannot run {prog}: {e}");
-            if e.kind() == std::io::ErrorKind::NotFound {
-                127
-            } else {
-                126
-            }
-        }
-    }
 }

@@ -1,11 +1,198 @@
 //! One probe of one target: connect, ask, and judge the answer against the expectations.
 
-use crate::expect::{Body, StatusSet};
+use crate::deadline::Deadline;
+use crate::duration::round;
+use crate::expect::{Body, Mismatch, StatusSet};
 use crate::target::Target;
 use crate::unix_http;
+use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+/// Why options cannot make a probe. The messages speak of options, not flags: a binary that
+/// takes them from flags says which.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// A unix socket, request headers, header or body expectations given for a target that is
+    /// not HTTP.
+    #[error("a unix socket, request headers and header or body expectations need an http:// target, not {target}")]
+    HttpOnly {
+        /// The target, as shown.
+        target: String,
+    },
+    /// The CA file cannot be read.
+    #[error("cannot read CA file {}: {reason}", .path.display())]
+    CaUnreadable {
+        /// The CA file.
+        path: PathBuf,
+        /// Why it cannot be read.
+        reason: io::Error,
+    },
+    /// The CA file holds no PEM certificate.
+    #[error("CA file {} holds no PEM certificate", .path.display())]
+    CaEmpty {
+        /// The CA file.
+        path: PathBuf,
+    },
+}
+
+/// Why one probe attempt failed. The text is short and stable, because progress lines print
+/// one line per change of reason.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Failure {
+    /// Nothing listens: the connection was refused.
+    #[error("connection refused")]
+    Refused,
+    /// The connection was reset.
+    #[error("connection reset")]
+    Reset,
+    /// A socket operation timed out.
+    #[error("timed out")]
+    TimedOut,
+    /// No HTTP answer within the attempt's bound.
+    #[error("no answer within {}", round(*.within))]
+    NoAnswer {
+        /// The bound.
+        within: Duration,
+    },
+    /// No complete HTTP answer over a unix socket within the attempt's bound.
+    #[error("no complete answer within {}", round(*.within))]
+    NoCompleteAnswer {
+        /// The bound.
+        within: Duration,
+    },
+    /// The unix socket file is not there.
+    #[error("socket {} does not exist", .path.display())]
+    NoSocket {
+        /// The socket's path.
+        path: PathBuf,
+    },
+    /// Connecting to the unix socket failed otherwise.
+    #[error("connect {}: {reason}", .path.display())]
+    SocketConnect {
+        /// The socket's path.
+        path: PathBuf,
+        /// The system's reason.
+        reason: String,
+    },
+    /// The HTTP client could not resolve the host.
+    #[error("host not found")]
+    HostNotFound,
+    /// The HTTP client could not connect, and says no more.
+    #[error("connection failed")]
+    ConnectionFailed,
+    /// A TCP target's host does not resolve.
+    #[error("cannot resolve {host}: {reason}")]
+    Unresolved {
+        /// The host.
+        host: String,
+        /// The resolver's reason.
+        reason: String,
+    },
+    /// A TCP target's host resolves to no address.
+    #[error("no address")]
+    NoAddress,
+    /// Sending the request over a unix socket failed.
+    #[error("send: {0}")]
+    Send(String),
+    /// Reading the answer from a unix socket failed.
+    #[error("read: {0}")]
+    Read(String),
+    /// The connection closed before a full HTTP answer.
+    #[error("the connection closed before a full HTTP answer")]
+    Truncated,
+    /// What came back is not HTTP.
+    #[error("not an HTTP answer: {0}")]
+    NotHttp(String),
+    /// A TLS failure (handshake, certificate).
+    #[error("{0}")]
+    Tls(String),
+    /// The status is not one of the accepted ones.
+    #[error("status {status}, expected {expected}")]
+    Status {
+        /// The status received.
+        status: u16,
+        /// The accepted ones.
+        expected: StatusSet,
+    },
+    /// An expected response header does not match.
+    #[error("status {status} but header {name}: {value} does not match {pattern}")]
+    HeaderMismatch {
+        /// The status received.
+        status: u16,
+        /// The header's name, lower-case.
+        name: String,
+        /// Its value.
+        value: String,
+        /// The regular expression it should match.
+        pattern: String,
+    },
+    /// An expected response header is missing.
+    #[error("status {status} but no {name} header")]
+    HeaderMissing {
+        /// The status received.
+        status: u16,
+        /// The header's name, lower-case.
+        name: String,
+    },
+    /// The body fails its expectation.
+    #[error("status {status} but {mismatch}")]
+    Body {
+        /// The status received.
+        status: u16,
+        /// How the body fails.
+        mismatch: Mismatch,
+    },
+    /// The body could not be read.
+    #[error("status {status} but reading the body failed: {why}")]
+    BodyUnread {
+        /// The status received.
+        status: u16,
+        /// Why reading failed.
+        why: Box<Failure>,
+    },
+    /// The probe itself failed (its thread panicked).
+    #[error("probe thread failed")]
+    Crashed,
+    /// Any other failure, in the system's or the HTTP client's words.
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Failure {
+    /// Whether the target did not answer within the attempt's bound. When the bound was cut
+    /// short by the deadline, this says nothing about the target.
+    pub fn is_no_answer(&self) -> bool {
+        match self {
+            Failure::NoAnswer { .. } | Failure::NoCompleteAnswer { .. } => true,
+            Failure::BodyUnread { why, .. } => why.is_no_answer(),
+            _ => false,
+        }
+    }
+
+    /// The short reason for a socket error.
+    pub(crate) fn io(e: &io::Error) -> Failure {
+        match e.kind() {
+            io::ErrorKind::ConnectionRefused => Failure::Refused,
+            io::ErrorKind::ConnectionReset => Failure::Reset,
+            io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => Failure::TimedOut,
+            _ => Failure::Other(e.to_string()),
+        }
+    }
+
+    /// The short reason for an HTTP client error.
+    fn http(e: &ureq::Error, timeout: Duration) -> Failure {
+        match e {
+            ureq::Error::Io(io) => Failure::io(io),
+            ureq::Error::Timeout(_) => Failure::NoAnswer { within: timeout },
+            ureq::Error::HostNotFound => Failure::HostNotFound,
+            ureq::Error::ConnectionFailed => Failure::ConnectionFailed,
+            ureq::Error::Tls(_) | ureq::Error::Rustls(_) => Failure::Tls(e.to_string()),
+            other => Failure::Other(other.to_string()),
+        }
+    }
+}
 
 /// HTTP method of a probe.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,15 +235,15 @@ pub struct Probe {
 
 impl Probe {
     /// Builds a probe; fails when the options cannot apply to the target.
-    pub fn new(target: Target, opts: ProbeOptions) -> Result<Probe, String> {
+    pub fn new(target: Target, opts: ProbeOptions) -> Result<Probe, BuildError> {
         let http_only = opts.unix_socket.is_some()
             || opts.body.is_some()
             || !opts.headers.is_empty()
             || !opts.expect_headers.is_empty();
         if !matches!(target, Target::Http { .. }) && http_only {
-            return Err(format!(
-                "--unix-socket, --header, --expect-header, --body and --body-regex need an http:// target, not {target}"
-            ));
+            return Err(BuildError::HttpOnly {
+                target: target.to_string(),
+            });
         }
         let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -71,8 +258,10 @@ impl Probe {
                     .build(),
             );
         } else if let Some(ca) = &opts.cacert {
-            let pem = std::fs::read(ca)
-                .map_err(|e| format!("cannot read --cacert {}: {e}", ca.display()))?;
+            let pem = std::fs::read(ca).map_err(|reason| BuildError::CaUnreadable {
+                path: ca.clone(),
+                reason,
+            })?;
             let certs: Vec<_> = ureq::tls::parse_pem(&pem)
                 .filter_map(|item| match item {
                     Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
@@ -80,10 +269,7 @@ impl Probe {
                 })
                 .collect();
             if certs.is_empty() {
-                return Err(format!(
-                    "--cacert {} holds no PEM certificate",
-                    ca.display()
-                ));
+                return Err(BuildError::CaEmpty { path: ca.clone() });
             }
             config = config.tls_config(
                 ureq::tls::TlsConfig::builder()
@@ -99,17 +285,15 @@ impl Probe {
     }
 
     /// One attempt, bounded by `timeout`: Ok(what passed) or Err(why it failed).
-    pub fn check(&self, timeout: Duration) -> Result<String, String> {
+    pub fn check(&self, timeout: Duration) -> Result<String, Failure> {
         let timeout = timeout.max(Duration::from_millis(1));
         match &self.target {
             Target::Tcp { host, port } => tcp_connect(host, *port, timeout),
             Target::Unix { path } => std::os::unix::net::UnixStream::connect(path)
                 .map(|_| format!("connected to unix:{}", path.display()))
                 .map_err(|e| match e.kind() {
-                    std::io::ErrorKind::NotFound => {
-                        format!("socket {} does not exist", path.display())
-                    }
-                    _ => io_reason(&e),
+                    io::ErrorKind::NotFound => Failure::NoSocket { path: path.clone() },
+                    _ => Failure::io(&e),
                 }),
             Target::Http {
                 request_url,
@@ -131,22 +315,33 @@ impl Probe {
                         None => self.http(request_url, timeout)?,
                     };
                 if !self.opts.status.contains(status) {
-                    return Err(format!("status {status}, expected {}", self.opts.status));
+                    return Err(Failure::Status {
+                        status,
+                        expected: self.opts.status.clone(),
+                    });
                 }
                 for (name, re) in &self.opts.expect_headers {
                     let found = headers.iter().find(|(k, _)| k == name).map(|(_, v)| v);
                     match found {
                         Some(v) if re.is_match(v) => {}
                         Some(v) => {
-                            return Err(format!(
-                                "status {status} but header {name}: {v} does not match {re}"
-                            ))
+                            return Err(Failure::HeaderMismatch {
+                                status,
+                                name: name.clone(),
+                                value: v.clone(),
+                                pattern: re.to_string(),
+                            })
                         }
-                        None => return Err(format!("status {status} but no {name} header")),
+                        None => {
+                            return Err(Failure::HeaderMissing {
+                                status,
+                                name: name.clone(),
+                            })
+                        }
                     }
                 }
-                if let Some(reason) = self.opts.body.as_ref().and_then(|b| b.check(&body)) {
-                    return Err(format!("status {status} but {reason}"));
+                if let Some(mismatch) = self.opts.body.as_ref().and_then(|b| b.check(&body)) {
+                    return Err(Failure::Body { status, mismatch });
                 }
                 Ok(format!("status {status}"))
             }
@@ -175,7 +370,7 @@ impl Probe {
 
     /// `localhost` is tried on 127.0.0.1 and then ::1 whatever /etc/hosts says, like curl does,
     /// because app servers often bind only one of them.
-    fn http(&self, url: &str, timeout: Duration) -> Result<unix_http::Answer, String> {
+    fn http(&self, url: &str, timeout: Duration) -> Result<unix_http::Answer, Failure> {
         let Target::Http {
             authority,
             path,
@@ -191,17 +386,15 @@ impl Probe {
         else {
             return self.http_once(url, None, timeout);
         };
-        let start = Instant::now();
+        let deadline = Deadline::after(timeout);
         let v4 = self.http_once(
             &format!("http://127.0.0.1:{port}{path}"),
             Some(authority),
             timeout,
         );
         match v4 {
-            Err(ref e) if e == "connection refused" => {
-                let left = timeout
-                    .saturating_sub(start.elapsed())
-                    .max(Duration::from_millis(1));
+            Err(Failure::Refused) => {
+                let left = deadline.left().max(Duration::from_millis(1));
                 self.http_once(&format!("http://[::1]:{port}{path}"), Some(authority), left)
             }
             other => other,
@@ -213,7 +406,7 @@ impl Probe {
         url: &str,
         host: Option<&str>,
         timeout: Duration,
-    ) -> Result<unix_http::Answer, String> {
+    ) -> Result<unix_http::Answer, Failure> {
         let mut req = if self.opts.method == Some(Method::Head) {
             self.agent.head(url)
         } else {
@@ -230,7 +423,7 @@ impl Probe {
             .timeout_global(Some(timeout))
             .build()
             .call()
-            .map_err(|e| reason(&e, timeout))?;
+            .map_err(|e| Failure::http(&e, timeout))?;
         let status = resp.status().as_u16();
         let headers = resp
             .headers()
@@ -247,11 +440,9 @@ impl Probe {
                 .with_config()
                 .limit(1 << 20)
                 .read_to_vec()
-                .map_err(|e| {
-                    format!(
-                        "status {status} but reading the body failed: {}",
-                        reason(&e, timeout)
-                    )
+                .map_err(|e| Failure::BodyUnread {
+                    status,
+                    why: Box::new(Failure::http(&e, timeout)),
                 })?
         } else {
             Vec::new()
@@ -260,34 +451,15 @@ impl Probe {
     }
 }
 
-/// A short, stable reason: progress lines print one line per change of reason.
-fn reason(e: &ureq::Error, timeout: Duration) -> String {
-    match e {
-        ureq::Error::Io(io) => io_reason(io),
-        ureq::Error::Timeout(_) => {
-            format!("no answer within {}", crate::duration::round(timeout))
-        }
-        ureq::Error::HostNotFound => "host not found".into(),
-        ureq::Error::ConnectionFailed => "connection failed".into(),
-        other => other.to_string(),
-    }
-}
-
-fn io_reason(e: &std::io::Error) -> String {
-    match e.kind() {
-        std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
-        std::io::ErrorKind::ConnectionReset => "connection reset".into(),
-        std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock => "timed out".into(),
-        _ => e.to_string(),
-    }
-}
-
 /// Tries every address of `host` (both IPv4 and IPv6 for `localhost`) within `timeout`.
-fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Result<String, String> {
-    let start = Instant::now();
+fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Result<String, Failure> {
+    let deadline = Deadline::after(timeout);
     let mut addrs: Vec<std::net::SocketAddr> = (host, port)
         .to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
+        .map_err(|e| Failure::Unresolved {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?
         .collect();
     if host.eq_ignore_ascii_case("localhost") {
         for ip in ["127.0.0.1", "::1"] {
@@ -300,9 +472,9 @@ fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Result<String, Strin
             }
         }
     }
-    let mut last = "no address".to_string();
+    let mut last = Failure::NoAddress;
     for (i, addr) in addrs.iter().enumerate() {
-        let left = timeout.saturating_sub(start.elapsed());
+        let left = deadline.left();
         if left.is_zero() {
             break;
         }
@@ -310,8 +482,42 @@ fn tcp_connect(host: &str, port: u16, timeout: Duration) -> Result<String, Strin
         let share = if i + 1 < addrs.len() { left / 2 } else { left };
         match TcpStream::connect_timeout(addr, share.max(Duration::from_millis(1))) {
             Ok(_) => return Ok(format!("connected to {addr}")),
-            Err(e) => last = io_reason(&e),
+            Err(e) => last = Failure::io(&e),
         }
     }
     Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_read_as_before_and_know_a_missing_answer() {
+        let no_answer = Failure::NoAnswer {
+            within: Duration::from_millis(2),
+        };
+        assert_eq!(no_answer.to_string(), "no answer within 2ms");
+        let unread = Failure::BodyUnread {
+            status: 200,
+            why: Box::new(no_answer.clone()),
+        };
+        assert_eq!(
+            unread.to_string(),
+            "status 200 but reading the body failed: no answer within 2ms"
+        );
+        assert!(no_answer.is_no_answer() && unread.is_no_answer());
+        assert!(Failure::NoCompleteAnswer {
+            within: Duration::from_secs(2)
+        }
+        .is_no_answer());
+        for other in [Failure::TimedOut, Failure::Refused, Failure::Crashed] {
+            assert!(!other.is_no_answer(), "{other}");
+        }
+        let status = Failure::Status {
+            status: 503,
+            expected: StatusSet::default(),
+        };
+        assert_eq!(status.to_string(), "status 503, expected 200-399");
+    }
 }

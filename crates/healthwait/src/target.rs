@@ -42,12 +42,76 @@ pub enum Target {
 
 const FORMS: &str = "use http://HOST[:PORT]/PATH, https://…, tcp://HOST:PORT, HOST:PORT, unix:/PATH or http+unix://%2FPATH%2FTO.sock/PATH";
 
+/// A TARGET that cannot be read. Each message names the target (a URL's credentials removed
+/// where the URL could be read) and, where it helps, lists the accepted forms.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ParseError {
+    /// `unix:` with nothing after it.
+    #[error("invalid target '{target}': no socket path ({forms})", forms = FORMS)]
+    NoSocketPath {
+        /// The target, as given.
+        target: String,
+    },
+    /// Something with `://` that is not a URL.
+    #[error("invalid target '{target}': {reason} ({forms})", forms = FORMS)]
+    Url {
+        /// The target, as given.
+        target: String,
+        /// What the URL parser found wrong.
+        reason: url::ParseError,
+    },
+    /// An `http+unix://` URL whose host is not a percent-encoded absolute path.
+    #[error("invalid target '{target}': http+unix:// needs the socket path percent-encoded as its host, like http+unix://%2Frun%2Fapp.sock/health")]
+    SocketNotEncoded {
+        /// The target, as given.
+        target: String,
+    },
+    /// A URL scheme other than http, https and http+unix.
+    #[error("invalid target '{target}': unsupported scheme '{scheme}' ({forms})", forms = FORMS)]
+    Scheme {
+        /// The URL without credentials.
+        target: String,
+        /// The scheme, such as `ftp`.
+        scheme: String,
+    },
+    /// No host name or address.
+    #[error("invalid target '{target}': no host ({forms})", forms = FORMS)]
+    NoHost {
+        /// The target (a URL without credentials).
+        target: String,
+    },
+    /// `HOST` without `:PORT`.
+    #[error("invalid target '{target}': no port ({forms})", forms = FORMS)]
+    NoPort {
+        /// The target, as given.
+        target: String,
+    },
+    /// A port that is a number but not 1-65535.
+    #[error("invalid target '{target}': port {port} is out of range (1-65535)")]
+    PortOutOfRange {
+        /// The target, as given.
+        target: String,
+        /// The port.
+        port: u32,
+    },
+    /// A port that is not a number.
+    #[error("invalid target '{target}': bad port '{port}' ({forms})", forms = FORMS)]
+    BadPort {
+        /// The target, as given.
+        target: String,
+        /// The port, as given.
+        port: String,
+    },
+}
+
 impl Target {
     /// Parses a TARGET; the error says what is wrong and shows the accepted forms.
-    pub fn parse(s: &str) -> Result<Target, String> {
+    pub fn parse(s: &str) -> Result<Target, ParseError> {
         if let Some(path) = s.strip_prefix("unix:").filter(|p| !p.starts_with("//")) {
             if path.is_empty() {
-                return Err(format!("invalid target '{s}': no socket path ({FORMS})"));
+                return Err(ParseError::NoSocketPath {
+                    target: s.to_string(),
+                });
             }
             return Ok(Target::Unix {
                 path: PathBuf::from(path),
@@ -59,7 +123,10 @@ impl Target {
         if !s.contains("://") {
             return host_port(s, s);
         }
-        let url = url::Url::parse(s).map_err(|e| format!("invalid target '{s}': {e} ({FORMS})"))?;
+        let url = url::Url::parse(s).map_err(|reason| ParseError::Url {
+            target: s.to_string(),
+            reason,
+        })?;
         let (tls, socket) = match url.scheme() {
             "http" => (false, None),
             "https" => (true, None),
@@ -67,17 +134,17 @@ impl Target {
                 let host = url.host_str().unwrap_or_default();
                 let path = percent_decode(host);
                 if !path.starts_with('/') {
-                    return Err(format!(
-                        "invalid target '{s}': http+unix:// needs the socket path percent-encoded as its host, like http+unix://%2Frun%2Fapp.sock/health"
-                    ));
+                    return Err(ParseError::SocketNotEncoded {
+                        target: s.to_string(),
+                    });
                 }
                 (false, Some(PathBuf::from(path)))
             }
             other => {
-                return Err(format!(
-                    "invalid target '{}': unsupported scheme '{other}' ({FORMS})",
-                    redact(&url)
-                ))
+                return Err(ParseError::Scheme {
+                    target: redact(&url),
+                    scheme: other.to_string(),
+                })
             }
         };
         let authorization = (!url.username().is_empty()).then(|| {
@@ -92,10 +159,12 @@ impl Target {
         let authority = if socket.is_some() {
             "localhost".to_string()
         } else {
-            let host = url
-                .host_str()
-                .filter(|h| !h.is_empty())
-                .ok_or_else(|| format!("invalid target '{shown}': no host ({FORMS})"))?;
+            let host =
+                url.host_str()
+                    .filter(|h| !h.is_empty())
+                    .ok_or_else(|| ParseError::NoHost {
+                        target: shown.clone(),
+                    })?;
             match url.port() {
                 Some(p) => format!("{host}:{p}"),
                 None => host.to_string(),
@@ -137,22 +206,29 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// `HOST:PORT` or `[V6]:PORT`, with the port checked to be 1-65535.
-fn host_port(s: &str, rest: &str) -> Result<Target, String> {
+fn host_port(s: &str, rest: &str) -> Result<Target, ParseError> {
+    let target = || s.to_string();
     let (host, port) = rest
         .rsplit_once(':')
-        .ok_or_else(|| format!("invalid target '{s}': no port ({FORMS})"))?;
+        .ok_or_else(|| ParseError::NoPort { target: target() })?;
     let port = match port.parse::<u32>() {
         Ok(p @ 1..=65535) => p as u16,
-        Ok(p) => {
-            return Err(format!(
-                "invalid target '{s}': port {p} is out of range (1-65535)"
-            ))
+        Ok(port) => {
+            return Err(ParseError::PortOutOfRange {
+                target: target(),
+                port,
+            })
         }
-        Err(_) => return Err(format!("invalid target '{s}': bad port '{port}' ({FORMS})")),
+        Err(_) => {
+            return Err(ParseError::BadPort {
+                target: target(),
+                port: port.to_string(),
+            })
+        }
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() || host.contains('/') {
-        return Err(format!("invalid target '{s}': no host ({FORMS})"));
+        return Err(ParseError::NoHost { target: target() });
     }
     Ok(Target::Tcp {
         host: host.to_string(),
@@ -229,7 +305,17 @@ mod tests {
         ] {
             assert!(Target::parse(bad).is_err(), "{bad}");
         }
-        let e = Target::parse("127.0.0.1:70000").err().unwrap_or_default();
-        assert!(e.contains("out of range"), "{e}");
+        let e = Target::parse("127.0.0.1:70000");
+        assert_eq!(
+            e,
+            Err(ParseError::PortOutOfRange {
+                target: "127.0.0.1:70000".into(),
+                port: 70000
+            })
+        );
+        assert_eq!(
+            e.map_err(|e| e.to_string()),
+            Err("invalid target '127.0.0.1:70000': port 70000 is out of range (1-65535)".into())
+        );
     }
 }

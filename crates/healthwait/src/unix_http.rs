@@ -2,17 +2,19 @@
 //! ureq has no stable unix-socket transport, so the request is written here and the response
 //! head is parsed with httparse.
 
+use crate::deadline::Deadline;
+use crate::probe::Failure;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const MAX_RESPONSE: usize = 1 << 20;
 
 /// A response: status, headers (names lower-cased) and body.
 pub type Answer = (u16, Vec<(String, String)>, Vec<u8>);
 
-/// Sends one request and returns the answer; errors are short reasons for progress lines.
+/// Sends one request and returns the answer, or why there is none.
 pub fn request(
     socket: &Path,
     method: &str,
@@ -20,12 +22,17 @@ pub fn request(
     path: &str,
     headers: &[(String, String)],
     timeout: Duration,
-) -> Result<Answer, String> {
-    let deadline = Instant::now() + timeout;
+) -> Result<Answer, Failure> {
+    let deadline = Deadline::after(timeout);
     let mut stream = UnixStream::connect(socket).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => format!("socket {} does not exist", socket.display()),
-        std::io::ErrorKind::ConnectionRefused => "connection refused".to_string(),
-        _ => format!("connect {}: {e}", socket.display()),
+        std::io::ErrorKind::NotFound => Failure::NoSocket {
+            path: socket.to_path_buf(),
+        },
+        std::io::ErrorKind::ConnectionRefused => Failure::Refused,
+        _ => Failure::SocketConnect {
+            path: socket.to_path_buf(),
+            reason: e.to_string(),
+        },
     })?;
     let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\nUser-Agent: healthwait\r\n");
     for (k, v) in headers {
@@ -35,20 +42,17 @@ pub fn request(
     stream
         .set_write_timeout(Some(timeout.max(Duration::from_millis(1))))
         .and_then(|()| stream.write_all(req.as_bytes()))
-        .map_err(|e| format!("send: {e}"))?;
+        .map_err(|e| Failure::Send(e.to_string()))?;
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.left();
         if left.is_zero() {
-            return Err(format!(
-                "no complete answer within {}",
-                crate::duration::round(timeout)
-            ));
+            return Err(Failure::NoCompleteAnswer { within: timeout });
         }
         stream
             .set_read_timeout(Some(left))
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Failure::Other(e.to_string()))?;
         match stream.read(&mut chunk) {
             Ok(0) => break,
             Ok(n) => {
@@ -66,26 +70,21 @@ pub fn request(
                     std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
                 ) =>
             {
-                return Err(format!(
-                    "no complete answer within {}",
-                    crate::duration::round(timeout)
-                ));
+                return Err(Failure::NoCompleteAnswer { within: timeout });
             }
-            Err(e) => return Err(format!("read: {e}")),
+            Err(e) => return Err(Failure::Read(e.to_string())),
         }
     }
     parse_response(&buf, method == "HEAD")
 }
 
-fn parse_response(buf: &[u8], head_only: bool) -> Result<Answer, String> {
+fn parse_response(buf: &[u8], head_only: bool) -> Result<Answer, Failure> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut resp = httparse::Response::new(&mut headers);
     let body_at = match resp.parse(buf) {
         Ok(httparse::Status::Complete(n)) => n,
-        Ok(httparse::Status::Partial) => {
-            return Err("the connection closed before a full HTTP answer".into())
-        }
-        Err(e) => return Err(format!("not an HTTP answer: {e}")),
+        Ok(httparse::Status::Partial) => return Err(Failure::Truncated),
+        Err(e) => return Err(Failure::NotHttp(e.to_string())),
     };
     let status = resp.code.unwrap_or(0);
     let all: Vec<(String, String)> = resp
@@ -153,6 +152,13 @@ mod tests {
         )
         .expect("ok");
         assert_eq!((s, b.as_slice()), (503, &b"abcde"[..]));
-        assert!(parse_response(b"garbage", false).is_err());
+        assert!(matches!(
+            parse_response(b"garbage", false),
+            Err(Failure::NotHttp(_))
+        ));
+        assert_eq!(
+            parse_response(b"HTTP/1.1 200 OK\r\n", false),
+            Err(Failure::Truncated)
+        );
     }
 }

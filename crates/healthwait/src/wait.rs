@@ -1,13 +1,14 @@
 //! The polling loop: all targets healthy at once, N times in a row, within a deadline; cancellable.
 
-use crate::probe::Probe;
+use crate::deadline::Deadline;
+use crate::probe::{Failure, Probe};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 /// How to wait.
 #[derive(Debug, Clone)]
 pub struct WaitOptions {
-    /// Overall deadline.
+    /// Overall deadline; zero means none.
     pub timeout: Duration,
     /// Fixed pause between rounds; None backs off from 10 ms to 50 ms.
     pub interval: Option<Duration>,
@@ -84,10 +85,10 @@ pub fn wait(
     on_change: &mut dyn FnMut(&Change),
 ) -> Outcome {
     let start = Instant::now();
-    // `-t 0` means no deadline, as GNU timeout and wait4x read it.
+    // A zero timeout (`-t 0`) means no deadline, as GNU timeout and wait4x read it.
     let deadline = match opts.timeout {
-        t if t.is_zero() => start + Duration::from_secs(100 * 365 * 24 * 3600),
-        t => start + t,
+        t if t.is_zero() => Deadline::never(),
+        t => Deadline::after(t),
     };
     let mut last: Vec<Option<(bool, String)>> = vec![None; probes.len()];
     let mut streak = 0u32;
@@ -96,7 +97,7 @@ pub fn wait(
         if cancel.load(Ordering::Relaxed) {
             return Outcome::Cancelled;
         }
-        let left = deadline.saturating_duration_since(Instant::now());
+        let left = deadline.left();
         if left.is_zero() {
             return timed_out(probes, &last, start);
         }
@@ -107,13 +108,13 @@ pub fn wait(
         let results = round(probes, attempt);
         let mut all = true;
         for (i, r) in results.into_iter().enumerate() {
-            let (passing, detail) = match r {
-                Ok(d) => (!opts.down, d),
-                Err(d) => (opts.down, d),
+            let (passing, detail, no_answer) = match r {
+                Ok(d) => (!opts.down, d, false),
+                Err(f) => (opts.down, f.to_string(), f.is_no_answer()),
             };
             all &= passing;
             let had_reason = matches!(&last[i], Some((false, _)));
-            if cut_short && !passing && had_reason && detail.contains("answer within") {
+            if cut_short && !passing && had_reason && no_answer {
                 continue;
             }
             let changed = last[i].as_ref() != Some(&(passing, detail.clone()));
@@ -138,22 +139,14 @@ pub fn wait(
         // the jitter keeps many waiters (a rolling deploy's) from probing in lockstep.
         let sleep = opts.interval.unwrap_or_else(|| jitter(pause));
         pause = (pause * 2).min(MAX_PAUSE);
-        let until = (Instant::now() + sleep).min(deadline);
-        while Instant::now() < until {
-            if cancel.load(Ordering::Relaxed) {
-                return Outcome::Cancelled;
-            }
-            std::thread::sleep(
-                until
-                    .saturating_duration_since(Instant::now())
-                    .min(Duration::from_millis(20)),
-            );
+        if !deadline.nap(sleep, cancel) {
+            return Outcome::Cancelled;
         }
     }
 }
 
 /// Probes every target once, in parallel when there are several.
-fn round(probes: &[Probe], attempt: Duration) -> Vec<Result<String, String>> {
+fn round(probes: &[Probe], attempt: Duration) -> Vec<Result<String, Failure>> {
     if probes.len() == 1 {
         return vec![probes[0].check(attempt)];
     }
@@ -164,10 +157,7 @@ fn round(probes: &[Probe], attempt: Duration) -> Vec<Result<String, String>> {
             .collect();
         handles
             .into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("probe thread failed".into()))
-            })
+            .map(|h| h.join().unwrap_or(Err(Failure::Crashed)))
             .collect()
     })
 }
