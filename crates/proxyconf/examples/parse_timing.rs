@@ -30,7 +30,7 @@ fn main() {
     };
     let mut failed = None;
     let tree = mean_secs(runs, || {
-        if let Err(e) = proxyconf::nginx::parser::parse(&bytes) {
+        if let Err(e) = proxyconf::nginx::syntax::parse(&bytes) {
             failed = Some(e.message);
         }
     });

@@ -1,53 +1,124 @@
 //! Server addresses: normalising the forms nginx and haproxy accept so matching is exact.
 
-/// Canonical form: `host:port`, `[v6]:port` or `unix:/path`; `default_port` fills a missing port.
-pub fn normalize(addr: &str, default_port: Option<u16>) -> String {
-    let a = addr.trim();
-    for p in ["ipv4@", "ipv6@", "tcp@", "tcp4@", "tcp6@"] {
-        if let Some(rest) = a.strip_prefix(p) {
-            return normalize(rest, default_port);
+use nom::branch::alt;
+use nom::bytes::complete::{tag, take_until};
+use nom::character::complete::char;
+use nom::combinator::{all_consuming, map, opt, rest, verify};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
+
+/// A server address as nginx or haproxy writes it, split into its parts (borrowed from the text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Address<'a> {
+    /// `unix:/path`, haproxy's `unix@/path`, or a bare `/path`.
+    Unix(&'a str),
+    /// `host[:port]`, `[v6][:port]`, haproxy's bare `v6:port`; `ipv4@` and the like dropped.
+    Inet {
+        /// The host, without brackets, as written.
+        host: &'a str,
+        /// The port as written (digits, or an nginx `$variable`).
+        port: Option<&'a str>,
+    },
+}
+
+impl<'a> Address<'a> {
+    /// Splits an address; every string is some address (an unknown form is a bare host).
+    pub fn parse(text: &'a str) -> Address<'a> {
+        match all_consuming(address).parse(text.trim()) {
+            Ok((_, a)) => a,
+            Err(_) => Address::Inet {
+                host: text.trim(),
+                port: None,
+            },
         }
     }
-    if let Some(path) = a.strip_prefix("unix@").or_else(|| a.strip_prefix("unix:")) {
-        return format!("unix:{path}");
-    }
-    if a.starts_with('/') {
-        return format!("unix:{a}");
-    }
-    let (host, port) = split_host_port(a);
-    let host = host.to_ascii_lowercase();
-    let host = if host.contains(':') {
-        format!("[{host}]")
-    } else {
-        host
-    };
-    match (port, default_port) {
-        // nginx reads ports as numbers: `0080` is port 80.
-        (Some(p), _) => match p.parse::<u16>() {
-            Ok(n) => format!("{host}:{n}"),
-            Err(_) => format!("{host}:{p}"),
-        },
-        (None, Some(d)) => format!("{host}:{d}"),
-        (None, None) => host,
+
+    /// Canonical form: `host:port`, `[v6]:port` or `unix:/path`, the host lower-cased and the port
+    /// read as a number (nginx reads `0080` as 80); `default_port` fills a missing port.
+    pub fn canonical(&self, default_port: Option<u16>) -> String {
+        let (host, port) = match *self {
+            Address::Unix(path) => return format!("unix:{path}"),
+            Address::Inet { host, port } => (host.to_ascii_lowercase(), port),
+        };
+        let host = if host.contains(':') {
+            format!("[{host}]")
+        } else {
+            host
+        };
+        match (port, default_port) {
+            (Some(p), _) => match p.parse::<u16>() {
+                Ok(n) => format!("{host}:{n}"),
+                Err(_) => format!("{host}:{p}"),
+            },
+            (None, Some(d)) => format!("{host}:{d}"),
+            (None, None) => host,
+        }
     }
 }
 
-/// Splits `host:port`, `[v6]:port`, `[v6]` or haproxy's bare `v6:port`.
-fn split_host_port(a: &str) -> (&str, Option<&str>) {
-    if let Some(rest) = a.strip_prefix('[') {
-        return match rest.split_once(']') {
-            Some((h, tail)) => (h, tail.strip_prefix(':').filter(|p| !p.is_empty())),
-            None => (rest, None),
-        };
-    }
-    match a.rsplit_once(':') {
-        Some((h, p)) if !h.is_empty() && is_port(p) => (h, Some(p)),
-        _ => (a, None),
-    }
+/// haproxy's `proto@` prefixes that do not change which server an address names.
+fn inet_prefix(i: &str) -> IResult<&str, &str> {
+    alt((
+        tag("ipv4@"),
+        tag("ipv6@"),
+        tag("tcp4@"),
+        tag("tcp6@"),
+        tag("tcp@"),
+    ))
+    .parse(i)
+}
+
+fn address(i: &str) -> IResult<&str, Address<'_>> {
+    alt((
+        map(
+            preceded(alt((tag("unix:"), tag("unix@"))), rest),
+            Address::Unix,
+        ),
+        map(verify(rest, |s: &str| s.starts_with('/')), Address::Unix),
+        preceded(opt(inet_prefix), alt((bracketed, host_port))),
+    ))
+    .parse(i)
+}
+
+/// `[v6]`, `[v6]:port`; an unclosed `[v6` is the host alone.
+fn bracketed(i: &str) -> IResult<&str, Address<'_>> {
+    let closed = (
+        delimited(char('['), take_until("]"), char(']')),
+        opt(preceded(char(':'), verify(rest, |p: &str| !p.is_empty()))),
+        rest,
+    );
+    alt((
+        map(closed, |(host, port, _)| Address::Inet { host, port }),
+        map(preceded(char('['), rest), |host| Address::Inet {
+            host,
+            port: None,
+        }),
+    ))
+    .parse(i)
+}
+
+/// `host`, `host:port`, or haproxy's bare `v6:port`: the port is what follows the last colon.
+fn host_port(i: &str) -> IResult<&str, Address<'_>> {
+    let split = match i.rsplit_once(':') {
+        Some((h, p)) if !h.is_empty() && is_port(p) => Address::Inet {
+            host: h,
+            port: Some(p),
+        },
+        _ => Address::Inet {
+            host: i,
+            port: None,
+        },
+    };
+    Ok(("", split))
 }
 
 fn is_port(p: &str) -> bool {
     !p.is_empty() && (p.bytes().all(|b| b.is_ascii_digit()) || p.starts_with('$'))
+}
+
+/// Canonical form of an address; see [`Address::canonical`].
+pub fn normalize(addr: &str, default_port: Option<u16>) -> String {
+    Address::parse(addr).canonical(default_port)
 }
 
 /// Loose check used for commented-out lines: does this word look like a server address?
@@ -66,7 +137,10 @@ pub fn looks_like_address(s: &str) -> bool {
     if let Some((proto, rest)) = s.split_once('@') {
         return proto.bytes().all(|b| b.is_ascii_alphanumeric()) && !rest.is_empty();
     }
-    let host = split_host_port(s).0;
+    let host = match Address::parse(s) {
+        Address::Inet { host, .. } => host,
+        Address::Unix(_) => return true,
+    };
     !host.is_empty()
         && host
             .bytes()
@@ -90,6 +164,17 @@ mod tests {
         assert_eq!(normalize("/run/a.sock", None), "unix:/run/a.sock");
         assert_eq!(normalize("[::1]", Some(80)), "[::1]:80");
         assert_eq!(normalize("127.0.0.1:0080", None), "127.0.0.1:80");
+        assert_eq!(normalize("unix@/run/a.sock", None), "unix:/run/a.sock");
+        assert_eq!(normalize("tcp@app:81", None), "app:81");
+        assert_eq!(normalize("app:$port", None), "app:$port");
+        assert_eq!(normalize("[fe80::1", None), "[fe80::1]");
+        assert_eq!(
+            Address::parse("[::1]:x"),
+            Address::Inet {
+                host: "::1",
+                port: Some("x")
+            }
+        );
     }
 
     #[test]

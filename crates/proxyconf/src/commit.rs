@@ -6,7 +6,7 @@ use crate::lock::FileLock;
 use crate::plan::Plan;
 use crate::server::ProxyKind;
 use crate::validate::{self, Validation};
-use crate::{haproxy, nginx, splice};
+
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -95,7 +95,7 @@ pub fn edit(
             break;
         }
         let stale = new_files.iter().any(|(f, _)| {
-            crate::config::read(&config.files[*f].path).ok().as_deref()
+            crate::source::read(&config.files[*f].path).ok().as_deref()
                 != Some(config.files[*f].bytes.as_slice())
         });
         if !stale {
@@ -214,36 +214,9 @@ impl<'o> Locks<'o> {
     }
 }
 
-/// The new bytes must still parse: a last guard for when no validator runs. An nginx `upstream`
-/// block starts at a token boundary and balances its braces, so re-checking just the edited blocks
-/// (the rest of the file is byte-identical) proves the whole file still parses.
+/// The new bytes must still parse: a last guard for when no validator runs.
 fn self_check(cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> Result<()> {
-    let ok = match cfg.kind {
-        ProxyKind::Haproxy => haproxy::lexer::lines(bytes).is_ok(),
-        ProxyKind::Nginx => {
-            let splices = plan.splices.get(&file).map_or(&[][..], Vec::as_slice);
-            let mut blocks: Vec<std::ops::Range<usize>> = plan
-                .outcomes
-                .iter()
-                .map(|o| &cfg.servers[o.server])
-                .filter(|s| s.file == file)
-                .map(|s| {
-                    let up = &cfg.upstreams[s.upstream];
-                    if up.file == file && !up.span.is_empty() {
-                        splice::map_offset(splices, up.span.start)
-                            ..splice::map_offset(splices, up.span.end)
-                    } else {
-                        0..bytes.len()
-                    }
-                })
-                .collect();
-            blocks.sort_by_key(|r| r.start);
-            blocks.dedup();
-            blocks
-                .iter()
-                .all(|r| nginx::parser::check(&bytes[r.clone()]).is_ok())
-        }
-    };
+    let ok = cfg.kind.dialect().still_parses(cfg, plan, file, bytes);
     if ok {
         Ok(())
     } else {

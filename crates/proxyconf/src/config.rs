@@ -1,11 +1,12 @@
 //! A loaded config: its files, upstreams and servers, ready for planning edits.
 
 use crate::error::{Error, Result};
+use crate::inventory::{Include, Inventory, Settings};
 use crate::server::{Params, ProxyKind, Server, Upstream};
-use crate::source::Source;
-use crate::{haproxy, nginx};
-use std::ops::Range;
+use crate::source::{read, Source};
 use std::path::{Path, PathBuf};
+
+pub use crate::inventory::Keep;
 
 /// Everything the engine knows about one config tree.
 #[derive(Debug, Clone)]
@@ -22,22 +23,11 @@ pub struct Config {
     pub servers: Vec<Server>,
     /// Non-fatal findings, such as an include that matched nothing.
     pub warnings: Vec<String>,
+    /// The proxy's own settings: pid file, admin sockets.
+    pub settings: Settings,
     pub(crate) includes: Vec<Include>,
     /// Loaded with a `keep` filter: some live servers are not listed.
     pub partial: bool,
-    /// nginx `include`s are read (false for [`Config::standalone`]).
-    pub(crate) follow_includes: bool,
-}
-
-/// A filter for [`Config::load_only`]: (address, has a trailing comment) → list this server?
-pub type Keep<'a> = dyn Fn(&str, bool) -> bool + 'a;
-
-/// An nginx `include` directive and the files it pulled in.
-#[derive(Debug, Clone)]
-pub(crate) struct Include {
-    pub from: usize,
-    pub span: Range<usize>,
-    pub targets: Vec<usize>,
 }
 
 impl Config {
@@ -82,10 +72,9 @@ impl Config {
     /// Parses bytes alone, reading nothing from disk (`include`s are recorded as warnings):
     /// for fuzzing and property tests.
     pub fn standalone(bytes: Vec<u8>, kind: ProxyKind) -> Result<Config> {
-        let mut cfg = Self::empty(Path::new("standalone"), bytes, kind, false);
-        cfg.follow_includes = false;
-        cfg.fill(None)?;
-        Ok(cfg)
+        let main = Source::new(PathBuf::from("standalone"), bytes);
+        let inv = kind.dialect().load(main, false, None)?;
+        Ok(Self::holding(kind, Path::new("standalone"), inv, false))
     }
 
     fn build(
@@ -94,60 +83,43 @@ impl Config {
         kind: ProxyKind,
         keep: Option<&Keep<'_>>,
     ) -> Result<Config> {
-        let mut cfg = Self::empty(path, bytes, kind, keep.is_some());
-        cfg.fill(keep)?;
-        Ok(cfg)
+        let main = Source::new(path.to_path_buf(), bytes);
+        let inv = kind.dialect().load(main, true, keep)?;
+        Ok(Self::holding(kind, path, inv, keep.is_some()))
     }
 
-    fn empty(path: &Path, bytes: Vec<u8>, kind: ProxyKind, partial: bool) -> Config {
+    /// The config that holds a dialect's inventory, its servers in (upstream, file, offset) order.
+    fn holding(kind: ProxyKind, main: &Path, inv: Inventory, partial: bool) -> Config {
+        let Inventory {
+            files,
+            upstreams,
+            mut servers,
+            warnings,
+            settings,
+            includes,
+        } = inv;
+        servers.sort_unstable_by_key(|s| (s.upstream, s.file, s.offset()));
         Config {
             kind,
-            main: path.to_path_buf(),
-            files: vec![Source::new(path.to_path_buf(), bytes)],
-            upstreams: Vec::new(),
-            servers: Vec::new(),
-            warnings: Vec::new(),
-            includes: Vec::new(),
+            main: main.to_path_buf(),
+            files,
+            upstreams,
+            servers,
+            warnings,
+            settings,
+            includes,
             partial,
-            follow_includes: true,
         }
-    }
-
-    fn fill(&mut self, keep: Option<&Keep<'_>>) -> Result<()> {
-        match self.kind {
-            ProxyKind::Nginx => nginx::inventory::build(self, keep)?,
-            ProxyKind::Haproxy => haproxy::inventory::build(self)?,
-        }
-        self.servers
-            .sort_unstable_by_key(|s| (s.upstream, s.file, s.offset()));
-        Ok(())
     }
 
     /// A server's parameters as the proxy sees them (quotes and escapes resolved).
     pub fn params(&self, s: &Server) -> Vec<String> {
-        let range = match &s.params {
-            Params::Values(v) => return v.clone(),
-            Params::Span(r) => r.clone(),
-        };
-        let bytes = &self.files[s.file].bytes;
-        let lossy = |v: &[u8]| String::from_utf8_lossy(v).into_owned();
-        match self.kind {
-            ProxyKind::Nginx => {
-                let mut lexer = nginx::lexer::Lexer::new(&bytes[..range.end], range.start);
-                let mut out = Vec::new();
-                while let Ok(Some(t)) = lexer.next_token() {
-                    if matches!(
-                        t.kind,
-                        nginx::lexer::Kind::Word | nginx::lexer::Kind::Quoted
-                    ) {
-                        out.push(lossy(&nginx::lexer::value(&bytes[t.span.clone()], t.kind)));
-                    }
-                }
-                out
-            }
-            ProxyKind::Haproxy => haproxy::lexer::line(bytes, range.start, range.end)
-                .map(|l| l.words.iter().map(|w| lossy(&w.value)).collect())
-                .unwrap_or_default(),
+        match &s.params {
+            Params::Values(v) => v.clone(),
+            Params::Span(r) => self
+                .kind
+                .dialect()
+                .params(&self.files[s.file].bytes, r.clone()),
         }
     }
 
@@ -158,10 +130,7 @@ impl Config {
             return Ok(());
         }
         let main = &self.files[0];
-        let what = match self.kind {
-            ProxyKind::Nginx => "no `upstream` block (in it or in the files it includes)",
-            ProxyKind::Haproxy => "no `backend` or `listen` section",
-        };
+        let what = self.kind.dialect().no_groups();
         let next = other_kind_hint(&main.path, &main.bytes, self.kind).unwrap_or_else(|| {
             "name the config that defines the servers with -c (for nginx, the main nginx.conf that includes the site files)".into()
         });
@@ -186,45 +155,6 @@ impl Config {
     pub fn upstream_of(&self, s: &Server) -> &Upstream {
         &self.upstreams[s.upstream]
     }
-}
-
-/// Reads a file with an error that names it.
-/// Largest config file the engine reads: far above any real config, far below a memory problem.
-pub const MAX_FILE_BYTES: u64 = 64 << 20;
-
-/// Reads a config file: a regular file of at most [`MAX_FILE_BYTES`], with an error that names it.
-/// (A device such as /dev/zero, or a huge file, would otherwise hang or exhaust memory.)
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "read", e))?;
-    let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
-    if !meta.is_file() {
-        return Err(Error::Usage(format!(
-            "{} is not a regular file; give the path of a config file",
-            path.display()
-        )));
-    }
-    if meta.len() > MAX_FILE_BYTES {
-        return Err(Error::Usage(format!(
-            "{} is {} MiB; configs larger than {} MiB are refused",
-            path.display(),
-            meta.len() >> 20,
-            MAX_FILE_BYTES >> 20
-        )));
-    }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // take() bounds a file that grows while it is read (or lies about its size, like /proc files).
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| Error::io(path, "read", e))?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(Error::Usage(format!(
-            "{} grew past {} MiB while being read",
-            path.display(),
-            MAX_FILE_BYTES >> 20
-        )));
-    }
-    Ok(bytes)
 }
 
 /// haproxy when lines that open a haproxy section (`global`, `defaults`, `frontend`, `backend`,

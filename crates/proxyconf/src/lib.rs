@@ -6,9 +6,11 @@
 pub mod address;
 pub mod commit;
 pub mod config;
+mod dialect;
 pub mod diff;
 pub mod error;
 pub mod haproxy;
+pub mod inventory;
 pub mod lock;
 pub mod marker;
 pub mod mode;

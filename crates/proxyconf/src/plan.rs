@@ -1,11 +1,17 @@
 //! Turns "disable/enable these servers" into splices, applying the matching and safety rules.
 
-use crate::address::normalize;
+use crate::address::{normalize, Address};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::marker;
-use crate::server::{FlagWord, Method, ProxyKind, Server, Shape, State};
+use crate::server::{FlagWord, Method, Server, Shape, State};
 use crate::splice::{self, Splice};
+use nom::branch::alt;
+use nom::bytes::complete::take_till1;
+use nom::character::complete::char;
+use nom::combinator::{map, rest, verify};
+use nom::sequence::separated_pair;
+use nom::{IResult, Parser};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::SystemTime;
 
@@ -16,35 +22,79 @@ pub struct Selector {
     pub upstream: Option<String>,
     /// An address (`host:port`, `[v6]:port`, `unix:/path`) or a haproxy server name.
     pub server: String,
+    /// What [`Selector::may_match`] looks for, worked out once.
+    hint: MatchHint,
+}
+
+/// The parts of a selector's address a written address must contain to be the same server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct MatchHint {
+    /// The port or socket path the address must end with; empty for a bare name.
+    tail: String,
+    /// The host, lower-cased, that must appear in it (any case); empty when it need not.
+    host: String,
+}
+
+impl MatchHint {
+    fn of(server: &str) -> MatchHint {
+        let none = MatchHint {
+            tail: String::new(),
+            host: String::new(),
+        };
+        if !server.contains([':', '/']) {
+            return none;
+        }
+        let tail = server.rsplit([':', ']', '@']).next().unwrap_or_default();
+        let host = match Address::parse(server) {
+            Address::Inet {
+                host,
+                port: Some(_),
+            } => host.to_ascii_lowercase(),
+            _ => String::new(),
+        };
+        MatchHint {
+            tail: tail.to_string(),
+            host,
+        }
+    }
+}
+
+/// `UPSTREAM/SERVER`, or a server alone (a socket path or a bracketed address keeps its slashes).
+fn scoped(arg: &str) -> IResult<&str, (Option<&str>, &str)> {
+    let whole = |i| map(rest, |s| (None, s)).parse(i);
+    let unscoped = verify(rest, |s: &str| {
+        s.starts_with("unix:") || s.starts_with('/') || s.starts_with('[')
+    });
+    alt((
+        map(unscoped, |s| (None, s)),
+        map(
+            separated_pair(
+                take_till1(|c| c == '/'),
+                char('/'),
+                verify(rest, |s: &str| !s.is_empty()),
+            ),
+            |(u, s)| (Some(u), s),
+        ),
+        whole,
+    ))
+    .parse(arg)
 }
 
 impl Selector {
     /// A cheap superset test on a bare address, for [`crate::Config::load_only`].
     /// A miss is safe: the commit reloads the whole config when a filtered load finds nothing.
-    pub fn may_match(&self, address: &str) -> bool {
-        if address == self.server || !self.server.contains([':', '/']) {
+    pub fn may_match(&self, address: &[u8]) -> bool {
+        let h = &self.hint;
+        if h.tail.is_empty() || address == self.server.as_bytes() {
             return true;
         }
-        let tail = self
-            .server
-            .rsplit([':', ']', '@'])
-            .next()
-            .unwrap_or_default();
-        if !address.ends_with(tail) {
+        if !address.ends_with(h.tail.as_bytes()) {
             return false;
         }
         // Every server may share the port (all on 8080): the host must appear too, in any case.
-        let host = self
-            .server
-            .rsplit_once(':')
-            .map_or("", |(h, _)| h)
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .as_bytes();
+        let host = h.host.as_bytes();
         host.is_empty()
-            || self.server.starts_with("unix")
             || address
-                .as_bytes()
                 .windows(host.len())
                 .any(|w| w.eq_ignore_ascii_case(host))
     }
@@ -52,15 +102,10 @@ impl Selector {
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
     pub fn parse(arg: &str, upstream: Option<&str>) -> Result<Selector> {
         let arg = arg.trim();
-        let (scope, server) =
-            if arg.starts_with("unix:") || arg.starts_with('/') || arg.starts_with('[') {
-                (None, arg)
-            } else {
-                match arg.split_once('/') {
-                    Some((u, s)) if !u.is_empty() && !s.is_empty() => (Some(u), s),
-                    _ => (None, arg),
-                }
-            };
+        let (scope, server) = match scoped(arg) {
+            Ok((_, parts)) => parts,
+            Err(_) => (None, arg),
+        };
         if server.is_empty() {
             return Err(Error::Usage(format!(
                 "'{arg}' names no server; give an address like 127.0.0.1:8080, a haproxy server name, or UPSTREAM/SERVER"
@@ -76,13 +121,14 @@ impl Selector {
         Ok(Selector {
             upstream: scope.or(upstream).map(str::to_string),
             server: server.to_string(),
+            hint: MatchHint::of(server),
         })
     }
 
     /// `wanted` is this selector's address normalised for `cfg` (computed once per selector).
     /// Whether this selector names `s` of `cfg`, by the rules `disable` and `enable` use.
     pub fn names(&self, cfg: &Config, s: &Server) -> bool {
-        let wanted = normalize(&self.server, (cfg.kind == ProxyKind::Nginx).then_some(80));
+        let wanted = normalize(&self.server, cfg.kind.dialect().default_port());
         self.matches(cfg, s, &wanted)
     }
 
@@ -100,11 +146,11 @@ impl Selector {
         }
         // Cheap rejection before normalising: the address must end with the port (or socket path).
         let tail = wanted.rsplit([':', ']']).next().unwrap_or_default();
-        let implicit_port = cfg.kind == ProxyKind::Nginx && tail == "80";
+        let default_port = cfg.kind.dialect().default_port();
+        let implicit_port = default_port.is_some_and(|p| tail == p.to_string());
         if !tail.is_empty() && !implicit_port && !s.address.ends_with(tail) {
             return false;
         }
-        let default_port = (cfg.kind == ProxyKind::Nginx).then_some(80);
         normalize(&s.address, default_port) == wanted
     }
 
@@ -374,7 +420,7 @@ fn select(
             sel.server
         )));
     }
-    let wanted = normalize(&sel.server, (cfg.kind == ProxyKind::Nginx).then_some(80));
+    let wanted = normalize(&sel.server, cfg.kind.dialect().default_port());
     let matches: Vec<usize> = (0..cfg.servers.len())
         .filter(|&i| sel.matches(cfg, &cfg.servers[i], &wanted))
         .collect();
@@ -474,14 +520,11 @@ fn choose_method(
     s: &Server,
     wanted: Option<Method>,
 ) -> (Method, bool, Option<String>) {
-    let down = match cfg.kind {
-        ProxyKind::Nginx => Method::Down,
-        ProxyKind::Haproxy => Method::Disabled,
-    };
+    let (down, prefer_down) = cfg.kind.dialect().in_place(cfg.upstream_of(s));
     let m = match wanted {
         Some(Method::Comment) => Method::Comment,
         Some(_) => down,
-        None if cfg.kind == ProxyKind::Haproxy || cfg.upstream_of(s).hashing => down,
+        None if prefer_down => down,
         None => Method::Comment,
     };
     let Shape::Live(shape) = &s.shape else {
@@ -594,7 +637,7 @@ fn enable_splices(cfg: &Config, s: &Server) -> Vec<Splice> {
 /// nginx rejects an `upstream` with no server line, so when commenting out would remove the last
 /// live line of one (possible only with `--force`), the last of them is marked `down` instead.
 fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]) {
-    if cfg.kind != ProxyKind::Nginx {
+    if !cfg.kind.dialect().needs_a_live_line() {
         return;
     }
     for up in 0..cfg.upstreams.len() {
@@ -643,7 +686,7 @@ fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]
 /// A server line in a file that several nginx upstreams include belongs to each of them: the
 /// edit of one is the edit of all, so each is checked and reported.
 fn add_shared_lines(cfg: &Config, chosen: &mut Vec<(usize, Change, Option<String>)>) {
-    if cfg.kind != ProxyKind::Nginx || cfg.files.len() < 2 {
+    if !cfg.kind.dialect().shares_included_lines() || cfg.files.len() < 2 {
         return;
     }
     let wanted: HashMap<(usize, usize), usize> = chosen
@@ -689,9 +732,10 @@ fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()
     }
     let after = |j: usize| changes.get(&j).copied().unwrap_or(cfg.servers[j].state);
     let changed_ups: BTreeSet<usize> = changes.keys().map(|&i| cfg.servers[i].upstream).collect();
-    // haproxy configs are read whole, so trackers in any backend are counted exactly.
+    // A config read whole is recounted, so trackers in any group are counted exactly.
     let mut haproxy_after = vec![0; cfg.upstreams.len()];
-    if cfg.kind == ProxyKind::Haproxy && !changes.is_empty() {
+    let recount = cfg.kind.dialect().recounts_serving();
+    if recount && !changes.is_empty() {
         for j in 0..cfg.servers.len() {
             if crate::serving::serves(&cfg.servers, j, &after) {
                 haproxy_after[cfg.servers[j].upstream] += 1;
@@ -702,7 +746,7 @@ fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()
         if u.serving == 0 || changes.is_empty() {
             continue;
         }
-        let serving_after = if cfg.kind == ProxyKind::Haproxy {
+        let serving_after = if recount {
             haproxy_after[up]
         } else if changed_ups.contains(&up) {
             // nginx may be read partially (see `Config::load_only`): count the change against the total.
@@ -796,16 +840,16 @@ mod tests {
     #[test]
     fn may_match_needs_the_host_when_every_server_shares_the_port() {
         let s = Selector::parse("10.3.247.11:8080", None).expect("selector");
-        assert!(s.may_match("10.3.247.11:8080"));
-        assert!(s.may_match("ipv4@10.3.247.11:8080"));
-        assert!(!s.may_match("10.3.247.12:8080"));
-        assert!(!s.may_match("10.3.247.11:8081"));
+        assert!(s.may_match(b"10.3.247.11:8080"));
+        assert!(s.may_match(b"ipv4@10.3.247.11:8080"));
+        assert!(!s.may_match(b"10.3.247.12:8080"));
+        assert!(!s.may_match(b"10.3.247.11:8081"));
         let named = Selector::parse("App.Example:80", None).expect("selector");
-        assert!(named.may_match("app.example:80"));
+        assert!(named.may_match(b"app.example:80"));
         let v6 = Selector::parse("[::1]:8080", None).expect("selector");
-        assert!(v6.may_match("[::1]:8080") && v6.may_match("::1:8080"));
+        assert!(v6.may_match(b"[::1]:8080") && v6.may_match(b"::1:8080"));
         assert!(Selector::parse("web1", None)
             .expect("selector")
-            .may_match("10.0.0.1:80"));
+            .may_match(b"10.0.0.1:80"));
     }
 }

@@ -16,26 +16,17 @@ pub enum ProxyKind {
 impl ProxyKind {
     /// The word that marks a server out of rotation in place.
     pub fn down_word(self) -> &'static str {
-        match self {
-            ProxyKind::Nginx => "down",
-            ProxyKind::Haproxy => "disabled",
-        }
+        self.dialect().down_word()
     }
 
     /// What this proxy calls a group of servers: `upstream` or `backend`.
     pub fn group_word(self) -> &'static str {
-        match self {
-            ProxyKind::Nginx => "upstream",
-            ProxyKind::Haproxy => "backend",
-        }
+        self.dialect().group_word()
     }
 
     /// The validator binary's name.
     pub fn binary(self) -> &'static str {
-        match self {
-            ProxyKind::Nginx => "nginx",
-            ProxyKind::Haproxy => "haproxy",
-        }
+        self.dialect().binary()
     }
 }
 

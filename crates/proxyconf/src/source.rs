@@ -1,8 +1,9 @@
 //! A config file's bytes plus a line index, so any byte offset can be reported as line:col.
 
+use crate::error::{Error, Result};
 use std::ops::Range;
-use std::path::PathBuf;
-use std::sync::Arc;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// One config file as read from disk; every span in the engine points into `bytes`.
 #[derive(Debug, Clone)]
@@ -11,43 +12,51 @@ pub struct Source {
     pub path: PathBuf,
     /// The raw bytes; never re-encoded. Shared, so a parse can borrow them while the inventory grows.
     pub bytes: Arc<Vec<u8>>,
-    line_starts: Vec<usize>,
+    /// Built on the first line lookup: a one-server edit of a big file may never need it.
+    line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
     /// Wraps bytes read from `path`.
     pub fn new(path: PathBuf, bytes: Vec<u8>) -> Self {
-        let mut line_starts = Vec::with_capacity(bytes.len() / 40 + 1);
-        line_starts.push(0);
-        line_starts.extend(memchr::memchr_iter(b'\n', &bytes).map(|i| i + 1));
         Source {
             path,
             bytes: Arc::new(bytes),
-            line_starts,
+            line_starts: OnceLock::new(),
         }
+    }
+
+    fn line_starts(&self) -> &[usize] {
+        self.line_starts.get_or_init(|| {
+            let mut starts = Vec::with_capacity(self.bytes.len() / 40 + 1);
+            starts.push(0);
+            starts.extend(memchr::memchr_iter(b'\n', &self.bytes).map(|i| i + 1));
+            starts
+        })
     }
 
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
-        self.line_starts.partition_point(|&s| s <= offset)
+        self.line_starts().partition_point(|&s| s <= offset)
     }
 
     /// Offset of the first byte of 1-based `line`.
     pub fn offset_of_line(&self, line: usize) -> Option<usize> {
         line.checked_sub(1)
-            .and_then(|i| self.line_starts.get(i))
+            .and_then(|i| self.line_starts().get(i))
             .copied()
     }
 
     /// 1-based (line, column); the column counts bytes, like nginx and haproxy do.
     pub fn line_col(&self, offset: usize) -> (usize, usize) {
         let line = self.line(offset);
-        (line, offset - self.line_starts[line - 1] + 1)
+        (line, offset - self.line_starts()[line - 1] + 1)
     }
 
     /// Offset of the first byte of the line holding `offset`.
     pub fn line_start(&self, offset: usize) -> usize {
-        self.line_starts[self.line(offset) - 1]
+        let to = offset.min(self.bytes.len());
+        memchr::memrchr(b'\n', &self.bytes[..to]).map_or(0, |p| p + 1)
     }
 
     /// Offset just past the content of the line holding `offset`, before any `\r\n` or `\n`.
@@ -84,10 +93,67 @@ impl Source {
         format!("{}:{}:{}", self.path.display(), l, c)
     }
 
+    /// Counts lines forward from a known (offset, line) pair: a walk in file order learns each
+    /// line number without building the whole index.
+    pub(crate) fn line_after(&self, from: (usize, usize), offset: usize) -> (usize, usize) {
+        if offset < from.0 {
+            return (offset, self.line(offset));
+        }
+        (offset, from.1 + count_newlines(&self.bytes[from.0..offset]))
+    }
+
     /// Lossy text of a span, for messages and inventory fields.
     pub fn text(&self, range: Range<usize>) -> String {
         String::from_utf8_lossy(&self.bytes[range]).into_owned()
     }
+}
+
+/// Newlines in `b`, counted 64 bytes at a time into a `u8` so the compiler vectorizes it.
+fn count_newlines(b: &[u8]) -> usize {
+    let chunks = b.chunks_exact(64);
+    let tail = chunks.remainder().iter().filter(|&&c| c == b'\n').count();
+    chunks
+        .map(|c| c.iter().map(|&x| u8::from(x == b'\n')).sum::<u8>() as usize)
+        .sum::<usize>()
+        + tail
+}
+
+/// Largest config file the engine reads: far above any real config, far below a memory problem.
+pub const MAX_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a config file: a regular file of at most [`MAX_FILE_BYTES`], with an error that names it.
+/// (A device such as /dev/zero, or a huge file, would otherwise hang or exhaust memory.)
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, "read", e))?;
+    let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
+    if !meta.is_file() {
+        return Err(Error::Usage(format!(
+            "{} is not a regular file; give the path of a config file",
+            path.display()
+        )));
+    }
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(Error::Usage(format!(
+            "{} is {} MiB; configs larger than {} MiB are refused",
+            path.display(),
+            meta.len() >> 20,
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    // take() bounds a file that grows while it is read (or lies about its size, like /proc files).
+    file.take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| Error::io(path, "read", e))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::Usage(format!(
+            "{} grew past {} MiB while being read",
+            path.display(),
+            MAX_FILE_BYTES >> 20
+        )));
+    }
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -103,5 +169,11 @@ mod tests {
         assert_eq!(s.line_end(0), 2);
         assert_eq!(s.line_end(4), 6);
         assert_eq!(s.line_end(8), 9);
+        assert_eq!(s.line_start(5), 4);
+        assert_eq!(s.line_start(4), 4);
+        assert_eq!(s.line_after((0, 1), 8), (8, 3));
+        assert_eq!(s.line_after((8, 3), 1), (1, 1));
+        let long = b"x\n".repeat(100);
+        assert_eq!(count_newlines(&long[1..]), 100);
     }
 }

@@ -12,7 +12,7 @@ fn filtered_inventory_keeps_serving_counts_and_safety() {
         "http {\n upstream a {\n  server 10.0.0.1:80;\n  server 10.0.0.2:80 backup;\n  server 10.0.0.3:80 down;\n }\n upstream b {\n  server 10.0.0.1:80;\n  server 10.0.0.4:80;\n }\n}\n",
     )
     .expect("write");
-    let keep = |addr: &str, _: bool| addr == "10.0.0.1:80";
+    let keep = |addr: &[u8], _: bool| addr == b"10.0.0.1:80";
     let cfg = Config::load_only(&conf, None, Some(&keep)).expect("loads");
     assert!(cfg.partial);
     assert_eq!(cfg.servers.len(), 2);

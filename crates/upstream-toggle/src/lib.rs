@@ -143,7 +143,7 @@ fn apply(
     };
     // Only servers a selector may name (and marked ones, for --all) need a full inventory entry.
     let bulk = matches!(req, Request::EnableMarked { .. });
-    let keep = |address: &str, commented: bool| {
+    let keep = |address: &[u8], commented: bool| {
         (bulk && commented) || selectors.iter().any(|s| s.may_match(address))
     };
     let done = commit::edit(path, kind, opts, Some(&keep), |cfg| {

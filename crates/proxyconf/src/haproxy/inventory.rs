@@ -4,8 +4,8 @@ use super::cond::{self, Branch};
 use super::keywords;
 use super::lexer::{self, Line};
 use crate::address::looks_like_address;
-use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::inventory::{AdminSocket, Inventory, Setting, Settings};
 use crate::marker;
 use crate::server::{
     CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, State, Upstream,
@@ -58,9 +58,10 @@ fn from_name(line: &Line) -> Option<&[u8]> {
     line.words.get(at + 1).map(|w| w.value.as_slice())
 }
 
-/// Fills `cfg` from its (single) file.
-pub(crate) fn build(cfg: &mut Config) -> Result<()> {
-    let src = &cfg.files[0];
+/// Reads the (single) file's backends, servers and global settings.
+pub(crate) fn load(main: Source) -> Result<Inventory> {
+    let mut inv = Inventory::of(main);
+    let src = &inv.files[0];
     let lines = lexer::lines(&src.bytes).map_err(|e| Error::Syntax {
         at: src.at(e.offset),
         message: e.message,
@@ -73,6 +74,8 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
     let mut defaults_name: Option<Vec<u8>> = None;
     let mut current: Option<(usize, Defaults)> = None;
     let mut conds: Vec<Branch> = Vec::new();
+    let mut settings = Settings::default();
+    let mut in_global = false;
 
     for line in &lines {
         let Some(first) = line.words.first() else {
@@ -102,6 +105,7 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
                 .filter(|n| n != b"from");
             let inherited = from_name(line).and_then(|n| named_defaults.get(n).copied());
             in_defaults = sec == b"defaults";
+            in_global = sec == b"global";
             current = None;
             if in_defaults {
                 last_defaults = inherited.unwrap_or_default();
@@ -124,6 +128,10 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
                 });
                 current = Some((upstreams.len() - 1, inherited.unwrap_or(last_defaults)));
             }
+            continue;
+        }
+        if in_global && !skipped {
+            global_setting(src, line, &mut settings);
             continue;
         }
         if in_defaults && kw == b"default-server" {
@@ -159,9 +167,42 @@ pub(crate) fn build(cfg: &mut Config) -> Result<()> {
             upstreams[servers[i].upstream].serving += 1;
         }
     }
-    cfg.upstreams = upstreams;
-    cfg.servers = servers;
-    Ok(())
+    inv.upstreams = upstreams;
+    inv.servers = servers;
+    inv.settings = settings;
+    Ok(inv)
+}
+
+/// `pidfile` and `stats socket` from the global section.
+fn global_setting(src: &Source, line: &Line, settings: &mut Settings) {
+    let w: Vec<String> = line
+        .words
+        .iter()
+        .map(|w| String::from_utf8_lossy(&w.value).into_owned())
+        .collect();
+    let at = format!("{}:{}", src.path.display(), src.line(line.start));
+    match w.as_slice() {
+        [kw, path, ..] if kw == "pidfile" => {
+            settings.pid_file = Some(Setting {
+                value: path.into(),
+                at,
+            });
+        }
+        [kw, sub, address, rest @ ..] if kw == "stats" && sub == "socket" => {
+            let level = rest
+                .windows(2)
+                .find(|p| p[0] == "level")
+                .map(|p| p[1].clone());
+            settings.admin_sockets.push(Setting {
+                value: AdminSocket {
+                    address: address.clone(),
+                    level,
+                },
+                at,
+            });
+        }
+        _ => {}
+    }
 }
 
 /// `.if`/`.elif`/`.else`/`.endif`: keeps the stack of open blocks and which branch is read.

@@ -1,6 +1,104 @@
-//! haproxy: line tokenizer and backend inventory.
+//! haproxy: line tokenizer and backend inventory, behind [`crate::dialect::Dialect`].
 
 mod cond;
-pub mod inventory;
+pub(crate) mod inventory;
 mod keywords;
-pub mod lexer;
+pub(crate) mod lexer;
+
+use crate::config::Config;
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::inventory::{Inventory, Keep};
+use crate::plan::Plan;
+use crate::server::{Method, Upstream};
+use crate::source::Source;
+use crate::splice::Splice;
+use crate::validate::{self, Validation};
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// haproxy's config language.
+pub(crate) struct Haproxy;
+
+impl Dialect for Haproxy {
+    fn binary(&self) -> &'static str {
+        "haproxy"
+    }
+    fn group_word(&self) -> &'static str {
+        "backend"
+    }
+    fn down_word(&self) -> &'static str {
+        "disabled"
+    }
+    fn no_groups(&self) -> &'static str {
+        "no `backend` or `listen` section"
+    }
+
+    /// haproxy has no includes and is always read whole: `keep` is not needed.
+    fn load(&self, main: Source, _: bool, _: Option<&Keep<'_>>) -> Result<Inventory> {
+        inventory::load(main)
+    }
+
+    fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String> {
+        lexer::line(bytes, span.start, span.end)
+            .map(|l| {
+                l.words
+                    .iter()
+                    .map(|w| String::from_utf8_lossy(&w.value).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    fn still_parses(&self, _: &Config, _: &Plan, _: usize, bytes: &[u8]) -> bool {
+        lexer::lines(bytes).is_ok()
+    }
+
+    fn validate(
+        &self,
+        cfg: &Config,
+        bin: &Path,
+        new: &HashMap<usize, PathBuf>,
+        _: &HashMap<usize, Vec<Splice>>,
+        _: Option<&Path>,
+    ) -> Result<Validation> {
+        let mut keep = Vec::new();
+        let file = match new.get(&0) {
+            Some(p) => validate::beside_main(cfg, p, &mut keep)?,
+            None => cfg.main.clone(),
+        };
+        let out = Command::new(bin)
+            .args(["-c", "-f"])
+            .arg(&file)
+            .current_dir(validate::parent(&cfg.main))
+            .output();
+        let mut names = vec![(file.clone(), cfg.main.clone())];
+        names.extend(
+            new.iter()
+                .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
+        );
+        validate::verdict(bin, out, &names, cfg)
+    }
+    fn check_flag(&self) -> &'static str {
+        "-c"
+    }
+
+    fn default_port(&self) -> Option<u16> {
+        None
+    }
+    /// haproxy takes servers out with `disabled` unless a comment is asked for.
+    fn in_place(&self, _: &Upstream) -> (Method, bool) {
+        (Method::Disabled, true)
+    }
+    fn needs_a_live_line(&self) -> bool {
+        false
+    }
+    fn shares_included_lines(&self) -> bool {
+        false
+    }
+    fn recounts_serving(&self) -> bool {
+        true
+    }
+}

@@ -3,8 +3,8 @@
 use super::lexer::{self, Kind, Lexer};
 use super::parser::{self, Directive, VisitError, Visitor};
 use crate::address::looks_like_address;
-use crate::config::{read, Config, Include, Keep};
 use crate::error::{Error, Result};
+use crate::inventory::{Include, Inventory, Keep, Setting};
 use crate::marker;
 use crate::server::{
     CommentedShape, Flag, FlagWord, LiveShape, Method, Params, Server, Shape, Split, State,
@@ -29,19 +29,31 @@ const SERVER_PARAMS: &[&str] = &[
 ];
 const MAX_INCLUDE_DEPTH: usize = 32;
 
-/// Fills `cfg` from its main file, streaming the parse: only servers are kept, never the tree.
-/// With `keep`, a live server is listed only when `keep(address, marked)` says so.
-pub(crate) fn build(cfg: &mut Config, keep: Option<&Keep<'_>>) -> Result<()> {
-    let base = cfg.main.parent().map(Path::to_path_buf).unwrap_or_default();
+/// Reads the tree from its main file, streaming the parse: only servers are kept, never the tree.
+/// With `keep`, a live server is listed only when `keep(address, marked)` says so; without
+/// `follow_includes`, includes are noted as warnings.
+pub(crate) fn load(
+    main: Source,
+    follow_includes: bool,
+    keep: Option<&Keep<'_>>,
+) -> Result<Inventory> {
+    let base = main
+        .path
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let mut w = Walker {
-        cfg,
+        inv: Inventory::of(main),
+        follow_includes,
         keep,
         base,
         file: 0,
         frames: vec![Frame::Block(Scope::Main)],
         visiting: vec![0],
+        cursor: (0, 1),
     };
-    w.visit_file(0)
+    w.visit_file(0)?;
+    Ok(w.inv)
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -59,25 +71,36 @@ enum Frame {
 }
 
 struct Walker<'c> {
-    cfg: &'c mut Config,
+    inv: Inventory,
+    follow_includes: bool,
     keep: Option<&'c Keep<'c>>,
     base: PathBuf,
     file: usize,
     frames: Vec<Frame>,
     visiting: Vec<usize>,
+    /// (offset, line) last seen in the current file, so line numbers are counted forward.
+    cursor: (usize, usize),
 }
 
 impl Walker<'_> {
+    /// 1-based line of `offset` in the current file (offsets come in file order).
+    fn line(&mut self, offset: usize) -> usize {
+        self.cursor = self.inv.files[self.file].line_after(self.cursor, offset);
+        self.cursor.1
+    }
+
     fn visit_file(&mut self, idx: usize) -> Result<()> {
-        let bytes = self.cfg.files[idx].bytes.clone();
+        let bytes = self.inv.files[idx].bytes.clone();
         let saved = std::mem::replace(&mut self.file, idx);
+        let cursor = std::mem::replace(&mut self.cursor, (0, 1));
         let r = parser::visit(&bytes, self);
         self.file = saved;
+        self.cursor = cursor;
         match r {
             Ok(()) => Ok(()),
             Err(VisitError::Visitor(e)) => Err(e),
             Err(VisitError::Parse(e)) => Err(Error::Syntax {
-                at: self.cfg.files[idx].at(e.offset),
+                at: self.inv.files[idx].at(e.offset),
                 message: format!("{} (fix the config; nothing was changed)", e.message),
             }),
         }
@@ -91,7 +114,7 @@ impl Walker<'_> {
     }
 
     fn include(&mut self, d: &Directive) -> Result<()> {
-        let src = &self.cfg.files[self.file];
+        let src = &self.inv.files[self.file];
         let at = src.at(d.start);
         let Some(pattern) = d.arg(&src.bytes, 0) else {
             return Err(Error::Syntax {
@@ -100,8 +123,8 @@ impl Walker<'_> {
             });
         };
         let pattern = String::from_utf8_lossy(&pattern).into_owned();
-        if !self.cfg.follow_includes {
-            self.cfg
+        if !self.follow_includes {
+            self.inv
                 .warnings
                 .push(format!("{at}: include not followed (standalone parse)"));
             return Ok(());
@@ -125,7 +148,7 @@ impl Walker<'_> {
         let mut targets = Vec::new();
         for path in paths {
             if !path.exists() {
-                self.cfg.warnings.push(format!(
+                self.inv.warnings.push(format!(
                     "{at}: included file {} does not exist; its servers are not listed",
                     path.display()
                 ));
@@ -152,7 +175,7 @@ impl Walker<'_> {
             self.visiting.pop();
             r?;
         }
-        self.cfg.includes.push(Include {
+        self.inv.includes.push(Include {
             from: self.file,
             span: d.start..d.end,
             targets,
@@ -162,34 +185,55 @@ impl Walker<'_> {
 
     fn file_index(&mut self, path: &Path) -> Result<usize> {
         let canon = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-        if let Some(i) = self.cfg.files.iter().position(|f| {
+        if let Some(i) = self.inv.files.iter().position(|f| {
             std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone()) == canon
         }) {
             return Ok(i);
         }
-        self.cfg
+        self.inv
             .files
-            .push(Source::new(path.to_path_buf(), read(path)?));
-        Ok(self.cfg.files.len() - 1)
+            .push(Source::new(path.to_path_buf(), crate::source::read(path)?));
+        Ok(self.inv.files.len() - 1)
     }
 
     fn live_server(&mut self, d: &Directive, up: usize) {
         let file = self.file;
-        let src = &self.cfg.files[file];
+        let src = &self.inv.files[file];
         let b = &src.bytes;
         let val = |i: usize| lexer::value(&b[d.args[i].span.clone()], d.args[i].kind);
-        let mut flags = Vec::new();
-        let mut backup = false;
+        // Counting comes first and allocates nothing: most servers of a big config are only counted.
+        let (mut backup, mut down) = (false, false);
         for i in 1..d.args.len() {
-            let v = val(i);
-            backup |= v.as_ref() == b"backup";
-            if v.as_ref() == b"down" {
-                flags.push(Flag {
-                    word: FlagWord::Down,
-                    remove: d.args[i - 1].span.end..d.args[i].span.end,
-                });
+            match val(i).as_ref() {
+                b"backup" => backup = true,
+                b"down" => down = true,
+                _ => {}
             }
         }
+        if !backup {
+            self.inv.upstreams[up].live += 1;
+        }
+        if !down && !backup {
+            self.inv.upstreams[up].serving += 1;
+        }
+        let address = d.args.first().map(|_| val(0)).unwrap_or_default();
+        if let Some(keep) = self.keep {
+            if !keep(&address, d.trailing_comment.is_some()) {
+                return;
+            }
+        }
+        let address = String::from_utf8_lossy(&address).into_owned();
+        let line = self.line(d.start);
+        let src = &self.inv.files[file];
+        let b = &src.bytes;
+        let val = |i: usize| lexer::value(&b[d.args[i].span.clone()], d.args[i].kind);
+        let flags: Vec<Flag> = (1..d.args.len())
+            .filter(|&i| val(i).as_ref() == b"down")
+            .map(|i| Flag {
+                word: FlagWord::Down,
+                remove: d.args[i - 1].span.end..d.args[i].span.end,
+            })
+            .collect();
         let args_end = d.args.last().map_or(d.name.span.end, |t| t.span.end);
         let last = d.end - 1;
         let line_end = src.line_end(last);
@@ -209,23 +253,6 @@ impl Walker<'_> {
             .as_ref()
             .and_then(|c| marker::find(b, c.clone()))
             .map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
-        let down = !flags.is_empty();
-        if !backup {
-            self.cfg.upstreams[up].live += 1;
-        }
-        if !down && !backup {
-            self.cfg.upstreams[up].serving += 1;
-        }
-        let address = if d.args.is_empty() {
-            String::new()
-        } else {
-            String::from_utf8_lossy(&val(0)).into_owned()
-        };
-        if let Some(keep) = self.keep {
-            if !keep(&address, d.trailing_comment.is_some()) {
-                return;
-            }
-        }
         let params = Params::Span(d.args.get(1).map_or(args_end, |t| t.span.start)..args_end);
         let shape = Shape::Live(LiveShape {
             start: d.start,
@@ -240,7 +267,7 @@ impl Walker<'_> {
             }),
             flags,
         });
-        self.cfg.servers.push(Server {
+        self.inv.servers.push(Server {
             backup,
             params,
             state: if down {
@@ -251,7 +278,7 @@ impl Walker<'_> {
             method: down.then_some(Method::Down),
             marker: mark,
             marker_span,
-            ..Server::new(file, src.line(d.start), up, address, shape)
+            ..Server::new(file, line, up, address, shape)
         });
     }
 
@@ -265,7 +292,7 @@ impl Walker<'_> {
                 .filter(|(f, _)| *f == file)
                 .map(|(_, r)| r.clone())
                 .collect();
-            let src = &self.cfg.files[file];
+            let src = &self.inv.files[file];
             let mut found = Vec::new();
             let mut i = 0;
             while i < lines.len() {
@@ -281,7 +308,7 @@ impl Walker<'_> {
                     None => i += 1,
                 }
             }
-            self.cfg.servers.extend(found);
+            self.inv.servers.extend(found);
         }
     }
 }
@@ -294,25 +321,35 @@ impl Visitor for Walker<'_> {
             Include,
             Server,
             Hash,
+            Pid,
             Other,
         }
-        let what = match d.name_bytes(&self.cfg.files[self.file].bytes) {
+        let what = match d.name_bytes(&self.inv.files[self.file].bytes) {
             b"include" => What::Include,
             b"server" => What::Server,
             b"ip_hash" | b"hash" => What::Hash,
+            b"pid" if self.file == 0 && self.frames.len() == 1 => What::Pid,
             _ => What::Other,
         };
         match (what, self.upstream()) {
             (What::Include, _) => self.include(d)?,
             (What::Server, Some(up)) if d.block.is_none() => self.live_server(d, up),
-            (What::Hash, Some(up)) => self.cfg.upstreams[up].hashing = true,
+            (What::Hash, Some(up)) => self.inv.upstreams[up].hashing = true,
+            (What::Pid, _) => {
+                let src = &self.inv.files[0];
+                self.inv.settings.pid_file = d.arg(&src.bytes, 0).map(|v| Setting {
+                    value: PathBuf::from(String::from_utf8_lossy(&v).into_owned()),
+                    at: format!("{}:{}", src.path.display(), src.line(d.start)),
+                });
+            }
             _ => {}
         }
         Ok(())
     }
 
     fn open(&mut self, d: &mut Directive) -> Result<()> {
-        let src = &self.cfg.files[self.file];
+        let line = self.line(d.start);
+        let src = &self.inv.files[self.file];
         let name = d.name_bytes(&src.bytes);
         let scope = match self.frames.last() {
             Some(Frame::Block(s)) => *s,
@@ -321,10 +358,10 @@ impl Visitor for Walker<'_> {
         let frame = match (name, scope) {
             (b"upstream", Scope::Main | Scope::Http | Scope::Stream) => {
                 let uname = d.arg(&src.bytes, 0).unwrap_or_default();
-                self.cfg.upstreams.push(Upstream {
+                self.inv.upstreams.push(Upstream {
                     name: String::from_utf8_lossy(&uname).into_owned(),
                     file: self.file,
-                    line: src.line(d.start),
+                    line,
                     context: if scope == Scope::Stream {
                         "stream"
                     } else {
@@ -336,7 +373,7 @@ impl Visitor for Walker<'_> {
                     serving: 0,
                     live: 0,
                 });
-                Frame::Upstream(self.cfg.upstreams.len() - 1, Vec::new())
+                Frame::Upstream(self.inv.upstreams.len() - 1, Vec::new())
             }
             (_, Scope::Stream) => Frame::Block(Scope::Stream),
             (b"stream", _) => Frame::Block(Scope::Stream),
@@ -349,7 +386,7 @@ impl Visitor for Walker<'_> {
 
     fn close(&mut self, close: usize, _: Option<Range<usize>>) -> Result<()> {
         if let Some(Frame::Upstream(up, comments)) = self.frames.pop() {
-            self.cfg.upstreams[up].span.end = close + 1;
+            self.inv.upstreams[up].span.end = close + 1;
             self.commented_servers(up, comments);
         }
         Ok(())
@@ -357,7 +394,7 @@ impl Visitor for Walker<'_> {
 
     fn comment(&mut self, span: Range<usize>) -> Result<()> {
         let file = self.file;
-        let src = &self.cfg.files[file];
+        let src = &self.inv.files[file];
         if let Some(Frame::Upstream(_, comments)) = self.frames.last_mut() {
             if src.is_blank(src.line_start(span.start)..span.start) {
                 comments.push((file, span));

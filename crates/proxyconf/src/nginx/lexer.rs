@@ -65,11 +65,6 @@ impl<'a> Lexer<'a> {
         Lexer { bytes, pos }
     }
 
-    /// Current offset.
-    pub fn pos(&self) -> usize {
-        self.pos
-    }
-
     /// The next token, `Ok(None)` at end of input.
     pub fn next_token(&mut self) -> Result<Option<Token>, LexError> {
         let b = self.bytes;
@@ -257,7 +252,8 @@ pub fn value(raw: &[u8], kind: Kind) -> std::borrow::Cow<'_, [u8]> {
     } else {
         raw
     };
-    if memchr::memchr(b'\\', inner).is_none() {
+    // Arguments are short: a plain scan beats memchr's setup here.
+    if !inner.contains(&b'\\') {
         return std::borrow::Cow::Borrowed(inner);
     }
     let mut out = Vec::with_capacity(inner.len());

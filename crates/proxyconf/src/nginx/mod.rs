@@ -1,6 +1,132 @@
-//! nginx: tokenizer, directive tree and upstream inventory.
+//! nginx: tokenizer, directive tree and upstream inventory, behind [`crate::dialect::Dialect`].
 
-pub mod inventory;
-pub mod lexer;
+pub(crate) mod inventory;
+pub(crate) mod lexer;
 pub mod logs;
-pub mod parser;
+pub(crate) mod parser;
+mod validate;
+
+/// nginx syntax on its own, for tools, fuzzing and benchmarks: the engine itself streams the parse
+/// and never builds the tree.
+pub mod syntax {
+    pub use super::parser::{Block, Directive, Item, ParseError};
+
+    /// The whole lossless directive tree of `src`; every node keeps its byte spans.
+    pub fn parse(src: &[u8]) -> Result<Vec<Item>, ParseError> {
+        super::parser::parse(src)
+    }
+
+    /// Whether `src` parses, keeping nothing.
+    pub fn check(src: &[u8]) -> Result<(), ParseError> {
+        super::parser::check(src)
+    }
+}
+
+use crate::config::Config;
+use crate::dialect::Dialect;
+use crate::error::Result;
+use crate::inventory::{Inventory, Keep};
+use crate::plan::Plan;
+use crate::server::{Method, Upstream};
+use crate::source::Source;
+use crate::splice::{self, Splice};
+use crate::validate::Validation;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// nginx's config language.
+pub(crate) struct Nginx;
+
+impl Dialect for Nginx {
+    fn binary(&self) -> &'static str {
+        "nginx"
+    }
+    fn group_word(&self) -> &'static str {
+        "upstream"
+    }
+    fn down_word(&self) -> &'static str {
+        "down"
+    }
+    fn no_groups(&self) -> &'static str {
+        "no `upstream` block (in it or in the files it includes)"
+    }
+
+    fn load(
+        &self,
+        main: Source,
+        follow_includes: bool,
+        keep: Option<&Keep<'_>>,
+    ) -> Result<Inventory> {
+        inventory::load(main, follow_includes, keep)
+    }
+
+    fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String> {
+        let mut lexer = lexer::Lexer::new(&bytes[..span.end], span.start);
+        let mut out = Vec::new();
+        while let Ok(Some(t)) = lexer.next_token() {
+            if matches!(t.kind, lexer::Kind::Word | lexer::Kind::Quoted) {
+                let v = lexer::value(&bytes[t.span.clone()], t.kind);
+                out.push(String::from_utf8_lossy(&v).into_owned());
+            }
+        }
+        out
+    }
+
+    /// An `upstream` block starts at a token boundary and balances its braces, so re-checking
+    /// just the edited blocks (the rest of the file is byte-identical) proves the file parses.
+    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> bool {
+        let splices = plan.splices.get(&file).map_or(&[][..], Vec::as_slice);
+        let mut blocks: Vec<Range<usize>> = plan
+            .outcomes
+            .iter()
+            .map(|o| &cfg.servers[o.server])
+            .filter(|s| s.file == file)
+            .map(|s| {
+                let up = &cfg.upstreams[s.upstream];
+                if up.file == file && !up.span.is_empty() {
+                    splice::map_offset(splices, up.span.start)
+                        ..splice::map_offset(splices, up.span.end)
+                } else {
+                    0..bytes.len()
+                }
+            })
+            .collect();
+        blocks.sort_by_key(|r| r.start);
+        blocks.dedup();
+        blocks
+            .iter()
+            .all(|r| parser::check(&bytes[r.clone()]).is_ok())
+    }
+
+    fn validate(
+        &self,
+        cfg: &Config,
+        bin: &Path,
+        new: &HashMap<usize, PathBuf>,
+        splices: &HashMap<usize, Vec<Splice>>,
+        prefix: Option<&Path>,
+    ) -> Result<Validation> {
+        validate::run(cfg, bin, new, splices, prefix)
+    }
+    fn check_flag(&self) -> &'static str {
+        "-t"
+    }
+
+    fn default_port(&self) -> Option<u16> {
+        Some(80)
+    }
+    /// `down` keeps hashing stable on `ip_hash`/`hash` upstreams; elsewhere a line is commented out.
+    fn in_place(&self, up: &Upstream) -> (Method, bool) {
+        (Method::Down, up.hashing)
+    }
+    fn needs_a_live_line(&self) -> bool {
+        true
+    }
+    fn shares_included_lines(&self) -> bool {
+        true
+    }
+    fn recounts_serving(&self) -> bool {
+        false
+    }
+}

@@ -1,0 +1,73 @@
+//! The seam between the engine and a proxy's config language. Everything that differs between
+//! nginx and haproxy sits behind [`Dialect`]; the rest of the engine asks `cfg.kind.dialect()`
+//! instead of matching on the kind.
+
+use crate::config::Config;
+use crate::error::Result;
+use crate::inventory::{Inventory, Keep};
+use crate::plan::Plan;
+use crate::server::{Method, ProxyKind, Upstream};
+use crate::source::Source;
+use crate::splice::Splice;
+use crate::validate::Validation;
+use std::collections::HashMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// One proxy's config language.
+pub(crate) trait Dialect: Sync {
+    /// The proxy's binary, which also validates: `nginx`, `haproxy`.
+    fn binary(&self) -> &'static str;
+    /// What it calls a group of servers: `upstream`, `backend`.
+    fn group_word(&self) -> &'static str;
+    /// The word that takes a server out in place: `down`, `disabled`.
+    fn down_word(&self) -> &'static str;
+    /// The message when a config has no group at all.
+    fn no_groups(&self) -> &'static str;
+
+    /// Reads a config tree from its main file; see [`crate::Config::load_only`] for `keep`.
+    fn load(
+        &self,
+        main: Source,
+        follow_includes: bool,
+        keep: Option<&Keep<'_>>,
+    ) -> Result<Inventory>;
+    /// A server's parameters as the proxy reads them (quotes and escapes resolved).
+    fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String>;
+    /// Whether `bytes`, the edited `file`, still parse: the last guard when no validator runs.
+    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> bool;
+    /// Runs the validator `bin` on the config as it would be with `new` (file index → temp path).
+    fn validate(
+        &self,
+        cfg: &Config,
+        bin: &Path,
+        new: &HashMap<usize, PathBuf>,
+        splices: &HashMap<usize, Vec<Splice>>,
+        prefix: Option<&Path>,
+    ) -> Result<Validation>;
+    /// The validator's flag, for messages: `-t`, `-c`.
+    fn check_flag(&self) -> &'static str;
+
+    /// The port of an address written without one.
+    fn default_port(&self) -> Option<u16>;
+    /// The in-place method (`down`, `disabled`), and whether a disable of a server of `up` uses
+    /// it when no method is asked for (else the line is commented out).
+    fn in_place(&self, up: &Upstream) -> (Method, bool);
+    /// The proxy rejects a group left without a live, non-backup server line.
+    fn needs_a_live_line(&self) -> bool;
+    /// A server line in an included file belongs to every group that includes it.
+    fn shares_included_lines(&self) -> bool;
+    /// The whole config is always read, so serving counts after an edit are recounted exactly
+    /// (trackers included) rather than adjusted.
+    fn recounts_serving(&self) -> bool;
+}
+
+impl ProxyKind {
+    /// This kind's config language.
+    pub(crate) fn dialect(self) -> &'static dyn Dialect {
+        match self {
+            ProxyKind::Nginx => &crate::nginx::Nginx,
+            ProxyKind::Haproxy => &crate::haproxy::Haproxy,
+        }
+    }
+}
