@@ -3,6 +3,9 @@
 //! and the default config paths. Libraries never see exit codes or flags; only binaries use this.
 #![warn(missing_docs)]
 
+pub mod engine;
+
+pub use engine::EngineFailure;
 use std::fmt::Display;
 use std::io::{self, Write};
 use std::path::PathBuf;

@@ -58,10 +58,10 @@ pub fn edit(
 ) -> Result<Applied> {
     if !opts.force && !opts.dry_run {
         if let Some(who) = crate::lock::deploy_holder(path) {
-            return Err(Error::Refused(format!(
-                "a swapctl deploy holds {} ({who}); let it finish (swapctl status), or pass --force",
-                path.display()
-            )));
+            return Err(Error::DeployHolds {
+                config: path.to_path_buf(),
+                holder: who,
+            });
         }
     }
     let mut locks = Locks::new(&opts);

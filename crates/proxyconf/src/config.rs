@@ -1,6 +1,6 @@
 //! A loaded config: its files, upstreams and servers, ready for planning edits.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, LooksLike, Result};
 use crate::inventory::{Include, Inventory, Settings};
 use crate::server::{Params, ProxyKind, Server, Upstream};
 use crate::source::{read, Source};
@@ -54,17 +54,11 @@ impl Config {
         };
         match Self::build(path, bytes, kind, keep) {
             // The other kind is suggested only when the file does not parse as this one.
-            Err(Error::Syntax { at, message }) => {
-                let hint = read(path)
-                    .ok()
-                    .and_then(|b| other_kind_hint(path, &b, kind))
-                    .map(|h| format!("; {h}"))
-                    .unwrap_or_default();
-                Err(Error::Syntax {
-                    at,
-                    message: format!("{message}{hint}"),
-                })
-            }
+            Err(Error::Syntax { at, message, .. }) => Err(Error::Syntax {
+                at,
+                message,
+                looks_like: read(path).ok().and_then(|b| looks_like(path, &b, kind)),
+            }),
             other => other,
         }
     }
@@ -130,14 +124,11 @@ impl Config {
             return Ok(());
         }
         let main = &self.files[0];
-        let what = self.kind.dialect().no_groups();
-        let next = other_kind_hint(&main.path, &main.bytes, self.kind).unwrap_or_else(|| {
-            "name the config that defines the servers with -c (for nginx, the main nginx.conf that includes the site files)".into()
-        });
-        Err(Error::Usage(format!(
-            "{} has {what}; {next}",
-            self.main.display()
-        )))
+        Err(Error::NoGroups {
+            config: self.main.clone(),
+            what: self.kind.dialect().no_groups(),
+            looks_like: looks_like(&main.path, &main.bytes, self.kind),
+        })
     }
 
     /// Whether server `i` takes traffic as the file stands: enabled, read by the proxy, not a
@@ -205,15 +196,11 @@ pub fn detect_kind(path: &Path, bytes: &[u8]) -> ProxyKind {
     }
 }
 
-/// A hint for errors when the file looks like the other proxy's config.
-pub fn other_kind_hint(path: &Path, bytes: &[u8], kind: ProxyKind) -> Option<String> {
+/// Set when `bytes` look like the other proxy's config than `kind`.
+pub fn looks_like(path: &Path, bytes: &[u8], kind: ProxyKind) -> Option<LooksLike> {
     let seen = detect_kind(path, bytes);
-    (seen != kind).then(|| {
-        format!(
-            "{} looks like a {} config; pass -k {}",
-            path.display(),
-            seen.binary(),
-            seen.binary()
-        )
+    (seen != kind).then(|| LooksLike {
+        path: path.to_path_buf(),
+        kind: seen,
     })
 }

@@ -90,11 +90,11 @@ impl FileLock {
                         told = true;
                     }
                     if start.elapsed() >= timeout {
-                        return Err(Error::Runtime(format!(
-                            "gave up after {} waiting for {} (held by {who}); retry when it is done, or raise --lock-timeout",
-                            humantime::format_duration(Duration::from_secs(start.elapsed().as_secs())),
-                            path.display()
-                        )));
+                        return Err(Error::LockTimeout {
+                            lock: path.to_path_buf(),
+                            holder: who,
+                            waited: Duration::from_secs(start.elapsed().as_secs()),
+                        });
                     }
                     std::thread::sleep(Duration::from_millis(20));
                 }

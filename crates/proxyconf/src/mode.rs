@@ -165,9 +165,9 @@ pub fn check_message(m: &str) -> Result<()> {
         || m.chars()
             .any(|c| c.is_control() || matches!(c, '"' | '\\' | '$'))
     {
-        return Err(Error::Usage(format!(
-            "--message {m:?}: use 1 to 1024 printable characters without \" \\ or $"
-        )));
+        return Err(Error::BadMessage {
+            message: m.to_string(),
+        });
     }
     Ok(())
 }

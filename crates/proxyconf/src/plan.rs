@@ -113,9 +113,11 @@ impl Selector {
         }
         if let (Some(a), Some(b)) = (scope, upstream) {
             if a != b {
-                return Err(Error::Usage(format!(
-                    "'{arg}' names upstream '{a}' but --upstream says '{b}'; drop one of them"
-                )));
+                return Err(Error::ScopeClash {
+                    arg: arg.to_string(),
+                    named: a.to_string(),
+                    given: b.to_string(),
+                });
             }
         }
         Ok(Selector {
@@ -779,19 +781,12 @@ fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()
             })
             .take(10)
             .collect();
-        return Err(Error::Refused(format!(
-            "refusing to leave {} {} ({}:{}) with no server that serves{}; \
-             enable another server first, or pass --force if an outage is intended",
-            cfg.kind.group_word(),
-            u.name,
-            cfg.files[u.file].path.display(),
-            u.line,
-            if others.is_empty() {
-                String::new()
-            } else {
-                format!(" (the others do not:\n{})\n", others.join("\n"))
-            }
-        )));
+        return Err(Error::WouldEmpty {
+            group: cfg.kind.group_word(),
+            name: u.name.clone(),
+            at: format!("{}:{}", cfg.files[u.file].path.display(), u.line),
+            others,
+        });
     }
     Ok(())
 }

@@ -7,6 +7,17 @@ use crate::server::{Method, ProxyKind, Shape, State};
 use crate::Config;
 use std::time::UNIX_EPOCH;
 
+/// How a config broke the round-trip property: what was done and what came out wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Violation(pub String);
+
+impl From<&str> for Violation {
+    fn from(s: &str) -> Self {
+        Violation(s.to_string())
+    }
+}
+
 /// Round-trips up to `limit` live servers with both methods; Ok(number of round trips), also
 /// Ok(0) when `data` does not parse. Err describes the first violation. `validate` sees every
 /// disabled config (property tests run the real `nginx -t`/`haproxy -c` there).
@@ -14,8 +25,8 @@ pub fn check_round_trips(
     data: &[u8],
     kind: ProxyKind,
     limit: usize,
-    validate: &mut dyn FnMut(&[u8]) -> Result<(), String>,
-) -> Result<usize, String> {
+    validate: &mut dyn FnMut(&[u8]) -> Result<(), Violation>,
+) -> Result<usize, Violation> {
     let Ok(cfg) = Config::standalone(data.to_vec(), kind) else {
         return Ok(0);
     };
@@ -37,7 +48,7 @@ pub fn check_round_trips(
                 Ok(p) => p,
                 // A line the engine refuses to touch (and says why) is not a broken round trip.
                 Err(crate::Error::Refused(_)) => break,
-                Err(e) => return Err(format!("plan disable: {e}")),
+                Err(e) => return Err(Violation(format!("plan disable: {e}"))),
             };
             let disabled = p
                 .apply(&cfg)
@@ -54,31 +65,31 @@ pub fn check_round_trips(
                 0
             };
             if extra > allowed {
-                return Err(format!(
+                return Err(Violation(format!(
                     "disabling {} at line {} changed the line count",
                     s.address, s.line
-                ));
+                )));
             }
             let (first, last) = (*lines.start() - 1, *lines.end());
             let before_same = old_lines[..first] == new_lines[..first];
             let after_same = old_lines[last..] == new_lines[last + extra..];
             if !(before_same && after_same) {
-                return Err(format!(
+                return Err(Violation(format!(
                     "disabling {} at line {} changed a line outside its directive",
                     s.address, s.line
-                ));
+                )));
             }
             validate(&disabled).map_err(|e| {
-                format!(
+                Violation(format!(
                     "after a {method:?} disable of {} at line {} the validator said: {e}",
                     s.address, s.line
-                )
+                ))
             })?;
             let after = Config::standalone(disabled, kind).map_err(|e| {
-                format!(
+                Violation(format!(
                     "after {method:?} disable of {} the config no longer parses: {e}",
                     s.address
-                )
+                ))
             })?;
             let j = after
                 .servers
@@ -89,23 +100,23 @@ pub fn check_round_trips(
                         && t.state == State::Disabled
                 })
                 .ok_or_else(|| {
-                    format!(
+                    Violation(format!(
                         "{} at line {} is not listed as disabled after a {method:?} disable",
                         s.address, s.line
-                    )
+                    ))
                 })?;
             let p = plan::for_servers(&after, &[j], &Request::Enable, true, UNIX_EPOCH)
-                .map_err(|e| format!("plan enable: {e}"))?;
+                .map_err(|e| Violation(format!("plan enable: {e}")))?;
             let back = p
                 .apply(&after)
                 .into_iter()
                 .next()
                 .map_or_else(|| after.files[0].bytes.to_vec(), |(_, b)| b);
             if back != data {
-                return Err(format!(
+                return Err(Violation(format!(
                     "{method:?} round trip of {} at line {} is not byte-identical",
                     s.address, s.line
-                ));
+                )));
             }
             trips += 1;
         }
@@ -126,12 +137,12 @@ pub fn check_selector_round_trip(
     method: Option<Method>,
     reason: Option<String>,
     reload: &mut Reload<'_>,
-) -> Result<(), String> {
+) -> Result<(), Violation> {
     let req = Request::Disable { method, reason };
     let p = match plan::plan(cfg, selectors, &req, false, UNIX_EPOCH) {
         Ok(p) => p,
         Err(crate::Error::Refused(_) | crate::Error::NoSuchServer { .. }) => return Ok(()),
-        Err(e) => return Err(format!("plan disable: {e}")),
+        Err(e) => return Err(Violation(format!("plan disable: {e}"))),
     };
     // A directive sharing its line is taken out without a marker, so no way back is promised.
     let unmarked = p
@@ -142,13 +153,14 @@ pub fn check_selector_round_trip(
     if new.is_empty() || unmarked {
         return Ok(());
     }
-    let after = reload(&new).ok_or("the disabled config no longer parses")?;
+    let after =
+        reload(&new).ok_or_else(|| Violation("the disabled config no longer parses".into()))?;
     for (u, (before, now)) in cfg.upstreams.iter().zip(&after.upstreams).enumerate() {
         if before.serving > 0 && now.serving == 0 {
-            return Err(format!(
+            return Err(Violation(format!(
                 "upstream #{u} {} served before and serves nothing after a disable without --force",
                 before.name
-            ));
+            )));
         }
     }
     for s in cfg
@@ -160,10 +172,10 @@ pub fn check_selector_round_trip(
             (t.file, t.line, t.upstream, t.state) == (s.file, s.line, s.upstream, State::Disabled)
         });
         if !kept {
-            return Err(format!(
+            return Err(Violation(format!(
                 "a person's disabled {} at line {} was changed by the disable",
                 s.address, s.line
-            ));
+            )));
         }
     }
     // Only names whose disable took something out are promised a way back (enabling a name that
@@ -180,7 +192,7 @@ pub fn check_selector_round_trip(
         .cloned()
         .collect();
     let p = plan::plan(&after, &took_out, &Request::Enable, false, UNIX_EPOCH)
-        .map_err(|e| format!("plan enable: {e}"))?;
+        .map_err(|e| Violation(format!("plan enable: {e}")))?;
     // Lines the tool had already taken out under these names come back too, as documented.
     let stale = p.outcomes.iter().any(|o| {
         let t = &after.servers[o.server];
@@ -198,15 +210,15 @@ pub fn check_selector_round_trip(
             .find(|(g, _)| g == f)
             .map_or(bytes.as_slice(), |(_, b)| b.as_slice());
         if restored != cfg.files[*f].bytes.as_slice() {
-            return Err(format!(
+            return Err(Violation(format!(
                 "disable then enable of {selectors:?} did not give back file #{f} byte for byte"
-            ));
+            )));
         }
     }
     if let Some((g, _)) = back.iter().find(|(g, _)| !new.iter().any(|(f, _)| f == g)) {
-        return Err(format!(
+        return Err(Violation(format!(
             "enable changed file #{g}, which the disable did not touch"
-        ));
+        )));
     }
     Ok(())
 }

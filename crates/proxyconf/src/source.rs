@@ -87,10 +87,14 @@ impl Source {
             .all(|&b| matches!(b, b' ' | b'\t' | b'\r'))
     }
 
-    /// `path:line:col` for messages.
-    pub fn at(&self, offset: usize) -> String {
-        let (l, c) = self.line_col(offset);
-        format!("{}:{}:{}", self.path.display(), l, c)
+    /// Where `offset` is, for messages (`path:line:col`).
+    pub fn at(&self, offset: usize) -> crate::error::Location {
+        let (line, col) = self.line_col(offset);
+        crate::error::Location {
+            path: self.path.clone(),
+            line,
+            col,
+        }
     }
 
     /// Counts lines forward from a known (offset, line) pair: a walk in file order learns each

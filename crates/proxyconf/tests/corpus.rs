@@ -1,6 +1,7 @@
 //! Real-world configs from ../shared/corpus: every file nginx does not reject for syntax must parse,
 //! and every live server must survive disable → enable byte for byte, with both methods.
 
+use proxyconf::roundtrip::Violation;
 use proxyconf::{plan, Config, Method, ProxyKind, Request, State};
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -55,8 +56,8 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Disables then enables server `i` of the config at `main`, checking every touched file comes back.
-fn round_trip(main: &Path, kind: ProxyKind, i: usize, method: Method) -> Result<bool, String> {
-    let cfg = Config::load(main, Some(kind)).map_err(|e| e.to_string())?;
+fn round_trip(main: &Path, kind: ProxyKind, i: usize, method: Method) -> Result<bool, Violation> {
+    let cfg = Config::load(main, Some(kind)).map_err(|e| Violation(e.to_string()))?;
     let r = try_round_trip(&cfg, main, kind, i, method);
     if r.is_err() {
         for f in &cfg.files {
@@ -72,7 +73,7 @@ fn try_round_trip(
     kind: ProxyKind,
     i: usize,
     method: Method,
-) -> Result<bool, String> {
+) -> Result<bool, Violation> {
     let s = &cfg.servers[i];
     if s.state != State::Enabled || !s.is_live() || s.template.is_some() {
         return Ok(false);
@@ -84,13 +85,13 @@ fn try_round_trip(
         method: Some(method),
         reason: Some("corpus round trip".into()),
     };
-    let p =
-        plan::for_servers(cfg, &[i], &req, true, SystemTime::now()).map_err(|e| e.to_string())?;
+    let p = plan::for_servers(cfg, &[i], &req, true, SystemTime::now())
+        .map_err(|e| Violation(e.to_string()))?;
     for (f, bytes) in p.apply(cfg) {
         std::fs::write(&cfg.files[f].path, bytes).expect("write");
     }
-    let after =
-        Config::load(main, Some(kind)).map_err(|e| format!("edited file no longer parses: {e}"))?;
+    let after = Config::load(main, Some(kind))
+        .map_err(|e| Violation(format!("edited file no longer parses: {e}")))?;
     let j = after
         .servers
         .iter()
@@ -105,15 +106,15 @@ fn try_round_trip(
         return Err("server still enabled after disable".into());
     }
     let p = plan::for_servers(&after, &[j], &Request::Enable, true, SystemTime::now())
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| Violation(e.to_string()))?;
     for (f, bytes) in p.apply(&after) {
         std::fs::write(&after.files[f].path, bytes).expect("write");
     }
     let back = std::fs::read(&path).expect("read");
     if back != original {
-        return Err(format!(
+        return Err(Violation(format!(
             "not byte-identical after {method:?} round trip of {addr} at line {line}"
-        ));
+        )));
     }
     Ok(true)
 }
@@ -145,7 +146,12 @@ fn corpus_parses_and_round_trips() {
         };
         let cfg = match Config::load(&main, Some(kind)) {
             Ok(c) => c,
-            Err(e) if e.exit_code() == 2 && (row.syntax_rejected || meant_invalid(&row.file)) => {
+            Err(e)
+                if matches!(
+                    e,
+                    proxyconf::Error::Syntax { .. } | proxyconf::Error::Usage(_)
+                ) && (row.syntax_rejected || meant_invalid(&row.file)) =>
+            {
                 agreed_rejections += 1;
                 eprintln!("rejected as nginx does: {}: {e}", row.file);
                 continue;

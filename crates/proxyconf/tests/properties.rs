@@ -4,29 +4,30 @@
 
 use proptest::prelude::*;
 use proxyconf::roundtrip::check_round_trips;
+use proxyconf::roundtrip::Violation;
 use proxyconf::ProxyKind;
 
 fn validator(
     kind: ProxyKind,
     dir: &std::path::Path,
-) -> impl FnMut(&[u8]) -> Result<(), String> + '_ {
+) -> impl FnMut(&[u8]) -> Result<(), Violation> + '_ {
     move |bytes: &[u8]| {
         let (name, args): (&str, &[&str]) = match kind {
             ProxyKind::Nginx => ("nginx.conf", &["-t", "-q", "-e", "stderr", "-c"]),
             ProxyKind::Haproxy => ("haproxy.cfg", &["-c", "-f"]),
         };
         let path = dir.join(name);
-        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+        std::fs::write(&path, bytes).map_err(|e| Violation(e.to_string()))?;
         let out = std::process::Command::new(hotswap_tests::require(kind.binary()))
             .args(args)
             .arg(&path)
             .current_dir(dir)
             .output()
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Violation(e.to_string()))?;
         if out.status.success() {
             Ok(())
         } else {
-            Err(String::from_utf8_lossy(&out.stderr).into_owned())
+            Err(Violation(String::from_utf8_lossy(&out.stderr).into_owned()))
         }
     }
 }
@@ -152,7 +153,7 @@ proptest! {
     #[test]
     fn nginx_edits_are_local_valid_and_reversible(cfg in nginx_config()) {
         let dir = tempfile::tempdir().expect("tempdir");
-        validator(ProxyKind::Nginx, dir.path())(&cfg).map_err(TestCaseError::reject)?;
+        validator(ProxyKind::Nginx, dir.path())(&cfg).map_err(|v| TestCaseError::reject(v.0))?;
         let result = check_round_trips(&cfg, ProxyKind::Nginx, 64, &mut validator(ProxyKind::Nginx, dir.path()));
         match result {
             Ok(trips) => prop_assert!(trips >= 4),
@@ -163,7 +164,7 @@ proptest! {
     #[test]
     fn haproxy_edits_are_local_valid_and_reversible(cfg in haproxy_config()) {
         let dir = tempfile::tempdir().expect("tempdir");
-        validator(ProxyKind::Haproxy, dir.path())(&cfg).map_err(TestCaseError::reject)?;
+        validator(ProxyKind::Haproxy, dir.path())(&cfg).map_err(|v| TestCaseError::reject(v.0))?;
         let result = check_round_trips(&cfg, ProxyKind::Haproxy, 64, &mut validator(ProxyKind::Haproxy, dir.path()));
         match result {
             Ok(trips) => prop_assert!(trips >= 4),

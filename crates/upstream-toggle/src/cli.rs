@@ -116,12 +116,17 @@ pub struct EditArgs {
     pub json: bool,
 }
 
+/// A duration flag that does not parse.
+#[derive(Debug, thiserror::Error)]
+#[error("{0} (write it like 500ms, 30s or 2m)")]
+pub struct BadDuration(humantime::DurationError);
+
 /// `250ms`, `30s`, `2m`; a bare number is seconds.
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+fn parse_duration(s: &str) -> Result<std::time::Duration, BadDuration> {
     if let Ok(n) = s.parse::<u64>() {
         return Ok(std::time::Duration::from_secs(n));
     }
-    humantime::parse_duration(s).map_err(|e| format!("{e} (write it like 500ms, 30s or 2m)"))
+    humantime::parse_duration(s).map_err(BadDuration)
 }
 
 /// The clap command, for man pages and completions.

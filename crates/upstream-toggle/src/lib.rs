@@ -7,19 +7,23 @@ mod output;
 
 use clap::Parser;
 use cli::{Cli, Command, KindArg, MethodArg};
-use proxyconf::{commit, plan, Method, ProxyKind, Request, Result, Selector};
-use std::path::PathBuf;
+use hotswap_cli::{EngineFailure, ExitStatus};
+use proxyconf::{commit, plan, Method, ProxyKind, Request, Selector};
 use std::time::SystemTime;
+
+const TOOL: &str = "upstream-toggle";
+
+type Result<T> = std::result::Result<T, proxyconf::Error>;
 
 /// Parses the arguments, runs the command and returns the process exit code.
 pub fn run() -> i32 {
     // `COMPLETE=bash upstream-toggle` prints the shell registration; the shell then asks here.
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
     let cli = Cli::parse();
-    match execute(&cli) {
+    match execute(&cli).map_err(EngineFailure) {
         Ok(()) => 0,
         Err(e) => {
-            eprintln!("upstream-toggle: error: {e}");
+            hotswap_cli::report(TOOL, &e);
             if wants_json(&cli) {
                 emit(format!("{}\n", output::error_json(&e.to_string(), e.exit_code())).as_bytes());
             }
@@ -41,10 +45,10 @@ fn execute(cli: &Cli) -> Result<()> {
         KindArg::Haproxy => ProxyKind::Haproxy,
     });
     let path = cli.config.clone().unwrap_or_else(|| {
-        PathBuf::from(match kind {
-            Some(ProxyKind::Haproxy) => "/etc/haproxy/haproxy.cfg",
-            _ => "/etc/nginx/nginx.conf",
-        })
+        hotswap_cli::default_config(kind.map(|k| match k {
+            ProxyKind::Nginx => hotswap_cli::Proxy::Nginx,
+            ProxyKind::Haproxy => hotswap_cli::Proxy::Haproxy,
+        }))
     });
     match &cli.command {
         Command::List { json } => {
@@ -61,7 +65,7 @@ fn execute(cli: &Cli) -> Result<()> {
                 })
                 .collect();
             for w in &cfg.warnings {
-                eprintln!("upstream-toggle: warning: {w}");
+                hotswap_cli::warn(TOOL, w);
             }
             if *json {
                 emit_with(|out| output::list_json(&cfg, &shown, out));
@@ -98,23 +102,13 @@ fn execute(cli: &Cli) -> Result<()> {
     }
 }
 
-/// Writes data to stdout. A reader that went away (`list | head -1`) is not an error: whatever
-/// this run changed is already committed, so it ends quietly with exit 0.
+/// Writes data to stdout; a reader that went away is not an error (see [`hotswap_cli::emit_with`]).
 fn emit(bytes: &[u8]) {
-    emit_with(|out| out.write_all(bytes));
+    hotswap_cli::emit(TOOL, bytes);
 }
 
-/// Like [`emit`], for output written piece by piece through a locked, buffered stdout.
 fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
-    use std::io::Write;
-    let mut out = std::io::BufWriter::with_capacity(64 << 10, std::io::stdout().lock());
-    if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
-        if e.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
-        }
-        eprintln!("upstream-toggle: error: cannot write to stdout: {e}");
-        std::process::exit(1);
-    }
+    hotswap_cli::emit_with(TOOL, write);
 }
 
 fn apply(

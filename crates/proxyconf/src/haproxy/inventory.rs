@@ -65,6 +65,7 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
     let lines = lexer::lines(&src.bytes).map_err(|e| Error::Syntax {
         at: src.at(e.offset),
         message: e.message,
+        looks_like: None,
     })?;
     let mut upstreams = Vec::new();
     let mut servers = Vec::new();
@@ -156,6 +157,7 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
         return Err(Error::Syntax {
             at: src.at(open.start),
             message: ".if is never closed: add .endif".into(),
+            looks_like: None,
         });
     }
     resolve_tracks(&upstreams, &mut servers);
@@ -216,12 +218,14 @@ fn conditional(src: &Source, line: &Line, kw: &[u8], conds: &mut Vec<Branch>) ->
     let unmatched = || Error::Syntax {
         at: src.at(at),
         message: format!("{} without a matching .if", String::from_utf8_lossy(kw)),
+        looks_like: None,
     };
     match kw {
         b".if" if conds.len() >= 64 => {
             return Err(Error::Syntax {
                 at: src.at(at),
                 message: ".if blocks nest deeper than 64 levels".into(),
+                looks_like: None,
             })
         }
         b".if" => conds.push(Branch::open(line.start, text())),
@@ -286,6 +290,7 @@ fn live_server(
             } else {
                 "server needs a name and an address".into()
             },
+            looks_like: None,
         });
     }
     let addr_at = need - 1;

@@ -102,6 +102,7 @@ impl Walker<'_> {
             Err(VisitError::Parse(e)) => Err(Error::Syntax {
                 at: self.inv.files[idx].at(e.offset),
                 message: format!("{} (fix the config; nothing was changed)", e.message),
+                looks_like: None,
             }),
         }
     }
@@ -120,6 +121,7 @@ impl Walker<'_> {
             return Err(Error::Syntax {
                 at,
                 message: "include needs a file name".into(),
+                looks_like: None,
             });
         };
         let pattern = String::from_utf8_lossy(&pattern).into_owned();
@@ -160,6 +162,7 @@ impl Walker<'_> {
                     message: format!(
                         "includes nest deeper than {MAX_INCLUDE_DEPTH} levels (is there a cycle?)"
                     ),
+                    looks_like: None,
                 });
             }
             let idx = self.file_index(&path)?;
@@ -167,6 +170,7 @@ impl Walker<'_> {
                 return Err(Error::Syntax {
                     at,
                     message: format!("{} includes itself", path.display()),
+                    looks_like: None,
                 });
             }
             targets.push(idx);

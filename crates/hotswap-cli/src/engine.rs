@@ -1,0 +1,65 @@
+//! proxyconf's errors as the binaries show them: the engine's message plus the flag that gets past
+//! it, and the exit status DESIGN.md gives each.
+
+use proxyconf::Error;
+use std::fmt;
+
+/// An engine error on its way out of a binary.
+#[derive(Debug)]
+pub struct EngineFailure(pub Error);
+
+impl From<Error> for EngineFailure {
+    fn from(e: Error) -> Self {
+        EngineFailure(e)
+    }
+}
+
+impl fmt::Display for EngineFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = &self.0;
+        match e {
+            Error::Syntax {
+                looks_like: Some(l),
+                ..
+            }
+            | Error::NoGroups {
+                looks_like: Some(l),
+                ..
+            } => write!(f, "{e}; pass -k {}", l.kind.binary()),
+            Error::NoGroups { .. } => write!(
+                f,
+                "{e}; name the config that defines the servers with -c (for nginx, the main nginx.conf that includes the site files)"
+            ),
+            Error::ScopeClash { arg, named, given } => write!(
+                f,
+                "'{arg}' names upstream '{named}' but --upstream says '{given}'; drop one of them"
+            ),
+            Error::BadMessage { .. } => write!(f, "--message {e}"),
+            Error::Io { source, .. } => match crate::io_hint(source.kind()) {
+                Some(hint) => write!(f, "{e} ({hint})"),
+                None => write!(f, "{e}"),
+            },
+            Error::LockTimeout { .. } => write!(f, "{e}, or raise --lock-timeout"),
+            Error::DeployHolds { .. } => write!(f, "{e}, or pass --force"),
+            Error::WouldEmpty { .. } => write!(f, "{e}, or pass --force if an outage is intended"),
+            _ => write!(f, "{e}"),
+        }
+    }
+}
+
+impl crate::ExitStatus for EngineFailure {
+    /// 1 run time, 2 usage or syntax, 3 no such server, 4 refused, 5 rejected by the validator.
+    fn exit_code(&self) -> i32 {
+        match &self.0 {
+            Error::Syntax { .. }
+            | Error::NoGroups { .. }
+            | Error::Usage(_)
+            | Error::ScopeClash { .. }
+            | Error::BadMessage { .. } => crate::EXIT_USAGE,
+            Error::NoSuchServer { .. } => 3,
+            Error::Refused(_) | Error::WouldEmpty { .. } | Error::DeployHolds { .. } => 4,
+            Error::Rejected { .. } => 5,
+            _ => crate::EXIT_RUNTIME,
+        }
+    }
+}
