@@ -202,8 +202,13 @@ pub enum Request {
 /// What happened to one server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {
-    /// Taken out with `method`; `marked` when a marker was written.
-    Disabled { method: Method, marked: bool },
+    /// Taken out.
+    Disabled {
+        /// How: commented out, `down` or `disabled`.
+        method: Method,
+        /// A marker comment was written, so `enable --all` finds it.
+        marked: bool,
+    },
     /// Brought back.
     Enabled,
     /// Already out; nothing to do.

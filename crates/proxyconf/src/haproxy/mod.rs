@@ -1,4 +1,4 @@
-//! haproxy: line tokenizer and backend inventory, behind [`crate::dialect::Dialect`].
+//! haproxy: line tokenizer and backend inventory, behind the engine's `Dialect` seam.
 
 mod cond;
 pub(crate) mod inventory;

@@ -66,6 +66,23 @@ impl<'a> Lexer<'a> {
     }
 
     /// The next token, `Ok(None)` at end of input.
+    ///
+    /// ngx_conf_read_token, while `last_space` is set (between tokens):
+    /// ```c
+    /// if (last_space) {
+    ///     if (ch == ' ' || ch == '\t' || ch == CR || ch == LF) continue;
+    ///     start = b->pos - 1;
+    ///     switch (ch) {
+    ///     case ';': case '{': ... return NGX_OK / NGX_CONF_BLOCK_START;
+    ///     case '}': ... return NGX_CONF_BLOCK_DONE;
+    ///     case '#': sharp_comment = 1; continue;
+    ///     case '\\': quoted = 1; last_space = 0; continue;
+    ///     case '"': start++; d_quoted = 1; last_space = 0; continue;
+    ///     case '\'': start++; s_quoted = 1; last_space = 0; continue;
+    ///     default: last_space = 0;
+    ///     }
+    /// }
+    /// ```
     pub fn next_token(&mut self) -> Result<Option<Token>, LexError> {
         let b = self.bytes;
         while self.pos < b.len() && is_space(b[self.pos]) {
@@ -110,6 +127,19 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// ngx_conf_read_token with `d_quoted`/`s_quoted` set, and `need_space` after the close:
+    /// ```c
+    /// if (quoted) { quoted = 0; continue; }          /* the byte after '\\' */
+    /// if (ch == '\\') { quoted = 1; continue; }
+    /// if (d_quoted && ch == '"') { d_quoted = 0; need_space = 1; found = 1; }
+    /// ...
+    /// if (need_space) {
+    ///     if (ch == ' ' || ch == '\t' || ch == CR || ch == LF) { last_space = 1; need_space = 0; continue; }
+    ///     if (ch == ';') return NGX_OK;  if (ch == '{') return NGX_CONF_BLOCK_START;
+    ///     if (ch == ')') { last_space = 1; need_space = 0; }
+    ///     else { "unexpected \"%c\""; return NGX_ERROR; }
+    /// }
+    /// ```
     fn quoted(&mut self, start: usize, quote: u8) -> Result<Option<Token>, LexError> {
         let b = self.bytes;
         let mut i = start + 1;
@@ -140,6 +170,16 @@ impl<'a> Lexer<'a> {
         })
     }
 
+    /// ngx_conf_read_token inside an unquoted word (`last_space` clear):
+    /// ```c
+    /// if (ch == '{' && variable) continue;           /* `${` does not open a block */
+    /// variable = 0;
+    /// if (ch == '\\') { quoted = 1; continue; }
+    /// if (ch == '$') { variable = 1; continue; }
+    /// if (ch == ' ' || ch == '\t' || ch == CR || ch == LF || ch == ';' || ch == '{') {
+    ///     last_space = 1; found = 1;                 /* `}` and `#` inside a word are literal */
+    /// }
+    /// ```
     fn word(&mut self, start: usize) -> Token {
         let b = self.bytes;
         let mut i = start;

@@ -1,4 +1,4 @@
-//! nginx: tokenizer, directive tree and upstream inventory, behind [`crate::dialect::Dialect`].
+//! nginx: tokenizer, directive tree and upstream inventory, behind the engine's `Dialect` seam.
 
 pub(crate) mod inventory;
 pub(crate) mod lexer;
