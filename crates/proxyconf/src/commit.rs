@@ -2,6 +2,7 @@
 
 use crate::config::{Config, Keep};
 use crate::error::{Error, Result};
+use crate::fsio;
 use crate::lock::FileLock;
 use crate::plan::Plan;
 use crate::server::ProxyKind;
@@ -153,9 +154,7 @@ pub fn edit(
     }
     let mut written = Vec::new();
     for (target, tmp) in temps {
-        tmp.persist(&target)
-            .map_err(|e| Error::io(&target, "replace", e.error))?;
-        sync_dir(&target)?;
+        fsio::replace(tmp, &target)?;
         written.push(target);
     }
     Ok(Applied {
@@ -236,11 +235,7 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<(PathBuf, tempfile::NamedTemp
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "create a temp file in", e))?;
+    let mut tmp = fsio::temp_in(dir, &format!(".{name}."))?;
     let f = tmp.as_file_mut();
     f.set_permissions(meta.permissions())
         .map_err(|e| Error::io(tmp.path(), "set the mode of", e))?;
@@ -283,11 +278,4 @@ fn copy_xattrs(from: &Path, to: &File) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn sync_dir(target: &Path) -> Result<()> {
-    let dir = target.parent().unwrap_or(Path::new("/"));
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| Error::io(dir, "fsync the directory", e))
 }

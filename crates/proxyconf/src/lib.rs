@@ -56,6 +56,7 @@ pub mod config;
 mod dialect;
 pub mod diff;
 pub mod error;
+pub mod fsio;
 pub mod haproxy;
 pub mod inventory;
 pub mod lock;

@@ -10,15 +10,7 @@ use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-/// `.NAME.SUFFIX` beside `path`, resolved through symlinks (the file a rename would replace).
-pub fn hidden_sibling(path: &Path, suffix: &str) -> PathBuf {
-    let real = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let name = real
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    real.with_file_name(format!(".{name}.{suffix}"))
-}
+pub use crate::fsio::hidden_sibling;
 
 /// The edit lock of a config file: `.NAME.lock`.
 pub fn edit_lock_path(path: &Path) -> PathBuf {

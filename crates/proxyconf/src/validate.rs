@@ -2,10 +2,10 @@
 
 use crate::config::Config;
 use crate::error::{Error, Result};
+use crate::fsio;
 use crate::server::ProxyKind;
 use crate::splice;
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use tempfile::NamedTempFile;
 
@@ -72,24 +72,13 @@ pub(crate) fn beside_main(
         return Ok(file.to_path_buf());
     }
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, "read", e))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".hotswap-check.")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(|e| Error::io(&dir, "create a validation copy in", e))?;
-    tmp.write_all(&bytes)
-        .map_err(|e| Error::io(tmp.path(), "write", e))?;
+    let tmp = fsio::temp_with(&dir, ".hotswap-check.", &bytes)?;
     let p = tmp.path().to_path_buf();
     keep.push(tmp);
     Ok(p)
 }
 
-pub(crate) fn parent(p: &Path) -> PathBuf {
-    match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    }
-}
+pub(crate) use crate::fsio::parent;
 
 pub(crate) fn verdict(
     bin: &Path,

@@ -2,11 +2,10 @@
 //! that include the edits instead.
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::splice;
 use crate::validate::{beside_main, parent, verdict, Validation};
 use std::collections::HashMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use tempfile::NamedTempFile;
@@ -110,13 +109,7 @@ fn shadow(
         shadow_splices.sort_by_key(|s| s.range.start);
         let bytes = splice::apply(&base, &shadow_splices);
         // Same directory as the original: relative includes resolve from the main file's directory.
-        let mut tmp = tempfile::Builder::new()
-            .prefix(".hotswap-check.")
-            .suffix(".tmp")
-            .tempfile_in(parent(&original))
-            .map_err(|e| Error::io(&original, "create a validation copy beside", e))?;
-        tmp.write_all(&bytes)
-            .map_err(|e| Error::io(tmp.path(), "write", e))?;
+        let tmp = crate::fsio::temp_with(&parent(&original), ".hotswap-check.", &bytes)?;
         let p = tmp.path().to_path_buf();
         keep.push(tmp);
         p
