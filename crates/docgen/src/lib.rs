@@ -135,8 +135,10 @@ fn json_section(roff: &mut Roff) {
          {\"error\": {\"message\", \"exit_code\"}} on stdout. The JSON Schema files are in \
          /usr/share/doc/hotswap/schema. The fields of a server:",
     )]);
-    let schema = serde_json::to_value(schemars::schema_for!(upstream_toggle::json::ServerRow))
-        .unwrap_or_default();
+    let schema = serde_json::to_value(schemars::schema_for!(
+        upstream_toggle::json::ServerRow<'static>
+    ))
+    .unwrap_or_default();
     if let Some(props) = schema["properties"].as_object() {
         for (field, p) in props {
             let ty = match &p["type"] {

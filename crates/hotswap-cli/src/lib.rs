@@ -44,6 +44,10 @@ pub fn finish<E: ExitStatus>(tool: &str, result: Result<(), E>) -> i32 {
     }
 }
 
+/// Locked, buffered stdout: a concrete type, so serializers writing many small pieces inline
+/// the buffer's fast path.
+pub type Stdout = io::BufWriter<io::StdoutLock<'static>>;
+
 /// Writes `bytes` to stdout; see [`emit_with`].
 pub fn emit(tool: &str, bytes: &[u8]) {
     emit_with(tool, |out| out.write_all(bytes));
@@ -52,7 +56,7 @@ pub fn emit(tool: &str, bytes: &[u8]) {
 /// Writes output piece by piece through a locked, buffered stdout. A reader that went away
 /// (`list | head -1`) is not an error: whatever the run changed is already done, so the process
 /// ends quietly with exit 0. Any other write error ends it with exit 1.
-pub fn emit_with(tool: &str, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) {
+pub fn emit_with(tool: &str, write: impl FnOnce(&mut Stdout) -> io::Result<()>) {
     let mut out = io::BufWriter::with_capacity(64 << 10, io::stdout().lock());
     if let Err(e) = write(&mut out).and_then(|()| out.flush()) {
         if e.kind() == io::ErrorKind::BrokenPipe {

@@ -51,14 +51,15 @@ pub struct Setting<T> {
 pub struct AdminSocket {
     /// The address as written: a path, `ipv4@HOST:PORT`, `HOST:PORT`...
     pub address: String,
-    /// Its `level` as written; None when the line has none (haproxy then grants `admin`).
+    /// Its `level` as written; None when the line has none (haproxy 2.x then grants `operator`,
+    /// which cannot change server states).
     pub level: Option<String>,
 }
 
 impl AdminSocket {
-    /// Whether it can change server states: `level admin`, or no level (haproxy's default).
+    /// Whether it can change server states: only `level admin` can.
     pub fn is_admin(&self) -> bool {
-        self.level.as_deref().is_none_or(|l| l == "admin")
+        self.level.as_deref() == Some("admin")
     }
 }
 

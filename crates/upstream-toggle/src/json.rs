@@ -5,6 +5,7 @@
 use proxyconf::{Applied, Change, Config, Method, State};
 use schemars::JsonSchema;
 use serde::Serialize;
+use std::borrow::Cow;
 
 /// Whether a line is in or out of rotation.
 #[derive(Debug, Clone, Copy, Serialize, JsonSchema)]
@@ -42,21 +43,21 @@ pub enum ChangeName {
     AlreadyEnabled,
 }
 
-/// One server line of `list --json` (live or commented out).
+/// One server line of `list --json` (live or commented out), borrowing from the config.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ServerRow {
+pub struct ServerRow<'a> {
     /// The file the directive is in.
-    pub file: String,
+    pub file: Cow<'a, str>,
     /// 1-based line where the directive starts.
     pub line: usize,
     /// The nginx upstream or haproxy backend/listen name.
-    pub upstream: String,
+    pub upstream: &'a str,
     /// `http`, `stream`, `backend` or `listen`.
-    pub context: String,
+    pub context: &'a str,
     /// The haproxy server name; null on nginx.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// The address as written (`host:port`, `[v6]:port`, `unix:/path`, ...).
-    pub address: String,
+    pub address: &'a str,
     /// The remaining parameters, quotes and escapes resolved.
     pub params: Vec<String>,
     /// What the line says.
@@ -68,11 +69,11 @@ pub struct ServerRow {
     /// upstream-toggle's marker is on the line.
     pub marked: bool,
     /// The marker's RFC 3339 UTC time.
-    pub disabled_at: Option<String>,
+    pub disabled_at: Option<&'a str>,
     /// The marker's `--reason`.
-    pub reason: Option<String>,
+    pub reason: Option<&'a str>,
     /// The haproxy `server-template` range.
-    pub template: Option<String>,
+    pub template: Option<&'a str>,
     /// Inside a haproxy `.if` block.
     pub conditional: bool,
     /// Takes traffic as the file stands (enabled, read by the proxy, not a backup, not
@@ -82,10 +83,10 @@ pub struct ServerRow {
 
 /// One server an edit touched.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct OutcomeRow {
+pub struct OutcomeRow<'a> {
     /// The server, as `list --json` shows it (before the edit).
     #[serde(flatten)]
-    pub server: ServerRow,
+    pub server: ServerRow<'a>,
     /// What the edit did.
     pub change: ChangeName,
     /// How it was taken out, for `disabled`.
@@ -100,9 +101,9 @@ pub struct OutcomeRow {
 
 /// The one document `disable`/`enable --json` prints.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct EditReport {
+pub struct EditReport<'a> {
     /// One entry per server touched or asked for.
-    pub outcomes: Vec<OutcomeRow>,
+    pub outcomes: Vec<OutcomeRow<'a>>,
     /// `--dry-run`: nothing was written.
     pub dry_run: bool,
     /// With `--dry-run`, the unified diff (raw bytes shown as UTF-8, lossily); else null.
@@ -138,16 +139,16 @@ fn method(m: Method) -> MethodName {
 }
 
 /// The row of server `i`.
-pub fn server_row(cfg: &Config, i: usize) -> ServerRow {
+pub fn server_row(cfg: &Config, i: usize) -> ServerRow<'_> {
     let s = &cfg.servers[i];
     let up = cfg.upstream_of(s);
     ServerRow {
-        file: cfg.files[s.file].path.display().to_string(),
+        file: cfg.files[s.file].path.to_string_lossy(),
         line: s.line,
-        upstream: up.name.clone(),
-        context: up.context.clone(),
-        name: s.name.clone(),
-        address: s.address.clone(),
+        upstream: &up.name,
+        context: &up.context,
+        name: s.name.as_deref(),
+        address: &s.address,
         params: cfg.params(s),
         state: match s.state {
             State::Enabled => StateName::Enabled,
@@ -156,16 +157,16 @@ pub fn server_row(cfg: &Config, i: usize) -> ServerRow {
         method: s.method.map(method),
         backup: s.backup,
         marked: s.marked(),
-        disabled_at: s.marker.as_ref().map(|m| m.at.clone()),
-        reason: s.marker.as_ref().and_then(|m| m.reason.clone()),
-        template: s.template.clone(),
+        disabled_at: s.marker.as_ref().map(|m| m.at.as_str()),
+        reason: s.marker.as_ref().and_then(|m| m.reason.as_deref()),
+        template: s.template.as_deref(),
         conditional: s.conditional,
         serves: cfg.serves(i),
     }
 }
 
 /// The document of an edit.
-pub fn edit_report(done: &Applied, dry_run: bool) -> EditReport {
+pub fn edit_report(done: &Applied, dry_run: bool) -> EditReport<'_> {
     let cfg = &done.config;
     let outcomes = done
         .plan
@@ -213,11 +214,11 @@ pub fn schemas() -> Vec<(&'static str, String)> {
     vec![
         (
             "upstream-toggle-list.schema.json",
-            pretty(schemars::schema_for!(Vec<ServerRow>)),
+            pretty(schemars::schema_for!(Vec<ServerRow<'static>>)),
         ),
         (
             "upstream-toggle-edit.schema.json",
-            pretty(schemars::schema_for!(EditReport)),
+            pretty(schemars::schema_for!(EditReport<'static>)),
         ),
         (
             "upstream-toggle-error.schema.json",

@@ -107,7 +107,7 @@ fn emit(bytes: &[u8]) {
     hotswap_cli::emit(TOOL, bytes);
 }
 
-fn emit_with(write: impl FnOnce(&mut dyn std::io::Write) -> std::io::Result<()>) {
+fn emit_with(write: impl FnOnce(&mut hotswap_cli::Stdout) -> std::io::Result<()>) {
     hotswap_cli::emit_with(TOOL, write);
 }
 

@@ -13,7 +13,7 @@ fn state_name(s: State) -> &'static str {
 pub fn list_json(
     cfg: &Config,
     shown: &[usize],
-    out: &mut dyn std::io::Write,
+    out: &mut impl std::io::Write,
 ) -> std::io::Result<()> {
     use serde::Serializer;
     let rows = shown.iter().map(|&i| crate::json::server_row(cfg, i));

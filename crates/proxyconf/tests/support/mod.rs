@@ -1,4 +1,4 @@
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 //! Shared by the grammar tests: files in a temp dir, and edits made through proxyconf's public
 //! API exactly as a tool makes them (lock, plan, real `nginx -t`/`haproxy -c`, atomic rename).
 
