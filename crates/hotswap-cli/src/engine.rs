@@ -16,7 +16,45 @@ impl From<Error> for EngineFailure {
 
 impl fmt::Display for EngineFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = &self.0;
+        write_with_hints(&self.0, f)
+    }
+}
+
+/// The engine's message with the binaries' flag hints, for errors that wrap an engine error.
+pub fn describe(e: &Error) -> String {
+    EngineFailure::shown(e).to_string()
+}
+
+impl EngineFailure {
+    /// A displayable borrow of `e`, with the hints.
+    pub fn shown(e: &Error) -> impl fmt::Display + '_ {
+        struct Shown<'a>(&'a Error);
+        impl fmt::Display for Shown<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write_with_hints(self.0, f)
+            }
+        }
+        Shown(e)
+    }
+}
+
+/// The exit status of an engine error.
+pub fn exit_code(e: &Error) -> i32 {
+    match e {
+        Error::Syntax { .. }
+        | Error::NoGroups { .. }
+        | Error::Usage(_)
+        | Error::ScopeClash { .. }
+        | Error::BadMessage { .. } => crate::EXIT_USAGE,
+        Error::NoSuchServer { .. } => 3,
+        Error::Refused(_) | Error::WouldEmpty { .. } | Error::DeployHolds { .. } => 4,
+        Error::Rejected { .. } => 5,
+        _ => crate::EXIT_RUNTIME,
+    }
+}
+
+fn write_with_hints(e: &Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+    {
         match e {
             Error::Syntax {
                 looks_like: Some(l),
@@ -50,16 +88,6 @@ impl fmt::Display for EngineFailure {
 impl crate::ExitStatus for EngineFailure {
     /// 1 run time, 2 usage or syntax, 3 no such server, 4 refused, 5 rejected by the validator.
     fn exit_code(&self) -> i32 {
-        match &self.0 {
-            Error::Syntax { .. }
-            | Error::NoGroups { .. }
-            | Error::Usage(_)
-            | Error::ScopeClash { .. }
-            | Error::BadMessage { .. } => crate::EXIT_USAGE,
-            Error::NoSuchServer { .. } => 3,
-            Error::Refused(_) | Error::WouldEmpty { .. } | Error::DeployHolds { .. } => 4,
-            Error::Rejected { .. } => 5,
-            _ => crate::EXIT_RUNTIME,
-        }
+        exit_code(&self.0)
     }
 }

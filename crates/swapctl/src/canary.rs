@@ -3,18 +3,74 @@
 //! `hrsp_*`, `eresp`, `econ`, as deltas); nginx writes them to an access log in the
 //! `swapctl` log_format, of which only what is appended during the window is read.
 
-use crate::deploy::Failure;
 use crate::fleet::Fleet;
 use crate::journal::ServerRef;
 use crate::runtime::{stat_field, Runtime};
+use healthwait::deadline::Deadline;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 /// The log_format the nginx side reads (documented in the README).
 pub const LOG_FORMAT: &str = "log_format swapctl '$msec|$status|$upstream_addr|$upstream_status';";
+
+/// Why the gate cannot watch the canaries, or could not finish watching.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A haproxy without a usable admin socket: no per-server counters.
+    #[error(
+        "--canary on {} needs haproxy's admin socket for per-server counters: add \
+         `stats socket … level admin`, or pass --socket",
+        config.display()
+    )]
+    NoAdminSocket {
+        /// The config file.
+        config: PathBuf,
+    },
+    /// An nginx without an access log in swapctl's format.
+    #[error(
+        "--canary on {} reads the access log in swapctl's format: add `{}` \
+         and `access_log /var/log/nginx/swapctl.log swapctl;` to the http block, or pass \
+         --access-log",
+        config.display(),
+        LOG_FORMAT
+    )]
+    NoAccessLog {
+        /// The config file.
+        config: PathBuf,
+    },
+    /// The access log named is not there.
+    #[error(
+        "--canary: the access log {} does not exist or cannot be read",
+        path.display()
+    )]
+    AccessLogMissing {
+        /// The log file.
+        path: PathBuf,
+    },
+    /// The admin socket failed.
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::Error),
+    /// `show stat` cannot be read.
+    #[error(transparent)]
+    Stat(#[from] crate::runtime::StatError),
+    /// The access log cannot be read.
+    #[error("cannot read the access log {}: {source}", path.display())]
+    ReadLog {
+        /// The log file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Seeking in the access log failed.
+    #[error(transparent)]
+    Seek(std::io::Error),
+    /// Ctrl-C cut the window short.
+    #[error("interrupted")]
+    Interrupted,
+}
 
 /// `rolling --canary N --observe DUR --max-error-rate PCT [--min-requests K] [--rollback CMD]`.
 #[derive(Debug, Clone)]
@@ -53,6 +109,31 @@ impl Seen {
     }
 }
 
+/// What one window saw, against the limit, as the account states it.
+#[derive(Debug, Clone, Copy)]
+pub struct Figures {
+    /// What the window saw.
+    pub seen: Seen,
+    /// How long it was.
+    pub window: Duration,
+    /// `--max-error-rate`, in percent.
+    pub limit: f64,
+}
+
+impl std::fmt::Display for Figures {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.1}% errors ({} of {} requests) over {}, limit {}%",
+            self.seen.rate(),
+            self.seen.errors,
+            self.seen.requests,
+            healthwait::duration::round(self.window),
+            self.limit
+        )
+    }
+}
+
 /// Where one proxy's figures come from.
 enum Source {
     Haproxy { rt: Runtime, upstream: String },
@@ -60,11 +141,11 @@ enum Source {
 }
 
 /// Each proxy's source; a proxy with none is a usage error (exit 2), found before anything changes.
-pub fn sources_check(fleet: &Fleet, gate: &Gate) -> Result<(), Failure> {
+pub fn sources_check(fleet: &Fleet, gate: &Gate) -> Result<(), Error> {
     sources(fleet, gate).map(|_| ())
 }
 
-fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Failure> {
+fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Error> {
     let mut seen_logs: Vec<PathBuf> = Vec::new();
     fleet
         .members
@@ -76,15 +157,8 @@ fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Failure> {
                     rt,
                     upstream: m.upstream.clone(),
                 })
-                .ok_or_else(|| {
-                    Failure::new(
-                        2,
-                        format!(
-                            "--canary on {} needs haproxy's admin socket for per-server counters: add \
-                             `stats socket … level admin`, or pass --socket",
-                            m.config.display()
-                        ),
-                    )
+                .ok_or_else(|| Error::NoAdminSocket {
+                    config: m.config.clone(),
                 }),
             proxyconf::ProxyKind::Nginx => {
                 let logs = match &gate.access_log {
@@ -96,25 +170,13 @@ fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Failure> {
                     ),
                 };
                 if logs.is_empty() {
-                    return Err(Failure::new(
-                        2,
-                        format!(
-                            "--canary on {} reads the access log in swapctl's format: add `{LOG_FORMAT}` \
-                             and `access_log /var/log/nginx/swapctl.log swapctl;` to the http block, or pass \
-                             --access-log",
-                            m.config.display()
-                        ),
-                    ));
+                    return Err(Error::NoAccessLog {
+                        config: m.config.clone(),
+                    });
                 }
                 for l in &logs {
                     if std::fs::metadata(l).is_err() {
-                        return Err(Failure::new(
-                            2,
-                            format!(
-                                "--canary: the access log {} does not exist or cannot be read",
-                                l.display()
-                            ),
-                        ));
+                        return Err(Error::AccessLogMissing { path: l.clone() });
                     }
                 }
                 // One log shared by several proxies is read once.
@@ -144,18 +206,15 @@ pub fn observe(
     gate: &Gate,
     canaries: &[ServerRef],
     cancel: &AtomicBool,
-) -> Result<Seen, String> {
-    let srcs = sources(fleet, gate).map_err(|f| f.message)?;
+) -> Result<Seen, Error> {
+    let srcs = sources(fleet, gate)?;
     let marks: Vec<Mark> = srcs
         .iter()
         .map(|s| mark(s, fleet, canaries))
         .collect::<Result<_, _>>()?;
-    let end = Instant::now() + gate.observe;
-    while Instant::now() < end {
-        if cancel.load(Ordering::SeqCst) {
-            return Err("interrupted".into());
-        }
-        std::thread::sleep(Duration::from_millis(20).min(end - Instant::now()));
+    // The window: a nap that Ctrl-C cuts short.
+    if !Deadline::after(gate.observe).nap(gate.observe, cancel) {
+        return Err(Error::Interrupted);
     }
     let mut seen = Seen::default();
     for (s, m) in srcs.iter().zip(marks) {
@@ -170,12 +229,12 @@ fn haproxy_counts(
     rt: &Runtime,
     upstream: &str,
     names: &[String],
-) -> Result<Vec<(u64, u64)>, String> {
+) -> Result<Vec<(u64, u64)>, Error> {
     let text = rt.send("show stat")?;
     names
         .iter()
         .map(|n| {
-            let col = |c: &str| -> Result<u64, String> {
+            let col = |c: &str| -> Result<u64, Error> {
                 Ok(stat_field(&text, upstream, n, c)?
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(0))
@@ -190,7 +249,7 @@ fn haproxy_counts(
             ]
             .iter()
             .map(|c| col(c))
-            .sum::<Result<u64, String>>()?;
+            .sum::<Result<u64, Error>>()?;
             let (e5, eresp, econ) = (col("hrsp_5xx")?, col("eresp")?, col("econ")?);
             Ok((answers + eresp + econ, e5 + eresp + econ))
         })
@@ -207,7 +266,7 @@ fn canary_names(fleet: &Fleet, upstream: &str, canaries: &[ServerRef]) -> Vec<St
         .collect()
 }
 
-fn mark(s: &Source, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Mark, String> {
+fn mark(s: &Source, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Mark, Error> {
     Ok(match s {
         Source::Haproxy { rt, upstream } => Mark::Counters(haproxy_counts(
             rt,
@@ -223,7 +282,7 @@ fn mark(s: &Source, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Mark, Strin
     })
 }
 
-fn measure(s: &Source, m: Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Seen, String> {
+fn measure(s: &Source, m: Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Seen, Error> {
     let mut seen = Seen::default();
     match (s, m) {
         (Source::Haproxy { rt, upstream }, Mark::Counters(before)) => {
@@ -250,16 +309,17 @@ fn measure(s: &Source, m: Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result
 }
 
 /// What was appended to `path` since `from` (all of it when the log was rotated meanwhile).
-fn appended(path: &std::path::Path, from: u64) -> Result<String, String> {
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| format!("cannot read the access log {}: {e}", path.display()))?;
+fn appended(path: &std::path::Path, from: u64) -> Result<String, Error> {
+    let unreadable = |source| Error::ReadLog {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut f = std::fs::File::open(path).map_err(unreadable)?;
     let len = f.metadata().map(|m| m.len()).unwrap_or(0);
     let start = if len < from { 0 } else { from };
-    f.seek(SeekFrom::Start(start)).map_err(|e| e.to_string())?;
+    f.seek(SeekFrom::Start(start)).map_err(Error::Seek)?;
     let mut buf = Vec::new();
-    f.take(64 << 20)
-        .read_to_end(&mut buf)
-        .map_err(|e| format!("cannot read the access log {}: {e}", path.display()))?;
+    f.take(64 << 20).read_to_end(&mut buf).map_err(unreadable)?;
     Ok(String::from_utf8_lossy(&buf).into_owned())
 }
 

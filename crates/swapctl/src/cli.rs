@@ -178,26 +178,23 @@ pub struct CanaryArgs {
 
 impl CanaryArgs {
     /// The gate, when `--canary` is given.
-    pub fn gate(&self) -> Result<Option<crate::canary::Gate>, crate::deploy::Failure> {
+    pub fn gate(&self) -> Result<Option<crate::canary::Gate>, crate::Error> {
+        use crate::Error;
         let Some(count) = self.canary else {
             return Ok(None);
         };
-        let fail = |m: String| crate::deploy::Failure::new(2, m);
         let observe = healthwait::duration::parse(self.observe.as_deref().unwrap_or_default())
-            .map_err(|e| fail(format!("--observe: {e}")))?;
+            .map_err(|e| Error::duration("--observe", e))?;
         if observe < std::time::Duration::from_secs(1)
             || observe > std::time::Duration::from_secs(86_400)
         {
-            return Err(fail(format!(
-                "--observe {}: watch for 1s to 24h",
-                self.observe.as_deref().unwrap_or_default()
-            )));
+            return Err(Error::ObserveRange {
+                given: self.observe.clone().unwrap_or_default(),
+            });
         }
         let max = self.max_error_rate.unwrap_or(0.0);
         if !(0.0..=100.0).contains(&max) {
-            return Err(fail(format!(
-                "--max-error-rate {max}: give a percentage, 0 to 100"
-            )));
+            return Err(Error::MaxErrorRate { rate: max });
         }
         Ok(Some(crate::canary::Gate {
             count,

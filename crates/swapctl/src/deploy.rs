@@ -1,15 +1,179 @@
 //! Deploy strategies as steps, and the runner that carries them out with the failure policy.
 
-use crate::fleet::{key, Fleet};
+use crate::canary::Figures;
+use crate::fleet::{key, ApplyError, Fleet};
 use crate::journal::{now, Journal, ServerRef, Step};
 use crate::report::{Event, Reporter};
 use crate::template::{self, Vars};
+use crate::Error;
+use healthwait::deadline::{self, Deadline, Polled};
 use proxyconf::ProxyKind;
+use std::fmt::Display;
 use std::os::fd::AsFd;
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
+
+/// Why a server did not become healthy.
+#[derive(Debug, thiserror::Error)]
+pub enum HealthError {
+    /// The `--health` template cannot be filled for the server.
+    #[error(transparent)]
+    Template(#[from] template::Error),
+    /// healthwait refuses the URL; its error as text, whatever its type.
+    #[error("{reason}")]
+    Probe {
+        /// Why, as healthwait says it.
+        reason: String,
+    },
+    /// The check did not pass in time.
+    #[error("not healthy within {}: {last}", healthwait::duration::round(*within))]
+    NotHealthy {
+        /// The bound.
+        within: Duration,
+        /// The last failure healthwait saw ("no answer" when none).
+        last: String,
+    },
+    /// Ctrl-C cut the wait short.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+impl HealthError {
+    /// healthwait cannot build a probe; takes its error as text, whatever its type.
+    pub fn probe(reason: impl Display) -> HealthError {
+        HealthError::Probe {
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Why restarting one server failed.
+#[derive(Debug, thiserror::Error)]
+pub enum RestartError {
+    /// The command template cannot be filled for the server.
+    #[error(transparent)]
+    Template(#[from] template::Error),
+    /// swapctl's stderr cannot be handed to the command.
+    #[error("cannot pass stderr to the restart command: {0}")]
+    Stderr(#[source] std::io::Error),
+    /// The command cannot be started.
+    #[error("cannot run restart command: {0}")]
+    Spawn(#[source] std::io::Error),
+    /// Waiting for the command failed.
+    #[error(transparent)]
+    Wait(std::io::Error),
+    /// The command outlived `--restart-timeout`.
+    #[error(
+        "restart command did not finish within {}; its process group was ended (TERM, then KILL)",
+        healthwait::duration::round(*after)
+    )]
+    TimedOut {
+        /// The bound.
+        after: Duration,
+    },
+    /// The command failed.
+    #[error("restart command '{command}' failed with {status}")]
+    Failed {
+        /// The command, placeholders filled.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+    },
+    /// The server did not become healthy afterwards.
+    #[error(transparent)]
+    Health(#[from] HealthError),
+    /// The thread that ran it panicked.
+    #[error("restart thread failed")]
+    Panicked,
+}
+
+/// Why one step of a deploy failed (what the journal and the account say about it).
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The journal cannot be written.
+    #[error(transparent)]
+    Journal(#[from] crate::journal::Error),
+    /// The routing change failed (and was undone where it could be).
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+    /// The canary gate could not watch.
+    #[error(transparent)]
+    Canary(#[from] crate::canary::Error),
+    /// No request reached the canaries.
+    #[error(
+        "canary: no request reached {} in {}: the gate cannot see them (does the access log \
+         record the location that proxies to them, and does the address match?); the deploy \
+         stops with the canaries in rotation",
+        names(canaries),
+        ms(*window)
+    )]
+    CanaryBlind {
+        /// The canaries.
+        canaries: Vec<ServerRef>,
+        /// The window.
+        window: Duration,
+    },
+    /// The gate failed, and taking the canaries out failed too.
+    #[error("canary failed: {figures}; taking the canaries out failed: {source}")]
+    CanaryTakeOut {
+        /// What the window saw.
+        figures: Figures,
+        /// Why.
+        source: ApplyError,
+    },
+    /// The gate failed; with no `--rollback`, the canaries stay out.
+    #[error(
+        "canary failed: {figures}; {} stay out of rotation (no --rollback was given)",
+        names(canaries)
+    )]
+    CanaryKeptOut {
+        /// What the window saw.
+        figures: Figures,
+        /// The canaries.
+        canaries: Vec<ServerRef>,
+    },
+    /// The gate failed and `--rollback` ran.
+    #[error(
+        "canary failed: {figures}; rolled back {} with --rollback{}; no other server was restarted",
+        names(healthy),
+        still_out(still)
+    )]
+    CanaryRolledBack {
+        /// What the window saw.
+        figures: Figures,
+        /// Rolled back, healthy and back in rotation.
+        healthy: Vec<ServerRef>,
+        /// Still out.
+        still: Vec<ServerRef>,
+    },
+    /// Restarts failed: each server with its reason.
+    #[error("{}", restart_failures(.0))]
+    Restart(Vec<(ServerRef, RestartError)>),
+    /// Ctrl-C came.
+    #[error("interrupted")]
+    Interrupted,
+}
+
+fn still_out(still: &[ServerRef]) -> String {
+    if still.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "; still out (rollback failed or unhealthy): {}",
+            names(still)
+        )
+    }
+}
+
+fn restart_failures(failed: &[(ServerRef, RestartError)]) -> String {
+    failed
+        .iter()
+        .map(|(s, e)| format!("{s}: {e}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
 
 /// Settings shared by every command.
 #[derive(Debug, Clone)]
@@ -163,41 +327,18 @@ impl Action {
     }
 }
 
-/// An error with its exit status.
-#[derive(Debug)]
-pub struct Failure {
-    /// Exit status: 1 stopped, 2 usage, 3 locked, 130 interrupted.
-    pub code: i32,
-    /// What to tell the operator.
-    pub message: String,
-}
-
-impl Failure {
-    pub(crate) fn new(code: i32, message: impl Into<String>) -> Self {
-        Failure {
-            code,
-            message: message.into(),
-        }
-    }
-}
-
 /// The steps of a strategy over `servers`.
 /// `enabled` is how many servers of the upstream serve now (more than `servers` with `--only`).
 pub fn steps(
     strategy: Strategy,
     servers: &[ServerRef],
     enabled: usize,
-) -> Result<Vec<Action>, Failure> {
+) -> Result<Vec<Action>, Error> {
     let n = enabled.max(servers.len());
     match strategy {
         Strategy::HotSwap => {
             if n < 2 {
-                return Err(Failure::new(
-                    2,
-                    format!(
-                        "hot-swap needs at least 2 enabled servers in the upstream; it has {n}"
-                    ),
-                ));
+                return Err(Error::HotSwapTooFew { enabled: n });
             }
             let (a, b) = servers.split_at(n.div_ceil(2));
             Ok(vec![
@@ -210,16 +351,10 @@ pub fn steps(
         }
         Strategy::Rolling(batch) => {
             if batch == 0 {
-                return Err(Failure::new(2, "--batch must be at least 1"));
+                return Err(Error::BatchZero);
             }
             if batch >= n {
-                return Err(Failure::new(
-                    2,
-                    format!(
-                        "--batch {batch} would take all {n} enabled servers out at once; use 1..{}",
-                        n.saturating_sub(1).max(1)
-                    ),
-                ));
+                return Err(Error::BatchTooLarge { batch, enabled: n });
             }
             Ok(servers
                 .chunks(batch)
@@ -243,27 +378,20 @@ pub fn with_canary(
     strategy: Strategy,
     opts: &Options,
     fleet: &Fleet,
-) -> Result<Vec<Action>, Failure> {
+) -> Result<Vec<Action>, Error> {
     let Some(gate) = &opts.canary else {
         return Ok(actions);
     };
     let Strategy::Rolling(batch) = strategy else {
-        return Err(Failure::new(
-            2,
-            "--canary applies to rolling (hot-swap restarts half the servers at once)",
-        ));
+        return Err(Error::CanaryOnHotSwap);
     };
     if gate.count == 0 || gate.count >= servers.len() {
-        return Err(Failure::new(
-            2,
-            format!(
-                "--canary {} must be at least 1 and fewer than the {} servers deployed",
-                gate.count,
-                servers.len()
-            ),
-        ));
+        return Err(Error::CanaryCount {
+            count: gate.count,
+            servers: servers.len(),
+        });
     }
-    crate::canary::sources_check(fleet, gate)?;
+    crate::canary::sources_check(fleet, gate).map_err(Error::CanarySetup)?;
     let (first, rest) = servers.split_at(gate.count);
     let chunk = |v: &[ServerRef]| -> Vec<Action> {
         v.chunks(batch)
@@ -289,28 +417,27 @@ pub fn select(
     wanted: &[String],
     flag: &str,
     fleet: &Fleet,
-) -> Result<Vec<ServerRef>, Failure> {
+) -> Result<Vec<ServerRef>, Error> {
     if wanted.is_empty() {
         return Ok(pool.to_vec());
     }
     let mut kept = Vec::new();
     for w in wanted {
-        let hits = fleet
-            .named(w)
-            .map_err(|e| Failure::new(2, format!("{flag} {w}: {e}")))?;
+        let hits = fleet.named(w).map_err(|source| Error::Selector {
+            flag: flag.to_string(),
+            wanted: w.clone(),
+            source: Box::new(source),
+        })?;
         let hits: Vec<&ServerRef> = pool
             .iter()
             .filter(|p| hits.iter().any(|h| key(&h.address) == key(&p.address)))
             .collect();
         if hits.is_empty() {
-            let known: Vec<String> = pool.iter().map(ToString::to_string).collect();
-            return Err(Failure::new(
-                2,
-                format!(
-                    "{flag} {w}: no such server here; there are: {}",
-                    known.join(", ")
-                ),
-            ));
+            return Err(Error::NoSuchServer {
+                flag: flag.to_string(),
+                wanted: w.clone(),
+                known: pool.iter().map(ToString::to_string).collect(),
+            });
         }
         for h in hits {
             if !kept.contains(h) {
@@ -361,27 +488,21 @@ impl<'a> Runner<'a> {
 
     /// The canary gate: watch, and when the error rate is over the limit, take the canaries
     /// out, run `--rollback` for each, and bring back those that are healthy.
-    fn observe(&mut self, canaries: &[ServerRef]) -> Result<(), String> {
+    fn observe(&mut self, canaries: &[ServerRef]) -> Result<(), StepError> {
         let Some(gate) = self.opts.canary.clone() else {
             return Ok(());
         };
         let seen = crate::canary::observe(&self.fleet, &gate, canaries, self.cancel)?;
-        let figures = format!(
-            "{:.1}% errors ({} of {} requests) over {}, limit {}%",
-            seen.rate(),
-            seen.errors,
-            seen.requests,
-            ms(gate.observe),
-            gate.max_error_rate
-        );
+        let figures = Figures {
+            seen,
+            window: gate.observe,
+            limit: gate.max_error_rate,
+        };
         if seen.requests == 0 {
-            return Err(format!(
-                "canary: no request reached {} in {}: the gate cannot see them (does the access log \
-                 record the location that proxies to them, and does the address match?); the deploy \
-                 stops with the canaries in rotation",
-                names(canaries),
-                ms(gate.observe)
-            ));
+            return Err(StepError::CanaryBlind {
+                canaries: canaries.to_vec(),
+                window: gate.observe,
+            });
         }
         if seen.requests < gate.min_requests {
             self.reporter.emit(&Event::Note {
@@ -408,17 +529,14 @@ impl<'a> Runner<'a> {
         // rest of the deploy look resumable.
         self.journal.status = "rolled-back".into();
         self.journal.save()?;
-        if let Err(e) = self.fleet.apply(&[], canaries, &never) {
-            return Err(format!(
-                "canary failed: {figures}; taking the canaries out failed: {}",
-                e.message
-            ));
+        if let Err(source) = self.fleet.apply(&[], canaries, &never) {
+            return Err(StepError::CanaryTakeOut { figures, source });
         }
         let Some(rollback) = gate.rollback.clone() else {
-            return Err(format!(
-                "canary failed: {figures}; {} stay out of rotation (no --rollback was given)",
-                names(canaries)
-            ));
+            return Err(StepError::CanaryKeptOut {
+                figures,
+                canaries: canaries.to_vec(),
+            });
         };
         let results = run_all(canaries, self.opts, &rollback, &never);
         let healthy: Vec<ServerRef> = canaries
@@ -430,16 +548,11 @@ impl<'a> Runner<'a> {
         if !healthy.is_empty() && self.fleet.apply(&healthy, &[], &never).is_ok() {
             self.journal.out.retain(|x| !healthy.contains(x));
         }
-        let still: Vec<ServerRef> = self.journal.out.clone();
-        Err(format!(
-            "canary failed: {figures}; rolled back {} with --rollback{}; no other server was restarted",
-            names(&healthy),
-            if still.is_empty() {
-                String::new()
-            } else {
-                format!("; still out (rollback failed or unhealthy): {}", names(&still))
-            }
-        ))
+        Err(StepError::CanaryRolledBack {
+            figures,
+            healthy,
+            still: self.journal.out.clone(),
+        })
     }
 }
 
@@ -450,21 +563,18 @@ pub fn reason(what: &str) -> String {
 
 /// Refuses a bad template before anything changes: unknown placeholders, `{port}` of a
 /// unix-socket server, a health URL without a scheme.
-pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Failure> {
+pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Error> {
+    let bad = |flag| move |source| Error::Template { flag, source };
     for s in servers {
         let v = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
         if let Some(r) = &opts.restart {
-            v.fill(r)
-                .map_err(|e| Failure::new(2, format!("--restart: {e}")))?;
+            v.fill(r).map_err(bad("--restart"))?;
         }
         if let Some(r) = opts.canary.as_ref().and_then(|g| g.rollback.as_ref()) {
-            v.fill(r)
-                .map_err(|e| Failure::new(2, format!("--rollback: {e}")))?;
+            v.fill(r).map_err(bad("--rollback"))?;
         }
-        let url = template::health_url(health_template(opts, s), &v)
-            .map_err(|e| Failure::new(2, format!("--health: {e}")))?;
-        healthwait::Target::parse(&url)
-            .map_err(|e| Failure::new(2, format!("--health for {s}: {e}")))?;
+        let url = template::health_url(health_template(opts, s), &v).map_err(bad("--health"))?;
+        healthwait::Target::parse(&url).map_err(|e| Error::health_target(s, e))?;
     }
     Ok(())
 }
@@ -475,19 +585,13 @@ pub fn run(
     strategy: Strategy,
     cancel: &AtomicBool,
     reporter: Reporter,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let fleet = Fleet::load(opts, &reason(strategy.name()))?;
     if opts.restart.is_none() {
-        return Err(Failure::new(
-            2,
-            "a deploy needs --restart 'CMD {port}' to restart each server",
-        ));
+        return Err(Error::NoRestart);
     }
     if strategy == Strategy::HotSwap && !opts.only.is_empty() {
-        return Err(Failure::new(
-            2,
-            "--only applies to rolling; hot-swap always swaps the whole upstream",
-        ));
+        return Err(Error::OnlyOnHotSwap);
     }
     let serving = fleet.serving();
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
@@ -511,19 +615,11 @@ pub fn run(
 
 /// Goes on with a failed or interrupted deploy: the servers it left out are restarted and
 /// brought back first, then the ones it had not reached, in its batches.
-pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result<String, Failure> {
+pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result<String, Error> {
     let first = &opts.configs[0];
-    let last = Journal::load(first)
-        .map_err(|e| Failure::new(1, e))?
-        .ok_or_else(|| {
-            Failure::new(
-                2,
-                format!(
-                    "no deploy has run on {}: nothing to resume",
-                    first.display()
-                ),
-            )
-        })?;
+    let last = Journal::load(first)?.ok_or_else(|| Error::NothingToResume {
+        config: first.clone(),
+    })?;
     let missing: Vec<String> = last
         .all_configs()
         .iter()
@@ -531,43 +627,26 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
         .map(|c| c.display().to_string())
         .collect();
     if !missing.is_empty() {
-        return Err(Failure::new(
-            2,
-            format!(
-                "the deploy to resume also covered {}: resume with a -c for every one of its configs",
-                missing.join(", ")
-            ),
-        ));
+        return Err(Error::ResumeMissingConfigs { missing });
     }
     if !matches!(last.strategy.as_str(), "hot-swap" | "rolling" | "resume") {
-        return Err(Failure::new(
-            2,
-            format!(
-                "the last command on {} was `{}`, not a deploy: use `in` or `recover`",
-                first.display(),
-                last.strategy
-            ),
-        ));
+        return Err(Error::ResumeNotADeploy {
+            config: first.clone(),
+            strategy: last.strategy,
+        });
     }
     if let Some(step) = last
         .steps
         .iter()
         .find(|s| s.action.starts_with("observe") && s.state != "done")
     {
-        return Err(Failure::new(
-            2,
-            format!(
-                "the last deploy's canary gate did not pass (step {} is {}): resume would deploy the rest \
-                 unjudged; check the canaries, then run the deploy again with --canary (or `recover`)",
-                step.n, step.state
-            ),
-        ));
+        return Err(Error::ResumeCanaryPending {
+            step: step.n,
+            state: step.state.clone(),
+        });
     }
     if last.status == "rolled-back" {
-        return Err(Failure::new(
-            2,
-            "the last deploy's canary failed and was rolled back: fix the release, then run the deploy again",
-        ));
+        return Err(Error::ResumeRolledBack);
     }
     if matches!(last.status.as_str(), "done" | "recovered") && last.out.is_empty() {
         let rest = last
@@ -583,10 +662,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
         }
     }
     if opts.restart.is_none() {
-        return Err(Failure::new(
-            2,
-            "resume restarts servers: give the same --restart as the deploy",
-        ));
+        return Err(Error::ResumeNoRestart);
     }
     let fleet = Fleet::load(opts, &reason("resume"))?;
     let serving = fleet.serving();
@@ -639,7 +715,7 @@ fn label(action: &Action) -> String {
 
 impl Runner<'_> {
     /// Carries out `actions` with the failure policy; the journal is written at every step.
-    pub fn execute(mut self, actions: &[Action], what: &str) -> Result<String, Failure> {
+    pub fn execute(mut self, actions: &[Action], what: &str) -> Result<String, Error> {
         let started = Instant::now();
         let originals: Vec<Option<Vec<u8>>> = self
             .opts
@@ -647,14 +723,14 @@ impl Runner<'_> {
             .iter()
             .map(|c| std::fs::read(c).ok())
             .collect();
-        self.journal.save().map_err(|e| Failure::new(1, e))?;
+        self.journal.save()?;
         let total = actions.len();
         for (i, action) in actions.iter().enumerate() {
             if self.cancel.load(Ordering::SeqCst) {
                 return Err(self.interrupted(&format!("interrupted before step {}/{total}", i + 1)));
             }
             self.journal.steps[i].state = "running".into();
-            self.journal.save().map_err(|e| Failure::new(1, e))?;
+            self.journal.save()?;
             let (act, names) = action.describe();
             let step_label = label(action);
             self.reporter.emit(&Event::StepStarted {
@@ -676,7 +752,7 @@ impl Runner<'_> {
             match result {
                 Ok(()) => {
                     self.journal.steps[i].state = "done".into();
-                    self.journal.save().map_err(|e| Failure::new(1, e))?;
+                    self.journal.save()?;
                     self.reporter.emit(&Event::StepDone {
                         step: i + 1,
                         total,
@@ -692,38 +768,44 @@ impl Runner<'_> {
                         i + 1
                     )));
                 }
-                Err(e) => {
+                Err(cause) => {
                     self.journal.steps[i].state = "failed".into();
-                    self.journal.steps[i].detail = Some(e.clone());
+                    self.journal.steps[i].detail = Some(cause.to_string());
                     self.reporter.emit(&Event::StepFailed {
                         step: i + 1,
                         total,
                         action: act,
                         servers: names,
                         millis,
-                        error: e.clone(),
+                        error: cause.to_string(),
                     });
                     if self.rolled_back {
-                        let msg = format!(
-                            "stopped at step {}/{total}: {e}\n  out of rotation:   {}\n  next: fix the release, then run the deploy again",
-                            i + 1,
-                            self::names(&self.journal.out)
-                        );
+                        let err = Error::RolledBack {
+                            step: i + 1,
+                            total,
+                            cause: Box::new(cause),
+                            out: self.journal.out.clone(),
+                        };
                         self.journal.status = "rolled-back".into();
-                        self.journal.message = Some(msg.clone());
+                        self.journal.message = Some(err.to_string());
                         let _ = self.journal.save();
-                        return Err(Failure::new(1, msg));
+                        return Err(err);
                     }
-                    let msg = account(
+                    let account = account(
                         &self.journal,
                         &self.fleet,
-                        &format!("stopped at step {}/{total} ({step_label}): {e}", i + 1),
+                        &format!("stopped at step {}/{total} ({step_label}): {cause}", i + 1),
                         self.opts,
                     );
                     self.journal.status = "failed".into();
-                    self.journal.message = Some(msg.clone());
+                    self.journal.message = Some(account.clone());
                     let _ = self.journal.save();
-                    return Err(Failure::new(1, msg));
+                    return Err(Error::Stopped {
+                        step: i + 1,
+                        total,
+                        cause: Box::new(cause),
+                        account,
+                    });
                 }
             }
         }
@@ -757,20 +839,20 @@ impl Runner<'_> {
             )
         };
         self.journal.message = Some(msg.clone());
-        self.journal.save().map_err(|e| Failure::new(1, e))?;
+        self.journal.save()?;
         Ok(msg)
     }
 
     /// One step; the journal records what is out before anything is taken out, so a kill at
     /// any moment leaves `recover` knowing.
-    fn step(&mut self, action: &Action) -> Result<(), String> {
+    fn step(&mut self, action: &Action) -> Result<(), StepError> {
         let cancel = self.cancel;
         let apply = |fleet: &mut Fleet, j: &mut Journal, i: &[ServerRef], o: &[ServerRef]| {
             fleet.apply(i, o, cancel).map_err(|e| {
                 if e.undone {
                     j.out.retain(|x| !o.contains(x));
                 }
-                e.message
+                StepError::Apply(e)
             })
         };
         match action {
@@ -797,9 +879,9 @@ impl Runner<'_> {
             Action::Restart(s) => {
                 let results = restart_all(s, self.opts, cancel);
                 if cancel.load(Ordering::SeqCst) {
-                    return Err("interrupted".into());
+                    return Err(StepError::Interrupted);
                 }
-                let failed: Vec<(ServerRef, String)> = s
+                let failed: Vec<(ServerRef, RestartError)> = s
                     .iter()
                     .zip(results)
                     .filter_map(|(srv, r)| r.err().map(|e| (srv.clone(), e)))
@@ -816,18 +898,14 @@ impl Runner<'_> {
                     self.journal.out.retain(|x| !good.contains(x));
                     add(&mut self.journal.deployed, &good);
                 }
-                Err(failed
-                    .iter()
-                    .map(|(s, e)| format!("{s}: {e}"))
-                    .collect::<Vec<_>>()
-                    .join("; "))
+                Err(StepError::Restart(failed))
             }
         }
     }
 
     /// After the first Ctrl-C: bring back what this deploy took out and is healthy now (a short,
     /// bounded check each), journal, and return exit 130 with the account.
-    fn interrupted(&mut self, headline: &str) -> Failure {
+    fn interrupted(&mut self, headline: &str) -> Error {
         let never = AtomicBool::new(false);
         let out: Vec<ServerRef> = self
             .journal
@@ -855,15 +933,15 @@ impl Runner<'_> {
             match self.fleet.apply(&healthy, &[], &never) {
                 Ok(()) => self.journal.out.retain(|x| !healthy.contains(x)),
                 Err(e) => self.reporter.emit(&Event::Note {
-                    message: format!("bringing back {} failed: {}", names(&healthy), e.message),
+                    message: format!("bringing back {} failed: {e}", names(&healthy)),
                 }),
             }
         }
-        let msg = account(&self.journal, &self.fleet, headline, self.opts);
+        let account = account(&self.journal, &self.fleet, headline, self.opts);
         self.journal.status = "interrupted".into();
-        self.journal.message = Some(msg.clone());
+        self.journal.message = Some(account.clone());
         let _ = self.journal.save();
-        Failure::new(130, msg)
+        Error::Interrupted { account }
     }
 }
 
@@ -933,7 +1011,7 @@ fn restart_all(
     servers: &[ServerRef],
     opts: &Options,
     cancel: &AtomicBool,
-) -> Vec<Result<(), String>> {
+) -> Vec<Result<(), RestartError>> {
     let template = opts.restart.as_deref().unwrap_or_default();
     run_all(servers, opts, template, cancel)
 }
@@ -944,17 +1022,14 @@ fn run_all(
     opts: &Options,
     template: &str,
     cancel: &AtomicBool,
-) -> Vec<Result<(), String>> {
+) -> Vec<Result<(), RestartError>> {
     std::thread::scope(|sc| {
         let hs: Vec<_> = servers
             .iter()
             .map(|s| sc.spawn(move || restart_one(s, opts, template, cancel)))
             .collect();
         hs.into_iter()
-            .map(|h| {
-                h.join()
-                    .unwrap_or_else(|_| Err("restart thread failed".into()))
-            })
+            .map(|h| h.join().unwrap_or(Err(RestartError::Panicked)))
             .collect()
     })
 }
@@ -966,7 +1041,7 @@ fn restart_one(
     opts: &Options,
     template: &str,
     cancel: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), RestartError> {
     let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
     let cmd = vars.fill(template)?;
     // Its own process group, so a timeout ends everything it started and the terminal's Ctrl-C
@@ -974,7 +1049,7 @@ fn restart_one(
     let out = std::io::stderr()
         .as_fd()
         .try_clone_to_owned()
-        .map_err(|e| format!("cannot pass stderr to the restart command: {e}"))?;
+        .map_err(RestartError::Stderr)?;
     let mut child = std::process::Command::new("sh")
         .args(["-c", &cmd])
         .envs(vars.env())
@@ -982,25 +1057,35 @@ fn restart_one(
         .stdout(std::process::Stdio::from(out))
         .process_group(0)
         .spawn()
-        .map_err(|e| format!("cannot run restart command: {e}"))?;
-    let deadline = Instant::now() + opts.restart_timeout;
-    let status = loop {
-        if let Some(st) = child.try_wait().map_err(|e| e.to_string())? {
-            break st;
-        }
-        if Instant::now() >= deadline {
+        .map_err(RestartError::Spawn)?;
+    // Ctrl-C does not cut it short: only --restart-timeout does.
+    let never = AtomicBool::new(false);
+    let finished = deadline::poll(
+        Deadline::after(opts.restart_timeout),
+        Duration::from_millis(2),
+        &never,
+        || match child.try_wait() {
+            Ok(Some(st)) => Ok(Ok(st)),
+            Ok(None) => Err(()),
+            Err(e) => Ok(Err(e)),
+        },
+    );
+    let status = match finished {
+        Polled::Ready(st) => st.map_err(RestartError::Wait)?,
+        Polled::Late(()) | Polled::Cancelled => {
             end_group(&mut child);
-            return Err(format!(
-                "restart command did not finish within {}; its process group was ended (TERM, then KILL)",
-                healthwait::duration::round(opts.restart_timeout)
-            ));
+            return Err(RestartError::TimedOut {
+                after: opts.restart_timeout,
+            });
         }
-        std::thread::sleep(Duration::from_millis(2));
     };
     if !status.success() {
-        return Err(format!("restart command '{cmd}' failed with {status}"));
+        return Err(RestartError::Failed {
+            command: cmd,
+            status,
+        });
     }
-    wait_healthy(opts, s, opts.health_timeout, cancel)
+    Ok(wait_healthy(opts, s, opts.health_timeout, cancel)?)
 }
 
 /// Ends a restart command's whole process group: TERM, a short grace, then KILL.
@@ -1008,12 +1093,21 @@ fn end_group(child: &mut std::process::Child) {
     use nix::sys::signal::{killpg, Signal};
     let pgid = nix::unistd::Pid::from_raw(child.id() as i32);
     let _ = killpg(pgid, Signal::SIGTERM);
-    let grace = Instant::now() + Duration::from_secs(2);
-    while Instant::now() < grace {
-        if matches!(child.try_wait(), Ok(Some(_))) && killpg(pgid, None).is_err() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let never = AtomicBool::new(false);
+    let gone = deadline::poll(
+        Deadline::after(Duration::from_secs(2)),
+        Duration::from_millis(20),
+        &never,
+        || {
+            if matches!(child.try_wait(), Ok(Some(_))) && killpg(pgid, None).is_err() {
+                Ok(())
+            } else {
+                Err(())
+            }
+        },
+    );
+    if gone == Polled::Ready(()) {
+        return;
     }
     let _ = killpg(pgid, Signal::SIGKILL);
     let _ = child.wait();
@@ -1025,7 +1119,7 @@ pub(crate) fn wait_healthy(
     s: &ServerRef,
     timeout: Duration,
     cancel: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), HealthError> {
     let vars = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
     let url = template::health_url(health_template(opts, s), &vars)?;
     // A unix-socket server checked with a fixed URL (`http://localhost/up`) is asked over its socket.
@@ -1035,8 +1129,9 @@ pub(crate) fn wait_healthy(
             .map(PathBuf::from),
         ..Default::default()
     };
-    let probe =
-        healthwait::Target::parse(&url).and_then(|t| healthwait::Probe::new(t, probe_opts))?;
+    // healthwait's errors are taken as text, whatever their type.
+    let target = healthwait::Target::parse(&url).map_err(HealthError::probe)?;
+    let probe = healthwait::Probe::new(target, probe_opts).map_err(HealthError::probe)?;
     // A local probe every 5 ms is cheap, and every millisecond here is deploy time.
     let wait = healthwait::WaitOptions {
         timeout,
@@ -1055,12 +1150,13 @@ pub(crate) fn wait_healthy(
     };
     match healthwait::wait(&[probe], &wait, cancel, &mut report) {
         healthwait::Outcome::Passed { .. } => Ok(()),
-        healthwait::Outcome::TimedOut { last, .. } => Err(format!(
-            "not healthy within {}: {}",
-            healthwait::duration::round(timeout),
-            last.first().map(|l| l.1.as_str()).unwrap_or("no answer")
-        )),
-        healthwait::Outcome::Cancelled => Err("interrupted".into()),
+        healthwait::Outcome::TimedOut { last, .. } => Err(HealthError::NotHealthy {
+            within: timeout,
+            last: last
+                .first()
+                .map_or_else(|| "no answer".to_string(), |l| l.1.to_string()),
+        }),
+        healthwait::Outcome::Cancelled => Err(HealthError::Interrupted),
     }
 }
 

@@ -3,11 +3,119 @@
 
 use crate::journal::ServerRef;
 use crate::procwatch;
-use crate::runtime::Runtime;
+use crate::runtime::{Runtime, SetupError};
 use proxyconf::{commit, plan, Config, ProxyKind, Request, Selector};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, SystemTime};
+
+/// Why a routing change (or a reload) could not be applied and confirmed on one proxy.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A server could not be named to the engine.
+    #[error("{}", hotswap_cli::engine::describe(.0))]
+    Selector(#[source] Box<proxyconf::Error>),
+    /// The engine refused or failed the config edit (nothing was written).
+    #[error("editing {}: {}", config.display(), hotswap_cli::engine::describe(source))]
+    Edit {
+        /// The config file.
+        config: PathBuf,
+        /// Why.
+        source: Box<proxyconf::Error>,
+    },
+    /// `--reload` could not be started.
+    #[error("cannot run --reload '{command}': {source}")]
+    ReloadSpawn {
+        /// The command.
+        command: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// `--reload` failed.
+    #[error("--reload '{command}' failed with {status}: {stderr}")]
+    ReloadFailed {
+        /// The command.
+        command: String,
+        /// Its exit status.
+        status: std::process::ExitStatus,
+        /// What it said on stderr, trimmed.
+        stderr: String,
+    },
+    /// The master's pid file cannot be read.
+    #[error(
+        "cannot read the pid file {}: {source} (is the proxy running with this config? \
+         --pid-file names another)",
+        path.display()
+    )]
+    PidFile {
+        /// The pid file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The pid file holds something else than a pid.
+    #[error("{} does not hold a pid", path.display())]
+    NotAPid {
+        /// The pid file.
+        path: PathBuf,
+    },
+    /// The master could not be signalled.
+    #[error("cannot signal pid {pid}: {source}")]
+    Signal {
+        /// The master's pid.
+        pid: i32,
+        /// Why.
+        source: nix::errno::Errno,
+    },
+    /// Waiting for new workers, old ones or the drain failed.
+    #[error(transparent)]
+    Wait(#[from] procwatch::Error),
+    /// The configured admin socket cannot be used at all.
+    #[error(transparent)]
+    Socket(#[from] SetupError),
+    /// The admin socket failed or refused a command.
+    #[error(transparent)]
+    Runtime(#[from] crate::runtime::Error),
+    /// A standalone haproxy and no `--reload` to start its successor.
+    #[error(
+        "haproxy pid {pid} (from {}) runs without a master process, so it cannot be reloaded \
+         by a signal: pass --reload 'haproxy -D -p {} -f {} -sf $(cat {})', or run it with -W \
+         or a `stats socket ... level admin`",
+        pidfile.display(),
+        pidfile.display(),
+        config.display(),
+        pidfile.display()
+    )]
+    Standalone {
+        /// The running haproxy.
+        pid: i32,
+        /// Its pid file.
+        pidfile: PathBuf,
+        /// The config file.
+        config: PathBuf,
+    },
+    /// A haproxy with no admin socket, no pid file and no `--reload`.
+    #[error(
+        "{} has no `stats socket` and no `pidfile`: pass --socket, --pid-file or --reload",
+        config.display()
+    )]
+    NoWayToApply {
+        /// The config file.
+        config: PathBuf,
+    },
+    /// A mode change on a haproxy with no pid file and no `--reload`.
+    #[error(
+        "{}: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload",
+        config.display()
+    )]
+    NoWayToReload {
+        /// The config file.
+        config: PathBuf,
+    },
+    /// The thread that applied the change on this proxy panicked.
+    #[error("the proxy's thread panicked")]
+    Panicked,
+}
 
 /// What every driver needs.
 #[derive(Debug, Clone)]
@@ -39,15 +147,15 @@ pub trait Driver: Send {
         bring_in: &[ServerRef],
         take_out: &[ServerRef],
         cancel: &AtomicBool,
-    ) -> Result<(), String>;
+    ) -> Result<(), Error>;
     /// How this driver applies changes, for `plan` and `status`.
     fn describe(&self) -> String;
     /// Makes the file live (a mode change) and returns once no process of the old config
     /// takes new requests.
-    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), String>;
+    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), Error>;
     /// Checks, before anything changes, that changes can be applied (a configured admin socket
     /// answers at admin level). `status` and `plan` never need it, so they work without root.
-    fn preflight(&self) -> Result<(), String> {
+    fn preflight(&self) -> Result<(), Error> {
         Ok(())
     }
     /// haproxy's admin socket, for per-server counters.
@@ -87,15 +195,15 @@ pub fn for_config(ctx: Ctx, cfg: &Config) -> Box<dyn Driver> {
 }
 
 /// The validated, atomic config edit every driver starts with.
-pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), String> {
+pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result<(), Error> {
     let sel = |v: &[ServerRef]| {
         v.iter()
             .map(|s| Selector::parse(&s.selector(), None))
             .collect::<proxyconf::Result<Vec<_>>>()
     };
     let (ins, outs) = (
-        sel(bring_in).map_err(|e| e.to_string())?,
-        sel(take_out).map_err(|e| e.to_string())?,
+        sel(bring_in).map_err(|e| Error::Selector(Box::new(e)))?,
+        sel(take_out).map_err(|e| Error::Selector(Box::new(e)))?,
     );
     let disable = Request::Disable {
         method: None,
@@ -113,7 +221,7 @@ pub fn edit(ctx: &Ctx, bring_in: &[ServerRef], take_out: &[ServerRef]) -> Result
 fn commit_edit(
     ctx: &Ctx,
     make_plan: impl Fn(&Config) -> proxyconf::Result<proxyconf::Plan>,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     commit::edit(
         &ctx.config,
         Some(ctx.kind),
@@ -128,48 +236,53 @@ fn commit_edit(
         make_plan,
     )
     .map(|_| ())
-    .map_err(|e| format!("editing {}: {e}", ctx.config.display()))
+    .map_err(|source| Error::Edit {
+        config: ctx.config.clone(),
+        source: Box::new(source),
+    })
 }
 
 /// The validated, atomic edit that puts a traffic mode in place (or removes it).
-pub fn edit_mode(ctx: &Ctx, upstream: &str, spec: &proxyconf::mode::Spec) -> Result<(), String> {
+pub fn edit_mode(ctx: &Ctx, upstream: &str, spec: &proxyconf::mode::Spec) -> Result<(), Error> {
     commit_edit(ctx, |cfg| proxyconf::mode::plan(cfg, upstream, spec))
 }
 
-fn run_reload(cmd: &str) -> Result<(), String> {
+fn run_reload(cmd: &str) -> Result<(), Error> {
     let out = std::process::Command::new("sh")
         .args(["-c", cmd])
         .stdin(std::process::Stdio::null())
         .output()
-        .map_err(|e| format!("cannot run --reload '{cmd}': {e}"))?;
+        .map_err(|source| Error::ReloadSpawn {
+            command: cmd.to_string(),
+            source,
+        })?;
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
-            "--reload '{cmd}' failed with {}: {}",
-            out.status,
-            String::from_utf8_lossy(&out.stderr).trim()
-        ))
+        Err(Error::ReloadFailed {
+            command: cmd.to_string(),
+            status: out.status,
+            stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+        })
     }
 }
 
-fn read_pid(path: &Path) -> Result<i32, String> {
+fn read_pid(path: &Path) -> Result<i32, Error> {
     std::fs::read_to_string(path)
-        .map_err(|e| {
-            format!(
-                "cannot read the pid file {}: {e} (is the proxy running with this config? \
-                 --pid-file names another)",
-                path.display()
-            )
+        .map_err(|source| Error::PidFile {
+            path: path.to_path_buf(),
+            source,
         })?
         .trim()
         .parse()
-        .map_err(|_| format!("{} does not hold a pid", path.display()))
+        .map_err(|_| Error::NotAPid {
+            path: path.to_path_buf(),
+        })
 }
 
-fn signal(pid: i32, sig: nix::sys::signal::Signal) -> Result<(), String> {
+fn signal(pid: i32, sig: nix::sys::signal::Signal) -> Result<(), Error> {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
-        .map_err(|e| format!("cannot signal pid {pid}: {e}"))
+        .map_err(|source| Error::Signal { pid, source })
 }
 
 /// Reloads a master-worker proxy and waits for new workers; when taking servers out, also until
@@ -183,7 +296,7 @@ fn reload_master(
     take_out: &[ServerRef],
     all_old: bool,
     cancel: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let master = match (&ctx.reload, read_pid(pidfile)) {
         (None, Err(e)) => return Err(e),
         (_, m) => m.ok(),
@@ -199,7 +312,7 @@ fn reload_master(
     let targets = procwatch::socket_addrs(&addrs);
     // Unix-socket servers cannot be told apart in /proc/net/unix: their old workers must exit.
     let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
-    match master {
+    Ok(match master {
         Some(pid) if !take_out.is_empty() || all_old => {
             procwatch::wait_old_released(pid, &old, tcp_only, ctx.drain_timeout, cancel)
         }
@@ -210,7 +323,7 @@ fn reload_master(
             ctx.drain_timeout,
             cancel,
         ),
-    }
+    }?)
 }
 
 struct Nginx {
@@ -224,13 +337,13 @@ impl Driver for Nginx {
         bring_in: &[ServerRef],
         take_out: &[ServerRef],
         cancel: &AtomicBool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         edit(&self.ctx, bring_in, take_out)?;
         let sig = nix::sys::signal::Signal::SIGHUP;
         reload_master(&self.ctx, &self.pidfile, sig, take_out, false, cancel)
     }
 
-    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), String> {
+    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), Error> {
         let sig = nix::sys::signal::Signal::SIGHUP;
         reload_master(&self.ctx, &self.pidfile, sig, &[], true, cancel)
     }
@@ -246,51 +359,11 @@ impl Driver for Nginx {
     }
 }
 
-/// The top-level `pid` of an nginx config (relative to the prefix), else Debian's default.
-/// A visitor, not a tree, so a hostile config cannot blow the stack.
+/// The config's `pid` (relative to the prefix), else Debian's default.
 fn nginx_pidfile(cfg: &Config, prefix: Option<&Path>) -> PathBuf {
-    use proxyconf::nginx::parser::{visit, Directive, Visitor};
-    struct Pid<'a> {
-        src: &'a [u8],
-        depth: usize,
-        found: Option<PathBuf>,
-    }
-    impl Visitor for Pid<'_> {
-        type Error = std::convert::Infallible;
-        fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error> {
-            if self.depth == 0 && d.name_bytes(self.src) == b"pid" {
-                self.found = d
-                    .arg(self.src, 0)
-                    .map(|v| PathBuf::from(String::from_utf8_lossy(&v).into_owned()));
-            }
-            Ok(())
-        }
-        fn open(&mut self, _: &mut Directive) -> Result<(), Self::Error> {
-            self.depth += 1;
-            Ok(())
-        }
-        fn close(
-            &mut self,
-            _: usize,
-            _: Option<std::ops::Range<usize>>,
-        ) -> Result<(), Self::Error> {
-            self.depth -= 1;
-            Ok(())
-        }
-        fn comment(&mut self, _: std::ops::Range<usize>) -> Result<(), Self::Error> {
-            Ok(())
-        }
-    }
-    let src = &cfg.files[0].bytes;
-    let mut v = Pid {
-        src,
-        depth: 0,
-        found: None,
-    };
-    let _ = visit(src, &mut v);
-    match v.found {
+    match cfg.settings.pid_file.as_ref().map(|p| &p.value) {
         Some(p) if p.is_relative() => prefix.unwrap_or(Path::new("/usr/share/nginx")).join(p),
-        Some(p) => p,
+        Some(p) => p.clone(),
         None => PathBuf::from("/run/nginx.pid"),
     }
 }
@@ -299,13 +372,13 @@ struct Haproxy {
     ctx: Ctx,
     runtime: Option<Runtime>,
     /// Why the configured admin socket cannot be used.
-    problem: Option<String>,
+    problem: Option<SetupError>,
     pidfile: Option<PathBuf>,
 }
 
 impl Haproxy {
-    fn preflight_problem(&self) -> Result<(), String> {
-        self.problem.clone().map_or(Ok(()), Err)
+    fn preflight_problem(&self) -> Result<(), Error> {
+        self.problem.clone().map_or(Ok(()), |p| Err(p.into()))
     }
 
     /// Through the admin socket: no reload. Drain, then maint; the file says the same, so a
@@ -316,7 +389,7 @@ impl Haproxy {
         bring_in: &[ServerRef],
         take_out: &[ServerRef],
         cancel: &AtomicBool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let id =
             |s: &ServerRef| format!("{}/{}", s.upstream, s.name.as_deref().unwrap_or_default());
         for s in take_out {
@@ -330,6 +403,7 @@ impl Haproxy {
                 cancel,
             )?;
             rt.set(&format!("set server {} state maint", id(s)))
+                .map_err(Error::from)
         });
         if let Err(e) = drained.and_then(|()| edit(&self.ctx, bring_in, take_out)) {
             // Nothing is in the file yet: put what this step touched back in service.
@@ -355,17 +429,13 @@ impl Haproxy {
         old: i32,
         removing: bool,
         cancel: &AtomicBool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         let Some(cmd) = &self.ctx.reload else {
-            return Err(format!(
-                "haproxy pid {old} (from {}) runs without a master process, so it cannot be reloaded \
-                 by a signal: pass --reload 'haproxy -D -p {} -f {} -sf $(cat {})', or run it with -W \
-                 or a `stats socket ... level admin`",
-                pidfile.display(),
-                pidfile.display(),
-                self.ctx.config.display(),
-                pidfile.display()
-            ));
+            return Err(Error::Standalone {
+                pid: old,
+                pidfile: pidfile.to_path_buf(),
+                config: self.ctx.config.clone(),
+            });
         };
         run_reload(cmd)?;
         procwatch::wait_pidfile_changed(pidfile, old, self.ctx.drain_timeout, cancel)?;
@@ -383,7 +453,7 @@ impl Driver for Haproxy {
         bring_in: &[ServerRef],
         take_out: &[ServerRef],
         cancel: &AtomicBool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Error> {
         self.preflight_problem()?;
         if let Some(rt) = &self.runtime {
             return self.apply_runtime(rt, bring_in, take_out, cancel);
@@ -407,22 +477,21 @@ impl Driver for Haproxy {
                 Some(cmd) => {
                     run_reload(cmd)?;
                     let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
-                    procwatch::wait_drained(
+                    Ok(procwatch::wait_drained(
                         &procwatch::named(self.ctx.kind.binary()),
                         &procwatch::socket_addrs(&addrs),
                         self.ctx.drain_timeout,
                         cancel,
-                    )
+                    )?)
                 }
-                None => Err(format!(
-                    "{} has no `stats socket` and no `pidfile`: pass --socket, --pid-file or --reload",
-                    self.ctx.config.display()
-                )),
+                None => Err(Error::NoWayToApply {
+                    config: self.ctx.config.clone(),
+                }),
             },
         }
     }
 
-    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), String> {
+    fn reload(&mut self, cancel: &AtomicBool) -> Result<(), Error> {
         // Rules cannot be added through the runtime API: a mode always reloads haproxy.
         match &self.pidfile {
             Some(pf) => match read_pid(pf) {
@@ -440,10 +509,9 @@ impl Driver for Haproxy {
             },
             None => match &self.ctx.reload {
                 Some(cmd) => run_reload(cmd),
-                None => Err(format!(
-                    "{}: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload",
-                    self.ctx.config.display()
-                )),
+                None => Err(Error::NoWayToReload {
+                    config: self.ctx.config.clone(),
+                }),
             },
         }
     }
@@ -452,9 +520,9 @@ impl Driver for Haproxy {
         self.runtime.clone()
     }
 
-    fn preflight(&self) -> Result<(), String> {
+    fn preflight(&self) -> Result<(), Error> {
         self.preflight_problem()?;
-        self.runtime.as_ref().map_or(Ok(()), Runtime::check_admin)
+        Ok(self.runtime.as_ref().map_or(Ok(()), Runtime::check_admin)?)
     }
 
     fn describe(&self) -> String {
@@ -479,13 +547,5 @@ impl Driver for Haproxy {
 
 /// The `pidfile` of a haproxy global section (haproxy -W -p writes it).
 fn haproxy_pidfile(cfg: &Config) -> Option<PathBuf> {
-    let lines = proxyconf::haproxy::lexer::lines(&cfg.files[0].bytes).ok()?;
-    lines.iter().find_map(|l| {
-        let w: Vec<String> = l
-            .words
-            .iter()
-            .map(|w| String::from_utf8_lossy(&w.value).into_owned())
-            .collect();
-        (w.len() >= 2 && w[0] == "pidfile").then(|| PathBuf::from(&w[1]))
-    })
+    cfg.settings.pid_file.as_ref().map(|p| p.value.clone())
 }

@@ -1,9 +1,10 @@
 //! Every proxy of one deploy (`-c` repeated): servers matched across proxies by address, and each
 //! routing change applied to all that hold the server, confirmed on all, or undone on all.
 
-use crate::deploy::{Action, Failure, Options};
+use crate::deploy::{Action, Options};
 use crate::driver::{self, Ctx, Driver};
 use crate::journal::ServerRef;
+use crate::Error;
 use proxyconf::{Config, ProxyKind, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -81,39 +82,113 @@ pub struct Fleet {
     pub members: Vec<Member>,
 }
 
-/// Why an apply failed.
+/// One proxy's part of a failed change.
+#[derive(Debug)]
+pub struct ProxyError {
+    /// The proxy's config file.
+    pub config: PathBuf,
+    /// What went wrong there.
+    pub error: driver::Error,
+}
+
+/// Why an apply failed: what failed, on which proxy, and what was undone.
 #[derive(Debug)]
 pub struct ApplyError {
-    /// What failed, on which proxy, and what was undone.
-    pub message: String,
+    /// The proxies where the change failed, in command-line order.
+    pub failed: Vec<ProxyError>,
+    /// The proxies where undoing the change failed too.
+    pub undo_failed: Vec<ProxyError>,
+    /// The deploy has several proxies: each failure names its config.
+    pub several: bool,
     /// The step is undone everywhere: what it took out serves again and what it brought in is out.
     pub undone: bool,
 }
 
+impl std::fmt::Display for ApplyError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, p) in self.failed.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            if self.several {
+                write!(f, "{}: {}", p.config.display(), p.error)?;
+            } else {
+                write!(f, "{}", p.error)?;
+            }
+        }
+        for p in &self.undo_failed {
+            write!(
+                f,
+                "; undoing on {} failed too: {}",
+                p.config.display(),
+                p.error
+            )?;
+        }
+        if self.undone && self.several {
+            f.write_str("; the step was undone on every proxy")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ApplyError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.failed
+            .first()
+            .map(|p| &p.error as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Why a mode change failed on a proxy, and which proxies could not be put back.
+#[derive(Debug, thiserror::Error)]
+#[error("{}{error}{}", mode_prefix(config, *several), put_back(put_back_failed))]
+pub struct ModeError {
+    /// The proxy where the change failed.
+    pub config: PathBuf,
+    /// The deploy has several proxies: the message names the config.
+    pub several: bool,
+    /// What went wrong there.
+    #[source]
+    pub error: driver::Error,
+    /// Proxies that could not be put back: config, the mode they were to get back, and why.
+    pub put_back_failed: Vec<(PathBuf, &'static str, driver::Error)>,
+}
+
+fn mode_prefix(config: &std::path::Path, several: bool) -> String {
+    if several {
+        format!("{}: ", config.display())
+    } else {
+        String::new()
+    }
+}
+
+fn put_back(failed: &[(PathBuf, &'static str, driver::Error)]) -> String {
+    failed
+        .iter()
+        .map(|(config, mode, e)| {
+            format!(
+                "; putting {} back to {mode} failed too: {e}",
+                config.display()
+            )
+        })
+        .collect()
+}
+
 impl Fleet {
     /// Loads every config of `opts` and picks the upstream in each.
-    pub fn load(opts: &Options, reason: &str) -> Result<Fleet, Failure> {
+    pub fn load(opts: &Options, reason: &str) -> Result<Fleet, Error> {
         if opts.configs.len() > 1
             && (opts.socket.is_some() || opts.pid_file.is_some() || opts.prefix.is_some())
         {
-            return Err(Failure::new(
-                2,
-                "--socket, --pid-file and --prefix name one proxy's files: use them with a single -c \
-                 (with several, each config's own `pid` / `stats socket` is used)",
-            ));
+            return Err(Error::OneProxyFlags);
         }
         let mut members = Vec::new();
         for config in &opts.configs {
-            let cfg = Config::load(config, opts.kind)
-                .map_err(|e| Failure::new(e.exit_code(), e.to_string()))?;
+            let cfg = Config::load(config, opts.kind)?;
             if opts.socket.is_some() && cfg.kind == ProxyKind::Nginx {
-                return Err(Failure::new(
-                    2,
-                    format!(
-                        "--socket is haproxy's admin socket, and {} is an nginx config",
-                        config.display()
-                    ),
-                ));
+                return Err(Error::SocketOnNginx {
+                    config: config.clone(),
+                });
             }
             let upstream = pick_upstream(&cfg, config, opts.upstream.as_deref())?;
             let servers = cfg
@@ -159,11 +234,12 @@ impl Fleet {
     }
 
     /// Fails before anything changes when a proxy cannot take changes (exit 1).
-    pub fn preflight(&self) -> Result<(), Failure> {
+    pub fn preflight(&self) -> Result<(), Error> {
         for m in &self.members {
-            m.driver
-                .preflight()
-                .map_err(|e| Failure::new(1, format!("{}: {e}", m.config.display())))?;
+            m.driver.preflight().map_err(|source| Error::Preflight {
+                config: m.config.clone(),
+                source,
+            })?;
         }
         Ok(())
     }
@@ -198,11 +274,10 @@ impl Fleet {
     }
 
     /// The servers of the upstream that `selector` names on any proxy.
-    pub fn named(&self, selector: &str) -> Result<Vec<ServerRef>, String> {
+    pub fn named(&self, selector: &str) -> Result<Vec<ServerRef>, proxyconf::Error> {
         let mut out = Vec::new();
         for m in &self.members {
-            let sel = proxyconf::Selector::parse(selector, Some(&m.upstream))
-                .map_err(|e| e.to_string())?;
+            let sel = proxyconf::Selector::parse(selector, Some(&m.upstream))?;
             for s in m.cfg.servers.iter().filter(|s| sel.names(&m.cfg, s)) {
                 if let Some(h) = m
                     .servers
@@ -235,7 +310,7 @@ impl Fleet {
 
     /// Walks the steps and refuses (exit 2) a plan that would leave any proxy with no server in
     /// rotation: each proxy counts for itself, since one may hold fewer servers than another.
-    pub fn check_capacity(&self, actions: &[Action]) -> Result<(), Failure> {
+    pub fn check_capacity(&self, actions: &[Action]) -> Result<(), Error> {
         for m in &self.members {
             // Addresses in rotation in this proxy, as the steps go.
             let mut serving: Vec<String> = m
@@ -263,17 +338,12 @@ impl Fleet {
                 }
                 serving.retain(|k| !take.iter().any(|t| key(&t.address) == *k));
                 if serving.is_empty() {
-                    return Err(Failure::new(
-                        2,
-                        format!(
-                            "step {} ({}) would leave {} with no server of {} in rotation; \
-                             use a smaller --batch or deploy that proxy's servers separately",
-                            n + 1,
-                            a.describe().0,
-                            m.config.display(),
-                            m.upstream
-                        ),
-                    ));
+                    return Err(Error::NoCapacity {
+                        step: n + 1,
+                        action: a.describe().0,
+                        config: m.config.clone(),
+                        upstream: m.upstream.clone(),
+                    });
                 }
             }
         }
@@ -288,7 +358,7 @@ impl Fleet {
         take_out: &[ServerRef],
         cancel: &AtomicBool,
     ) -> Result<(), ApplyError> {
-        let results: Vec<Option<Result<(), String>>> = std::thread::scope(|sc| {
+        let results: Vec<Option<Result<(), driver::Error>>> = std::thread::scope(|sc| {
             let handles: Vec<_> = self
                 .members
                 .iter_mut()
@@ -301,21 +371,19 @@ impl Fleet {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| Some(Err("the proxy's thread panicked".into())))
-                })
+                .map(|h| h.join().unwrap_or(Some(Err(driver::Error::Panicked))))
                 .collect()
         });
-        let failed: Vec<String> = self
+        let touched: Vec<bool> = results.iter().map(Option::is_some).collect();
+        let failed_here: Vec<bool> = results.iter().map(|r| matches!(r, Some(Err(_)))).collect();
+        let failed: Vec<ProxyError> = self
             .members
             .iter()
-            .zip(&results)
+            .zip(results)
             .filter_map(|(m, r)| match r {
-                Some(Err(e)) => Some(if self.members.len() > 1 {
-                    format!("{}: {e}", m.config.display())
-                } else {
-                    e.clone()
+                Some(Err(error)) => Some(ProxyError {
+                    config: m.config.clone(),
+                    error,
                 }),
                 _ => None,
             })
@@ -323,40 +391,40 @@ impl Fleet {
         if failed.is_empty() {
             return Ok(());
         }
-        let mut message = failed.join("; ");
+        let several = self.members.len() > 1;
         if cancel.load(Ordering::SeqCst) {
             // The interrupt handler decides what comes back.
             return Err(ApplyError {
-                message,
+                failed,
+                undo_failed: Vec::new(),
+                several,
                 undone: false,
             });
         }
         // Undo on every proxy the change touched, the failed ones too (their edit may be on disk).
         let never = AtomicBool::new(false);
-        let mut undone = true;
-        for (m, r) in self.members.iter_mut().zip(&results) {
-            if r.is_none() {
+        let mut undo_failed = Vec::new();
+        for ((m, touched), failed_here) in self.members.iter_mut().zip(touched).zip(failed_here) {
+            if !touched {
                 continue;
             }
             let (i, o) = (m.mine(bring_in), m.mine(take_out));
-            let back = m.driver.apply(&o, &i, &never);
-            match (r, back) {
-                (_, Ok(())) => {}
+            match m.driver.apply(&o, &i, &never) {
+                Ok(()) => {}
                 // A failed proxy whose edit never happened has nothing to undo.
-                (Some(Err(_)), Err(_)) => {}
-                (_, Err(e)) => {
-                    undone = false;
-                    message.push_str(&format!(
-                        "; undoing on {} failed too: {e}",
-                        m.config.display()
-                    ));
-                }
+                Err(_) if failed_here => {}
+                Err(error) => undo_failed.push(ProxyError {
+                    config: m.config.clone(),
+                    error,
+                }),
             }
         }
-        if undone && self.members.len() > 1 {
-            message.push_str("; the step was undone on every proxy");
-        }
-        Err(ApplyError { message, undone })
+        Err(ApplyError {
+            undone: undo_failed.is_empty(),
+            failed,
+            undo_failed,
+            several,
+        })
     }
 }
 
@@ -367,7 +435,7 @@ impl Fleet {
         &mut self,
         spec: &proxyconf::mode::Spec,
         cancel: &AtomicBool,
-    ) -> Result<(), String> {
+    ) -> Result<(), Box<ModeError>> {
         let never = AtomicBool::new(false);
         // What each proxy had, to put it back exactly (same message, Retry-After and time).
         let normal = proxyconf::mode::Spec {
@@ -383,25 +451,24 @@ impl Fleet {
             let result =
                 driver::edit_mode(&m.ctx, &m.upstream, spec).and_then(|()| m.driver.reload(cancel));
             done.push((i, before));
-            if let Err(e) = result {
-                let mut msg = if several {
-                    format!("{}: {e}", m.config.display())
-                } else {
-                    e
+            if let Err(error) = result {
+                let mut failure = ModeError {
+                    config: m.config.clone(),
+                    several,
+                    error,
+                    put_back_failed: Vec::new(),
                 };
                 for (j, back) in done {
                     let m = &mut self.members[j];
                     if let Err(e) = driver::edit_mode(&m.ctx, &m.upstream, &back)
                         .and_then(|()| m.driver.reload(&never))
                     {
-                        msg.push_str(&format!(
-                            "; putting {} back to {} failed too: {e}",
-                            m.config.display(),
-                            back.mode.word()
-                        ));
+                        failure
+                            .put_back_failed
+                            .push((m.config.clone(), back.mode.word(), e));
                     }
                 }
-                return Err(msg);
+                return Err(Box::new(failure));
             }
         }
         Ok(())
@@ -420,27 +487,20 @@ fn pick_upstream(
     cfg: &Config,
     config: &std::path::Path,
     wanted: Option<&str>,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let mut names: Vec<String> = cfg.upstreams.iter().map(|u| u.name.clone()).collect();
     names.dedup();
     match wanted {
         Some(u) if names.iter().any(|n| n == u) => Ok(u.to_string()),
-        Some(u) if names.is_empty() => Err(Failure::new(
-            2,
-            format!(
-                "{}: no upstream or backend named '{u}': it has none at all; is it an included file? \
-                 pass the main config (the one with `http {{ }}`, or haproxy's `global`)",
-                config.display()
-            ),
-        )),
-        Some(u) => Err(Failure::new(
-            2,
-            format!(
-                "{}: no upstream or backend named '{u}'; there are: {}",
-                config.display(),
-                names.join(", ")
-            ),
-        )),
+        Some(u) if names.is_empty() => Err(Error::NoUpstreams {
+            config: config.to_path_buf(),
+            wanted: u.to_string(),
+        }),
+        Some(u) => Err(Error::NoSuchUpstream {
+            config: config.to_path_buf(),
+            wanted: u.to_string(),
+            known: names,
+        }),
         None => {
             let with_servers: Vec<&String> = names
                 .iter()
@@ -448,21 +508,13 @@ fn pick_upstream(
                 .collect();
             match with_servers.as_slice() {
                 [one] => Ok((*one).clone()),
-                [] => Err(Failure::new(
-                    2,
-                    format!(
-                        "{} has no upstream or backend with servers; check -c (and -k)",
-                        config.display()
-                    ),
-                )),
-                _ => Err(Failure::new(
-                    2,
-                    format!(
-                        "{}: the config has several upstreams; pick one with --upstream ({})",
-                        config.display(),
-                        names.join(", ")
-                    ),
-                )),
+                [] => Err(Error::NoServers {
+                    config: config.to_path_buf(),
+                }),
+                _ => Err(Error::SeveralUpstreams {
+                    config: config.to_path_buf(),
+                    names: names.clone(),
+                }),
             }
         }
     }

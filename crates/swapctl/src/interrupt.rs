@@ -11,10 +11,10 @@ use std::sync::Arc;
 
 /// Installs the handler; the flag turns true at the first signal.
 /// `status` is the exact command that shows the journal, for the message.
-pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>, String> {
+pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>, crate::Error> {
     let flag = Arc::new(AtomicBool::new(false));
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .map_err(|e| format!("cannot install the Ctrl-C handler: {e}"))?;
+        .map_err(crate::Error::SignalHandler)?;
     let seen = flag.clone();
     std::thread::spawn(move || {
         for _ in signals.forever() {
@@ -37,7 +37,7 @@ pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>,
                 }
             }
             crate::report::say(&message);
-            std::process::exit(130);
+            std::process::exit(hotswap_cli::EXIT_INTERRUPTED);
         }
     });
     Ok(flag)

@@ -5,6 +5,33 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
 use std::path::{Path, PathBuf};
 
+/// Why the journal cannot be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The journal is not valid JSON of the expected shape.
+    #[error("{}: unreadable journal: {source}", path.display())]
+    Unreadable {
+        /// The journal file.
+        path: PathBuf,
+        /// Why.
+        source: serde_json::Error,
+    },
+    /// The journal file cannot be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        /// The journal file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The journal cannot be encoded.
+    #[error(transparent)]
+    Encode(serde_json::Error),
+    /// The journal cannot be replaced atomically (temp file, fsync, rename, fsync the directory).
+    #[error("cannot write the journal: {0}")]
+    Write(#[source] proxyconf::Error),
+}
+
 /// One server as swapctl names it: `upstream/name-or-address`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerRef {
@@ -158,14 +185,14 @@ pub fn journal_path(config: &Path) -> PathBuf {
 
 impl Journal {
     /// Reads the journal of `config`, if any.
-    pub fn load(config: &Path) -> Result<Option<Journal>, String> {
+    pub fn load(config: &Path) -> Result<Option<Journal>, Error> {
         let path = journal_path(config);
         match std::fs::read(&path) {
             Ok(b) => serde_json::from_slice(&b)
                 .map(Some)
-                .map_err(|e| format!("{}: unreadable journal: {e}", path.display())),
+                .map_err(|source| Error::Unreadable { path, source }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("cannot read {}: {e}", path.display())),
+            Err(source) => Err(Error::Read { path, source }),
         }
     }
 
@@ -180,9 +207,9 @@ impl Journal {
 
     /// Writes it atomically beside every config: temp file, fsync, rename, fsync the directory.
     /// Mode 0644, so `status` works without root.
-    pub fn save(&mut self) -> Result<(), String> {
+    pub fn save(&mut self) -> Result<(), Error> {
         self.updated = now();
-        let bytes = serde_json::to_vec_pretty(self).map_err(|e| e.to_string())?;
+        let bytes = serde_json::to_vec_pretty(self).map_err(Error::Encode)?;
         for config in self.all_configs() {
             write_atomic(&journal_path(&config), &bytes)?;
         }
@@ -190,23 +217,9 @@ impl Journal {
     }
 }
 
-fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), String> {
-    use std::os::unix::fs::PermissionsExt;
-    let dir = path.parent().unwrap_or(Path::new("/"));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".swapctl-journal.")
-        .suffix(".tmp")
-        .permissions(std::fs::Permissions::from_mode(0o644))
-        .tempfile_in(dir)
-        .map_err(|e| format!("cannot write the journal in {}: {e}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|()| tmp.as_file().sync_all())
-        .map_err(|e| format!("cannot write the journal: {e}"))?;
-    tmp.persist(path)
-        .map_err(|e| format!("cannot write {}: {}", path.display(), e.error))?;
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| format!("fsync {}: {e}", dir.display()))
+/// Mode 0644, so `status` works without root.
+fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    proxyconf::fsio::write_atomic(path, bytes, 0o644).map_err(Error::Write)
 }
 
 /// RFC 3339 UTC now.
@@ -220,12 +233,36 @@ pub struct DeployLock {
 }
 
 /// Why the lock could not be taken.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    /// Another deploy holds it; the text says who and since when.
-    Held(String),
-    /// Anything else.
-    Io(String),
+    /// Another deploy holds it; `holder` says who and since when.
+    #[error(
+        "another deploy holds {}: {}",
+        path.display(),
+        holder.as_deref().unwrap_or("holder unknown")
+    )]
+    Held {
+        /// The lock file.
+        path: PathBuf,
+        /// Its holder line, when it has one.
+        holder: Option<String>,
+    },
+    /// The lock file cannot be opened.
+    #[error("cannot open the deploy lock {}: {source}", path.display())]
+    Open {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Locking failed for another reason than another holder.
+    #[error("cannot lock {}: {source}", path.display())]
+    Lock {
+        /// The lock file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 impl DeployLock {
@@ -251,32 +288,23 @@ impl DeployLock {
             .read(true)
             .write(true)
             .open(&path)
-            .map_err(|e| {
-                LockError::Io(format!(
-                    "cannot open the deploy lock {}: {e}",
-                    path.display()
-                ))
+            .map_err(|source| LockError::Open {
+                path: path.clone(),
+                source,
             })?;
         match file.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => {
                 let mut holder = String::new();
                 let _ = file.read_to_string(&mut holder);
-                return Err(LockError::Held(format!(
-                    "another deploy holds {}: {}",
-                    path.display(),
-                    if holder.trim().is_empty() {
-                        "holder unknown".into()
-                    } else {
-                        holder.trim().to_string()
-                    }
-                )));
+                let holder = holder.trim();
+                return Err(LockError::Held {
+                    path,
+                    holder: (!holder.is_empty()).then(|| holder.to_string()),
+                });
             }
-            Err(std::fs::TryLockError::Error(e)) => {
-                return Err(LockError::Io(format!(
-                    "cannot lock {}: {e}",
-                    path.display()
-                )))
+            Err(std::fs::TryLockError::Error(source)) => {
+                return Err(LockError::Lock { path, source })
             }
         }
         let holder = format!(

@@ -1,10 +1,15 @@
 //! swapctl: hot-swap and rolling deploys behind nginx and haproxy. The library holds the
 //! strategies, proxy drivers, drain logic and journal; `main.rs` only calls [`run`].
+//!
+//! Errors are typed ([`Error`] and the small enums of each module); which exit status one ends
+//! with is decided here, once, by [`exit_code`].
+#![warn(missing_docs)]
 
 pub mod canary;
 pub mod cli;
 pub mod deploy;
 pub mod driver;
+mod error;
 pub mod fleet;
 pub mod interrupt;
 pub mod journal;
@@ -18,27 +23,110 @@ pub mod report;
 pub mod runtime;
 pub mod template;
 
+pub use error::Error;
+
 use clap::Parser;
 use cli::{Cli, Command, KindArg};
-use deploy::{Failure, Options, Strategy};
+use deploy::{Options, Strategy};
+use hotswap_cli::{ExitStatus, EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE};
 use report::{Event, Reporter};
 use std::path::PathBuf;
+
+/// Exit status 3: another deploy holds the lock.
+pub const EXIT_LOCKED: i32 = 3;
+
+/// The exit status an error ends swapctl with: 1 stopped (run time), 2 refused before anything
+/// changed (usage, profile, plan), 3 another deploy holds the lock, 130 interrupted by Ctrl-C; a
+/// config the engine cannot load ends with the engine's own status (2 syntax, ...).
+pub fn exit_code(e: &Error) -> i32 {
+    use journal::LockError;
+    match e {
+        Error::Profile(_)
+        | Error::ProfileOverride { .. }
+        | Error::ProfileKind { .. }
+        | Error::Duration { .. }
+        | Error::RetryAfterRange { .. }
+        | Error::ObserveRange { .. }
+        | Error::MaxErrorRate { .. }
+        | Error::BadSocket(_)
+        | Error::NoConfig { .. }
+        | Error::OneProxyFlags
+        | Error::SocketOnNginx { .. }
+        | Error::NoUpstreams { .. }
+        | Error::NoSuchUpstream { .. }
+        | Error::NoServers { .. }
+        | Error::SeveralUpstreams { .. }
+        | Error::Selector { .. }
+        | Error::NoSuchServer { .. }
+        | Error::Template { .. }
+        | Error::HealthTarget { .. }
+        | Error::HotSwapTooFew { .. }
+        | Error::BatchZero
+        | Error::BatchTooLarge { .. }
+        | Error::CanaryOnHotSwap
+        | Error::CanaryCount { .. }
+        | Error::CanarySetup(_)
+        | Error::NoCapacity { .. }
+        | Error::NoRestart
+        | Error::OnlyOnHotSwap
+        | Error::WouldEmpty { .. }
+        | Error::NothingToResume { .. }
+        | Error::ResumeMissingConfigs { .. }
+        | Error::ResumeNotADeploy { .. }
+        | Error::ResumeCanaryPending { .. }
+        | Error::ResumeRolledBack
+        | Error::ResumeNoRestart
+        | Error::ModeRefused(_) => EXIT_USAGE,
+        Error::Lock(LockError::Held { .. }) => EXIT_LOCKED,
+        Error::Lock(LockError::Open { .. } | LockError::Lock { .. }) => EXIT_RUNTIME,
+        Error::Config(e) => hotswap_cli::engine::exit_code(e),
+        Error::SignalHandler(_)
+        | Error::Preflight { .. }
+        | Error::Journal(_)
+        | Error::Json(_)
+        | Error::Stopped { .. }
+        | Error::RolledBack { .. }
+        | Error::BringBack { .. }
+        | Error::StillOut { .. }
+        | Error::ModeRestore(_)
+        | Error::ModeFailed(_) => EXIT_RUNTIME,
+        Error::NotBroughtBack { interrupted, .. } => {
+            if *interrupted {
+                EXIT_INTERRUPTED
+            } else {
+                EXIT_RUNTIME
+            }
+        }
+        Error::Interrupted { .. } | Error::ModeNotBegun | Error::ModeInterrupted { .. } => {
+            EXIT_INTERRUPTED
+        }
+    }
+}
+
+impl ExitStatus for Error {
+    fn exit_code(&self) -> i32 {
+        exit_code(self)
+    }
+}
 
 /// Parses arguments, runs the command, returns the exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
     let json = cli.json;
-    let (text, code) = match execute(&cli) {
+    let (text, ok) = match execute(&cli) {
         Ok(done) => done,
-        Err(f) => {
+        Err(e) => {
+            let code = exit_code(&e);
             if json {
-                finished(&cli, f.code, &f.message);
+                finished(&cli, code, &e.to_string());
             } else {
-                report::say(&format!("error: {}", f.message));
+                report::say(&format!("error: {e}"));
             }
-            return f.code;
+            return code;
         }
     };
+    // Only `status` succeeds with "not ok": the last deploy left servers out.
+    let code = if ok { 0 } else { EXIT_RUNTIME };
     if json && is_event_command(&cli.command) {
         finished(&cli, code, &text);
     } else if !text.is_empty() {
@@ -61,7 +149,7 @@ fn is_event_command(c: &Command) -> bool {
 fn finished(cli: &Cli, code: i32, message: &str) {
     let status = match code {
         0 => "done",
-        130 => "interrupted",
+        EXIT_INTERRUPTED => "interrupted",
         _ => "failed",
     };
     let ev = Event::Finished {
@@ -83,9 +171,9 @@ fn finished(cli: &Cli, code: i32, message: &str) {
 
 /// Settings from the command line, or from `--profile` (which the command line may not override
 /// where it names files or commands).
-pub fn options(cli: &Cli) -> Result<Options, Failure> {
+pub fn options(cli: &Cli) -> Result<Options, Error> {
     let mut p = match &cli.profile {
-        Some(name) => profile::load(name).map_err(|e| Failure::new(2, e))?,
+        Some(name) => profile::load(name)?,
         None => profile::Profile::default(),
     };
     if let Some(name) = &cli.profile {
@@ -102,15 +190,11 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
         ];
         let clash: Vec<&str> = given.iter().filter(|g| g.1).map(|g| g.0).collect();
         if !clash.is_empty() {
-            return Err(Failure::new(
-                2,
-                format!(
-                    "--profile {name} sets the files and commands: {} cannot be given with it \
-                     (edit {} instead)",
-                    clash.join(", "),
-                    profile::dir().join(format!("{name}.toml")).display()
-                ),
-            ));
+            return Err(Error::ProfileOverride {
+                name: name.clone(),
+                flags: clash,
+                file: profile::dir().join(format!("{name}.toml")),
+            });
         }
     }
     let kind = match (cli.kind, p.kind.as_deref()) {
@@ -120,15 +204,14 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
         }
         (None, None) => None,
         (None, Some(k)) => {
-            return Err(Failure::new(
-                2,
-                format!("profile: kind = '{k}': use nginx or haproxy"),
-            ))
+            return Err(Error::ProfileKind {
+                kind: k.to_string(),
+            })
         }
     };
     let dur = |flag: &str, cli: &Option<String>, prof: &Option<String>, default: &str| {
         let text = cli.as_deref().or(prof.as_deref()).unwrap_or(default);
-        healthwait::duration::parse(text).map_err(|e| Failure::new(2, format!("{flag}: {e}")))
+        healthwait::duration::parse(text).map_err(|e| Error::duration(flag, e))
     };
     let mut configs = cli.config.clone();
     if configs.is_empty() {
@@ -155,7 +238,7 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
         .collect();
     let socket = cli.socket.clone().or(p.socket.take());
     if let Some(sock) = &socket {
-        runtime::Runtime::parse(sock, "--socket").map_err(|e| Failure::new(2, e))?;
+        runtime::Runtime::parse(sock, "--socket").map_err(Error::BadSocket)?;
     }
     Ok(Options {
         configs,
@@ -194,13 +277,15 @@ pub fn options(cli: &Cli) -> Result<Options, Failure> {
     })
 }
 
-fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
+/// Runs the command: its text, and whether all is well (false only for `status` when the last
+/// deploy left servers out).
+fn execute(cli: &Cli) -> Result<(String, bool), Error> {
     let mut opts = options(cli)?;
     let reporter = Reporter {
         json: cli.json,
         quiet: cli.quiet,
     };
-    let ok = |text: String| (text, 0);
+    let ok = |text: String| (text, true);
     match &cli.command {
         Command::Plan {
             strategy,
@@ -269,19 +354,17 @@ fn execute(cli: &Cli) -> Result<(String, i32), Failure> {
     }
 }
 
-fn ctrl_c(opts: &Options) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, Failure> {
+fn ctrl_c(opts: &Options) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, Error> {
     interrupt::install(opts.configs.clone(), opts.command_for("status"))
-        .map_err(|e| Failure::new(1, e))
 }
 
-fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Failure> {
+fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Error> {
     // A mistyped -c must not leave a lock file behind.
     for c in &opts.configs {
-        std::fs::metadata(c)
-            .map_err(|e| Failure::new(2, format!("cannot read {}: {e}; check -c", c.display())))?;
+        std::fs::metadata(c).map_err(|source| Error::NoConfig {
+            config: c.clone(),
+            source,
+        })?;
     }
-    journal::DeployLock::acquire_all(&opts.configs, what).map_err(|e| match e {
-        journal::LockError::Held(m) => Failure::new(3, m),
-        journal::LockError::Io(m) => Failure::new(1, m),
-    })
+    Ok(journal::DeployLock::acquire_all(&opts.configs, what)?)
 }

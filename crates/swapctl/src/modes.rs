@@ -2,10 +2,11 @@
 //! marked engine edit (see `proxyconf::mode`), validated, made live by a reload and confirmed
 //! (no old worker takes new requests), journaled; `normal` gives the files back byte for byte.
 
-use crate::deploy::{Failure, Options};
+use crate::deploy::Options;
 use crate::fleet::Fleet;
 use crate::journal::{now, Journal, ModeChange, SavedMode};
 use crate::report::{Event, Reporter};
+use crate::Error;
 use proxyconf::mode::{self, Mode, Spec};
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
@@ -27,14 +28,13 @@ impl Change {
         mode: Mode,
         message: Option<String>,
         retry_after: &str,
-    ) -> Result<Change, Failure> {
+    ) -> Result<Change, Error> {
         let d = healthwait::duration::parse(retry_after)
-            .map_err(|e| Failure::new(2, format!("--retry-after: {e}")))?;
+            .map_err(|e| Error::duration("--retry-after", e))?;
         if !(1..=7 * 86_400).contains(&d.as_secs()) {
-            return Err(Failure::new(
-                2,
-                format!("--retry-after {retry_after}: give 1s to 7d"),
-            ));
+            return Err(Error::RetryAfterRange {
+                given: retry_after.to_string(),
+            });
         }
         Ok(Change {
             mode,
@@ -54,7 +54,7 @@ fn default_message(m: Mode) -> &'static str {
 }
 
 /// Each proxy's mode, one line each.
-pub fn show(opts: &Options) -> Result<String, Failure> {
+pub fn show(opts: &Options) -> Result<String, Error> {
     let fleet = Fleet::load(opts, "swapctl mode")?;
     if opts.json {
         let rows: Vec<serde_json::Value> = fleet
@@ -70,7 +70,7 @@ pub fn show(opts: &Options) -> Result<String, Failure> {
                 })
             })
             .collect();
-        return serde_json::to_string_pretty(&rows).map_err(|e| Failure::new(1, e.to_string()));
+        return Ok(serde_json::to_string_pretty(&rows)?);
     }
     let mut out = String::new();
     for m in &fleet.members {
@@ -92,7 +92,7 @@ pub fn set(
     change: &Change,
     cancel: &AtomicBool,
     reporter: Reporter,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let mut fleet = Fleet::load(opts, "swapctl mode")?;
     let spec = Spec {
         mode: change.mode,
@@ -104,17 +104,14 @@ pub fn set(
         at: now(),
     };
     if spec.mode != Mode::Normal {
-        mode::check_message(&spec.message).map_err(|e| Failure::new(2, e.to_string()))?;
+        mode::check_message(&spec.message).map_err(|e| Error::ModeRefused(Box::new(e)))?;
     }
     // Every refusal (a pass inside `if`, a variable upstream, a tcp backend) before anything changes.
     for m in &fleet.members {
-        mode::plan(&m.cfg, &m.upstream, &spec).map_err(|e| Failure::new(2, e.to_string()))?;
+        mode::plan(&m.cfg, &m.upstream, &spec).map_err(|e| Error::ModeRefused(Box::new(e)))?;
     }
     if cancel.load(std::sync::atomic::Ordering::SeqCst) {
-        return Err(Failure::new(
-            130,
-            "interrupted before the mode change began; nothing changed",
-        ));
+        return Err(Error::ModeNotBegun);
     }
     fleet.preflight()?;
     let label = format!("mode {}", spec.mode.word());
@@ -137,7 +134,7 @@ pub fn set(
         before: fleet.mode_now().map(|s| SavedMode::from_spec(&s)),
         message: None,
     });
-    journal.save().map_err(|e| Failure::new(1, e))?;
+    journal.save()?;
     reporter.emit(&Event::StepStarted {
         step: 1,
         total: 1,
@@ -168,7 +165,7 @@ pub fn set(
                     ""
                 }
             );
-            record("done", &msg).map_err(|e| Failure::new(1, e))?;
+            record("done", &msg)?;
             reporter.emit(&Event::StepDone {
                 step: 1,
                 total: 1,
@@ -179,22 +176,24 @@ pub fn set(
             Ok(msg)
         }
         Err(e) => {
-            let interrupted = cancel.load(std::sync::atomic::Ordering::SeqCst);
-            let e = if interrupted {
-                format!("interrupted: the change to mode {} was undone; every proxy has the mode it had before ({e})", spec.mode.word())
+            let e = if cancel.load(std::sync::atomic::Ordering::SeqCst) {
+                Error::ModeInterrupted {
+                    mode: spec.mode.word(),
+                    source: e,
+                }
             } else {
-                e
+                Error::ModeFailed(e)
             };
-            let _ = record("failed", &e);
+            let _ = record("failed", &e.to_string());
             reporter.emit(&Event::StepFailed {
                 step: 1,
                 total: 1,
                 action: label,
                 servers: Vec::new(),
                 millis,
-                error: e.clone(),
+                error: e.to_string(),
             });
-            Err(Failure::new(if interrupted { 130 } else { 1 }, e))
+            Err(e)
         }
     }
 }

@@ -3,11 +3,12 @@
 //! journaled, locked and recoverable like a deploy.
 
 use crate::deploy::{
-    check_templates, names, reason, select, wait_healthy, Action, Failure, Options, Runner,
+    check_templates, names, reason, select, wait_healthy, Action, Options, Runner,
 };
 use crate::fleet::{key, Fleet};
 use crate::journal::{Journal, ServerRef};
 use crate::report::Reporter;
+use crate::Error;
 use std::sync::atomic::AtomicBool;
 
 /// Takes `wanted` out of every proxy that holds them and returns once none sends them traffic.
@@ -16,7 +17,7 @@ pub fn out(
     wanted: &[String],
     cancel: &AtomicBool,
     reporter: Reporter,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let fleet = Fleet::load(opts, &reason("out"))?;
     let serving = fleet.serving();
     let all = fleet.all();
@@ -33,14 +34,10 @@ pub fn out(
         ));
     }
     if fleet.left_serving(&todo) == 0 {
-        return Err(Failure::new(
-            2,
-            format!(
-                "taking out {} would leave a proxy with no server of {} in rotation; bring another back first",
-                names(&todo),
-                fleet.upstream()
-            ),
-        ));
+        return Err(Error::WouldEmpty {
+            servers: todo,
+            upstream: fleet.upstream(),
+        });
     }
     fleet.preflight()?;
     run_one(opts, fleet, "out", Action::Out(todo), cancel, reporter)
@@ -52,7 +49,7 @@ pub fn bring_in(
     wanted: &[String],
     cancel: &AtomicBool,
     reporter: Reporter,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let fleet = Fleet::load(opts, &reason("in"))?;
     let chosen = select(&fleet.all(), wanted, "in", &fleet)?;
     check_templates(opts, &chosen)?;
@@ -71,13 +68,12 @@ pub fn bring_in(
     }
     if opts.health.is_some() {
         for s in &chosen {
-            wait_healthy(opts, s, opts.health_timeout, cancel).map_err(|e| {
-                let code = if cancel.load(std::sync::atomic::Ordering::SeqCst) {
-                    130
-                } else {
-                    1
-                };
-                Failure::new(code, format!("{s} is not brought back: {e}; it stays out"))
+            wait_healthy(opts, s, opts.health_timeout, cancel).map_err(|cause| {
+                Error::NotBroughtBack {
+                    server: s.clone(),
+                    cause: Box::new(cause),
+                    interrupted: cancel.load(std::sync::atomic::Ordering::SeqCst),
+                }
             })?;
         }
     }
@@ -93,7 +89,7 @@ fn run_one(
     action: Action,
     cancel: &AtomicBool,
     reporter: Reporter,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let earlier = Journal::load(&opts.configs[0])
         .ok()
         .flatten()

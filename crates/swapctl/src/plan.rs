@@ -1,7 +1,7 @@
 //! `plan`: the steps of a deploy and the capacity left during each, changing nothing.
 
 use crate::cli::StrategyArg;
-use crate::deploy::{check_templates, select, steps, Action, Failure, Options, Strategy};
+use crate::deploy::{check_templates, select, steps, Action, Options, Strategy};
 use crate::fleet::{key, Fleet};
 use serde::Serialize;
 
@@ -47,7 +47,7 @@ pub struct PlanReport {
 }
 
 /// Builds the plan; templates are checked as a deploy would (exit 2).
-pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<String, Failure> {
+pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<String, crate::Error> {
     let fleet = Fleet::load(opts, "swapctl plan")?;
     let serving = fleet.serving();
     let s = match strategy {
@@ -80,7 +80,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
         steps: capacity(&serving, &actions),
     };
     if opts.json {
-        return serde_json::to_string_pretty(&report).map_err(|e| Failure::new(1, e.to_string()));
+        return Ok(serde_json::to_string_pretty(&report)?);
     }
     let mut out = format!(
         "plan for {} ({} servers serving):\n",

@@ -2,33 +2,94 @@
 
 use std::collections::HashSet;
 use std::net::{SocketAddr, ToSocketAddrs};
-use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
-const POLL: Duration = Duration::from_millis(5);
+use healthwait::deadline::{self, Deadline, Polled};
+
+/// How often the /proc waits (and the admin-socket drain) look again.
+pub(crate) const POLL: Duration = Duration::from_millis(5);
+
+/// Why a wait on the proxy's processes or connections did not end well.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// Ctrl-C cut the wait short.
+    #[error("interrupted")]
+    Interrupted,
+    /// Old workers still hold connections to what was taken out.
+    #[error(
+        "old worker processes {left:?} still hold connections to what was taken out after {}: \
+         long requests or websockets keep them (set worker_shutdown_timeout, or raise --drain-timeout)",
+        took(*after)
+    )]
+    OldWorkersHold {
+        /// Their pids.
+        left: Vec<i32>,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The reload started no new worker.
+    #[error(
+        "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
+        took(*after)
+    )]
+    NoNewWorker {
+        /// The timeout.
+        after: Duration,
+    },
+    /// A standalone haproxy's pid file still names the old process.
+    #[error(
+        "{} still names pid {old} after {}: the new process did not take over (check --reload)",
+        pidfile.display(),
+        took(*after)
+    )]
+    NotTakenOver {
+        /// The pid file.
+        pidfile: PathBuf,
+        /// The old pid.
+        old: i32,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The old process did not exit.
+    #[error(
+        "the old process {pid} still runs after {}: long sessions keep it alive (raise --drain-timeout)",
+        took(*after)
+    )]
+    StillRuns {
+        /// Its pid.
+        pid: i32,
+        /// The timeout.
+        after: Duration,
+    },
+    /// The proxy still holds connections to the servers taken out.
+    #[error(
+        "the proxy still holds {count} connection(s) to {targets:?} after {} (raise --drain-timeout)",
+        took(*after)
+    )]
+    NotDrained {
+        /// Connections left.
+        count: usize,
+        /// The servers' addresses.
+        targets: Vec<SocketAddr>,
+        /// The timeout.
+        after: Duration,
+    },
+}
 
 /// Calls `check` every 5 ms until it gives a value; past `timeout`, fails with `late(last)`.
 /// Ctrl-C (`cancel`) cuts the wait short.
 pub fn poll<T, S>(
     timeout: Duration,
     cancel: &AtomicBool,
-    mut check: impl FnMut() -> Result<T, S>,
-    late: impl FnOnce(S) -> String,
-) -> Result<T, String> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        let last = match check() {
-            Ok(v) => return Ok(v),
-            Err(s) => s,
-        };
-        if cancel.load(Ordering::SeqCst) {
-            return Err("interrupted".into());
-        }
-        if Instant::now() >= deadline {
-            return Err(late(last));
-        }
-        std::thread::sleep(POLL);
+    check: impl FnMut() -> Result<T, S>,
+    late: impl FnOnce(S) -> Error,
+) -> Result<T, Error> {
+    match deadline::poll(Deadline::after(timeout), POLL, cancel, check) {
+        Polled::Ready(v) => Ok(v),
+        Polled::Late(last) => Err(late(last)),
+        Polled::Cancelled => Err(Error::Interrupted),
     }
 }
 
@@ -80,7 +141,7 @@ pub fn wait_old_released(
     targets: Option<&[SocketAddr]>,
     timeout: Duration,
     cancel: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     let released =
         |p: i32| targets.is_some_and(|t| shutting_down(p) && owned_established(&[p], t) == 0);
     poll(
@@ -102,22 +163,14 @@ pub fn wait_old_released(
         },
         |(fresh, left)| {
             if fresh {
-                format!(
-                    "old worker processes {left:?} still hold connections to what was taken out after {}: \
-                     long requests or websockets keep them (set worker_shutdown_timeout, or raise --drain-timeout)",
-                    took(timeout)
-                )
+                Error::OldWorkersHold {
+                    left,
+                    after: timeout,
+                }
             } else {
-                no_new_worker(timeout)
+                Error::NoNewWorker { after: timeout }
             }
         },
-    )
-}
-
-fn no_new_worker(timeout: Duration) -> String {
-    format!(
-        "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
-        took(timeout)
     )
 }
 
@@ -127,7 +180,7 @@ pub fn wait_new_worker(
     old: &HashSet<i32>,
     timeout: Duration,
     cancel: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     poll(
         timeout,
         cancel,
@@ -138,7 +191,7 @@ pub fn wait_new_worker(
                 Err(())
             }
         },
-        |()| no_new_worker(timeout),
+        |()| Error::NoNewWorker { after: timeout },
     )
 }
 
@@ -148,7 +201,7 @@ pub fn wait_pidfile_changed(
     old: i32,
     timeout: Duration,
     cancel: &AtomicBool,
-) -> Result<i32, String> {
+) -> Result<i32, Error> {
     poll(
         timeout,
         cancel,
@@ -161,27 +214,23 @@ pub fn wait_pidfile_changed(
                 _ => Err(()),
             }
         },
-        |()| {
-            format!(
-                "{} still names pid {old} after {}: the new process did not take over (check --reload)",
-                pidfile.display(),
-                took(timeout)
-            )
+        |()| Error::NotTakenOver {
+            pidfile: pidfile.to_path_buf(),
+            old,
+            after: timeout,
         },
     )
 }
 
 /// Waits until `pid` has exited (an old process finishing its sessions).
-pub fn wait_exited(pid: i32, timeout: Duration, cancel: &AtomicBool) -> Result<(), String> {
+pub fn wait_exited(pid: i32, timeout: Duration, cancel: &AtomicBool) -> Result<(), Error> {
     poll(
         timeout,
         cancel,
         || if alive(pid) { Err(()) } else { Ok(()) },
-        |()| {
-            format!(
-                "the old process {pid} still runs after {}: long sessions keep it alive (raise --drain-timeout)",
-                took(timeout)
-            )
+        |()| Error::StillRuns {
+            pid,
+            after: timeout,
         },
     )
 }
@@ -254,7 +303,7 @@ pub fn wait_drained(
     targets: &[SocketAddr],
     timeout: Duration,
     cancel: &AtomicBool,
-) -> Result<(), String> {
+) -> Result<(), Error> {
     poll(
         timeout,
         cancel,
@@ -262,11 +311,10 @@ pub fn wait_drained(
             0 => Ok(()),
             n => Err(n),
         },
-        |n| {
-            format!(
-                "the proxy still holds {n} connection(s) to {targets:?} after {} (raise --drain-timeout)",
-                took(timeout)
-            )
+        |count| Error::NotDrained {
+            count,
+            targets: targets.to_vec(),
+            after: timeout,
         },
     )
 }

@@ -6,6 +6,74 @@ use serde::Deserialize;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+/// Why a profile cannot be used (all refused before anything changes).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A name that could reach outside the profile directory.
+    #[error("--profile '{name}': a profile name is letters, digits, '-', '_' and '.'")]
+    BadName {
+        /// The name given.
+        name: String,
+    },
+    /// The profile or its directory cannot be looked at.
+    #[error(
+        "cannot read the profile {}: {source} (profiles live in {}, or $HOTSWAP_PROFILE_DIR)",
+        path.display(),
+        dir.display()
+    )]
+    Missing {
+        /// The file or directory.
+        path: PathBuf,
+        /// Where profiles live.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The profile cannot be read.
+    #[error("cannot read the profile {}: {source}", path.display())]
+    Unreadable {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not owned by root.
+    #[error(
+        "{} is owned by uid {uid}, not root: a profile runs commands as root, so only root may own it \
+         (chown root: {})",
+        path.display(),
+        path.display()
+    )]
+    NotRoot {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+    },
+    /// Writable by group or others.
+    #[error(
+        "{} is writable by group or others (mode {mode:o}): chmod go-w {}",
+        path.display(),
+        path.display()
+    )]
+    Writable {
+        /// The file or directory.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+    /// Not valid TOML, or a setting a profile cannot hold.
+    #[error("{}{at}: {message}", path.display())]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// `:LINE:COL` when known, else empty.
+        at: String,
+        /// The parser's message.
+        message: String,
+    },
+}
+
 /// The settings a profile may hold (the long flags' names, with `_` or `-`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
@@ -66,23 +134,25 @@ pub fn dir() -> PathBuf {
 
 /// Loads `NAME.toml` from [`dir`], refusing a file (or directory) that someone other than root
 /// could have written.
-pub fn load(name: &str) -> Result<Profile, String> {
+pub fn load(name: &str) -> Result<Profile, Error> {
     if name.is_empty()
         || !name
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
         || name.starts_with('.')
     {
-        return Err(format!(
-            "--profile '{name}': a profile name is letters, digits, '-', '_' and '.'"
-        ));
+        return Err(Error::BadName {
+            name: name.to_string(),
+        });
     }
     let dir = dir();
     let path = dir.join(format!("{name}.toml"));
     trusted(&dir)?;
     trusted(&path)?;
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| format!("cannot read the profile {}: {e}", path.display()))?;
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Unreadable {
+        path: path.clone(),
+        source,
+    })?;
     toml::from_str(&text).map_err(|e| {
         let at = e
             .span()
@@ -92,35 +162,32 @@ pub fn load(name: &str) -> Result<Profile, String> {
                 format!(":{line}:{col}")
             })
             .unwrap_or_default();
-        format!("{}{at}: {}", path.display(), e.message())
+        Error::Syntax {
+            path: path.clone(),
+            at,
+            message: e.message().to_string(),
+        }
     })
 }
 
 /// Owned by root and not writable by group or others.
-fn trusted(path: &Path) -> Result<(), String> {
-    let md = std::fs::metadata(path).map_err(|e| {
-        format!(
-            "cannot read the profile {}: {e} (profiles live in {}, or $HOTSWAP_PROFILE_DIR)",
-            path.display(),
-            dir().display()
-        )
+fn trusted(path: &Path) -> Result<(), Error> {
+    let md = std::fs::metadata(path).map_err(|source| Error::Missing {
+        path: path.to_path_buf(),
+        dir: dir(),
+        source,
     })?;
     if md.uid() != 0 {
-        return Err(format!(
-            "{} is owned by uid {}, not root: a profile runs commands as root, so only root may own it \
-             (chown root: {})",
-            path.display(),
-            md.uid(),
-            path.display()
-        ));
+        return Err(Error::NotRoot {
+            path: path.to_path_buf(),
+            uid: md.uid(),
+        });
     }
     if md.mode() & 0o022 != 0 {
-        return Err(format!(
-            "{} is writable by group or others (mode {:o}): chmod go-w {}",
-            path.display(),
-            md.mode() & 0o7777,
-            path.display()
-        ));
+        return Err(Error::Writable {
+            path: path.to_path_buf(),
+            mode: md.mode() & 0o7777,
+        });
     }
     Ok(())
 }

@@ -1,17 +1,18 @@
 //! `recover` and `status`: finish what an interrupted or failed deploy left out, and say where
 //! things stand.
 
-use crate::deploy::{names, wait_healthy, Failure, Options};
+use crate::deploy::{names, wait_healthy, Options};
 use crate::fleet::{key, Fleet};
 use crate::journal::{Journal, ServerRef};
 use crate::report::{Event, Reporter};
+use crate::Error;
 use proxyconf::State;
 use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Brings back every server swapctl took out that is healthy now; reports the others.
-pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
+pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Error> {
     let mut fleet = Fleet::load(opts, "swapctl recover")?;
     fleet.preflight()?;
     // An unreadable journal must not block recovery: the markers in the files still say.
@@ -98,12 +99,12 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
         }
     }
     if !healthy.is_empty() {
-        fleet.apply(&healthy, &[], &never).map_err(|e| {
-            Failure::new(
-                1,
-                format!("bringing back {}: {}", names(&healthy), e.message),
-            )
-        })?;
+        fleet
+            .apply(&healthy, &[], &never)
+            .map_err(|source| Error::BringBack {
+                servers: healthy.clone(),
+                source,
+            })?;
     }
     if let Some(j) = journal.as_mut() {
         j.out = sick.clone();
@@ -118,15 +119,12 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Failure> {
             names(&healthy),
             names(&sick)
         ));
-        j.save().map_err(|e| Failure::new(1, e))?;
+        j.save()?;
     }
     if sick.is_empty() {
         Ok(format!("recovered: brought back {}; every server of {upstream} swapctl took out is in rotation{mode_note}", names(&healthy)))
     } else {
-        Err(Failure::new(
-            1,
-            format!("brought back {}; still out because unhealthy: {} (fix them, then run recover again)", names(&healthy), names(&sick)),
-        ))
+        Err(Error::StillOut { healthy, sick })
     }
 }
 
@@ -137,7 +135,7 @@ fn modes_after_recover(
     fleet: &mut Fleet,
     journal: Option<&Journal>,
     reporter: Reporter,
-) -> Result<String, Failure> {
+) -> Result<String, Error> {
     let unfinished = journal
         .and_then(|j| j.mode_change.as_ref())
         .filter(|mc| matches!(mc.status.as_str(), "running" | "failed"));
@@ -180,7 +178,7 @@ fn modes_after_recover(
         });
         fleet
             .set_mode(&back, &AtomicBool::new(false))
-            .map_err(|e| Failure::new(1, format!("putting the mode back: {e}")))?;
+            .map_err(Error::ModeRestore)?;
         if let Some(mut j) = Journal::load(&opts.configs[0]).ok().flatten() {
             if let Some(m) = j.mode_change.as_mut() {
                 m.status = "undone".into();
@@ -247,13 +245,13 @@ pub struct StatusReport {
     pub proxies: Vec<LiveProxy>,
 }
 
-/// The last deploy and each proxy's live state; the exit status is 1 when the last deploy failed
-/// or was interrupted with servers out.
-pub fn status(opts: &Options) -> Result<(String, i32), Failure> {
+/// The last deploy and each proxy's live state, and whether all is well: false when the last
+/// deploy failed or was interrupted with servers out (or its journal cannot be read).
+pub fn status(opts: &Options) -> Result<(String, bool), Error> {
     let fleet = Fleet::load(opts, "swapctl status")?;
     let (journal, unreadable) = match Journal::load(&opts.configs[0]) {
         Ok(j) => (j, None),
-        Err(e) => (None, Some(e)),
+        Err(e) => (None, Some(e.to_string())),
     };
     let ok = unreadable.is_none()
         && journal.as_ref().is_none_or(|j| {
@@ -268,13 +266,10 @@ pub fn status(opts: &Options) -> Result<(String, i32), Failure> {
         ok,
         proxies: fleet.members.iter().map(live).collect(),
     };
-    let code = if ok { 0 } else { 1 };
     if opts.json {
-        let text =
-            serde_json::to_string_pretty(&report).map_err(|e| Failure::new(1, e.to_string()))?;
-        return Ok((text, code));
+        return Ok((serde_json::to_string_pretty(&report)?, ok));
     }
-    Ok((render(&report), code))
+    Ok((render(&report), ok))
 }
 
 fn live(m: &crate::fleet::Member) -> LiveProxy {

@@ -2,6 +2,57 @@
 
 use std::collections::BTreeMap;
 
+/// Why a template cannot be filled for a server.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// A `{` without its `}`.
+    #[error("unclosed '{{' in template '{template}'")]
+    Unclosed {
+        /// The template.
+        template: String,
+    },
+    /// `{host}` or `{port}` of a unix-socket server.
+    #[error("{{{key}}} in '{template}': {address} is a unix socket and has no {key}; use {{address}} (or {{name}})")]
+    NoHostPort {
+        /// `host` or `port`.
+        key: String,
+        /// The template.
+        template: String,
+        /// The server's socket address.
+        address: String,
+    },
+    /// A placeholder that is not one of the five.
+    #[error("unknown placeholder {{{key}}} in '{template}'; use {{host}} {{port}} {{address}} {{name}} {{upstream}}")]
+    Unknown {
+        /// What was between the braces.
+        key: String,
+        /// The template.
+        template: String,
+    },
+    /// A value that is not plainly an address or a name (shell text must not get in).
+    #[error("refusing to put {{{key}}} = {value:?} into a command: only letters, digits and . _ - : / @ [ ] are allowed")]
+    Unsafe {
+        /// The placeholder.
+        key: String,
+        /// Its value.
+        value: String,
+    },
+    /// A health URL without `scheme://`.
+    #[error("--health '{template}' has no scheme: write http://…, https://… or tcp://…")]
+    NoScheme {
+        /// The template.
+        template: String,
+    },
+    /// An https health check of a unix-socket server.
+    #[error("--health '{template}': {address} is a unix socket, and swapctl does not speak TLS over one; use http://")]
+    TlsOverUnix {
+        /// The template.
+        template: String,
+        /// The server's socket address.
+        address: String,
+    },
+}
+
 /// The values one server offers to `--restart` and `--health` templates.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Vars(BTreeMap<&'static str, String>);
@@ -33,32 +84,37 @@ impl Vars {
     }
 
     /// Fills `template`; refuses unknown placeholders and values that are not plainly an address or name.
-    pub fn fill(&self, template: &str) -> Result<String, String> {
+    pub fn fill(&self, template: &str) -> Result<String, Error> {
         let mut out = String::new();
         let mut rest = template;
         while let Some(open) = rest.find('{') {
             out.push_str(&rest[..open]);
             let after = &rest[open + 1..];
-            let close = after
-                .find('}')
-                .ok_or_else(|| format!("unclosed '{{' in template '{template}'"))?;
+            let close = after.find('}').ok_or_else(|| Error::Unclosed {
+                template: template.to_string(),
+            })?;
             let key = &after[..close];
             let value = match self.0.get(key) {
                 Some(v) => v,
                 None if matches!(key, "host" | "port") => {
-                    return Err(format!(
-                        "{{{key}}} in '{template}': {} is a unix socket and has no {key}; use {{address}} (or {{name}})",
-                        self.0["address"]
-                    ))
+                    return Err(Error::NoHostPort {
+                        key: key.to_string(),
+                        template: template.to_string(),
+                        address: self.0["address"].clone(),
+                    })
                 }
-                None => return Err(format!(
-                    "unknown placeholder {{{key}}} in '{template}'; use {{host}} {{port}} {{address}} {{name}} {{upstream}}"
-                )),
+                None => {
+                    return Err(Error::Unknown {
+                        key: key.to_string(),
+                        template: template.to_string(),
+                    })
+                }
             };
             if !safe(value) {
-                return Err(format!(
-                    "refusing to put {{{key}}} = {value:?} into a command: only letters, digits and . _ - : / @ [ ] are allowed"
-                ));
+                return Err(Error::Unsafe {
+                    key: key.to_string(),
+                    value: value.clone(),
+                });
             }
             out.push_str(value);
             rest = &after[close + 1..];
@@ -101,18 +157,19 @@ fn split(address: &str) -> Option<(String, String)> {
 /// The health URL for one server. A unix-socket server's `http://{address}/PATH` becomes
 /// `http+unix://%2F…/PATH` and `tcp://{address}` becomes `unix:/…`, so the probe reaches the
 /// socket itself instead of a host named "unix".
-pub fn health_url(template: &str, vars: &Vars) -> Result<String, String> {
+pub fn health_url(template: &str, vars: &Vars) -> Result<String, Error> {
     if !template.contains("://") && !template.starts_with("unix:") {
-        return Err(format!(
-            "--health '{template}' has no scheme: write http://…, https://… or tcp://…"
-        ));
+        return Err(Error::NoScheme {
+            template: template.to_string(),
+        });
     }
     let address = &vars.0["address"];
     if let Some(path) = unix_path(address) {
         if template.starts_with("https://") {
-            return Err(format!(
-                "--health '{template}': {address} is a unix socket, and swapctl does not speak TLS over one; use http://"
-            ));
+            return Err(Error::TlsOverUnix {
+                template: template.to_string(),
+                address: address.clone(),
+            });
         }
         let encoded = path.replace('%', "%25").replace('/', "%2F");
         if let Some(rest) = template.strip_prefix("http://{address}") {
@@ -147,6 +204,7 @@ mod tests {
         assert!(unix
             .fill("x {port}")
             .expect_err("no port")
+            .to_string()
             .contains("use {address}"));
         assert_eq!(
             health_url("http://{address}/up", &unix).as_deref(),
@@ -158,6 +216,7 @@ mod tests {
         );
         assert!(health_url("{address}/up", &v)
             .expect_err("no scheme")
+            .to_string()
             .contains("no scheme"));
         let v6 = Vars::new("app", None, "[::1]:8080");
         assert_eq!(v6.fill("{host} {port}").as_deref(), Ok("::1 8080"));

@@ -43,7 +43,7 @@ pub enum ChangeName {
     AlreadyEnabled,
 }
 
-/// One server line of `list --json` (live or commented out), borrowing from the config.
+/// One server line of `list --json` (live or commented out).
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct ServerRow<'a> {
     /// The file the directive is in.
