@@ -71,8 +71,20 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
 }
 
+/// A validator's refusal: what it printed.
+#[derive(Debug)]
+pub struct Rejected(pub String);
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Rejected {}
+
 /// `nginx -t` on a config; Ok(()) or Err(nginx's message).
-pub fn nginx_t(conf: &Path) -> Result<(), String> {
+pub fn nginx_t(conf: &Path) -> Result<(), Rejected> {
     let out = Command::new(require("nginx"))
         .args(["-t", "-q", "-e", "stderr", "-c"])
         .arg(conf)
@@ -82,7 +94,7 @@ pub fn nginx_t(conf: &Path) -> Result<(), String> {
 }
 
 /// `haproxy -c` on a config; Ok(()) or Err(haproxy's message).
-pub fn haproxy_c(conf: &Path) -> Result<(), String> {
+pub fn haproxy_c(conf: &Path) -> Result<(), Rejected> {
     let out = Command::new(require("haproxy"))
         .args(["-c", "-f"])
         .arg(conf)
@@ -92,15 +104,15 @@ pub fn haproxy_c(conf: &Path) -> Result<(), String> {
     verdict(out)
 }
 
-fn verdict(out: Output) -> Result<(), String> {
+fn verdict(out: Output) -> Result<(), Rejected> {
     if out.status.success() {
         Ok(())
     } else {
-        Err(format!(
+        Err(Rejected(format!(
             "{}{}",
             String::from_utf8_lossy(&out.stderr),
             String::from_utf8_lossy(&out.stdout)
-        ))
+        )))
     }
 }
 

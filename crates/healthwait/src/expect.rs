@@ -1,6 +1,26 @@
 //! What a healthy answer looks like: status codes and, optionally, the body.
 
+use nom::character::complete::{char, digit1, space0};
+use nom::combinator::{all_consuming, map_res, opt, verify};
+use nom::sequence::{delimited, preceded};
+use nom::{IResult, Parser};
 use regex::bytes::Regex;
+
+/// One status code, 100-599, blanks around it allowed.
+fn code(i: &str) -> IResult<&str, u16> {
+    verify(
+        delimited(space0, map_res(digit1, str::parse::<u16>), space0),
+        |c| (100..=599).contains(c),
+    )
+    .parse(i)
+}
+
+/// `CODE` or `CODE-CODE` (a code alone is the range of itself).
+fn range(i: &str) -> IResult<&str, (u16, u16)> {
+    let (i, lo) = code(i)?;
+    let (i, hi) = opt(preceded(char('-'), code)).parse(i)?;
+    Ok((i, (lo, hi.unwrap_or(lo))))
+}
 
 /// A list of status codes that cannot be read. The messages name no flag: a binary that reads
 /// the list from a flag says which.
@@ -55,18 +75,11 @@ impl StatusSet {
     pub fn parse(s: &str) -> Result<Self, ParseError> {
         let mut ranges = Vec::new();
         for part in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-            let (a, b) = part.split_once('-').unwrap_or((part, part));
-            let code = |x: &str| {
-                x.trim()
-                    .parse::<u16>()
-                    .ok()
-                    .filter(|c| (100..=599).contains(c))
-                    .ok_or_else(|| ParseError::BadCode {
-                        part: part.to_string(),
-                        list: s.to_string(),
-                    })
+            let bad = || ParseError::BadCode {
+                part: part.to_string(),
+                list: s.to_string(),
             };
-            let (lo, hi) = (code(a)?, code(b)?);
+            let (_, (lo, hi)) = all_consuming(range).parse(part).map_err(|_| bad())?;
             if lo > hi {
                 return Err(ParseError::Reversed {
                     part: part.to_string(),
@@ -146,7 +159,19 @@ mod tests {
         let s = StatusSet::parse("200-299, 301").expect("parses");
         assert!(s.contains(204) && s.contains(301) && !s.contains(302));
         assert!(StatusSet::default().contains(399) && !StatusSet::default().contains(400));
-        for bad in ["", "abc", "99", "300-200", "200-"] {
+        let spaced = StatusSet::parse(" 200 - 204 ,301,,").expect("blanks and empty parts");
+        assert!(spaced.contains(202) && spaced.contains(301) && !spaced.contains(205));
+        for bad in [
+            "",
+            "abc",
+            "99",
+            "300-200",
+            "200-",
+            "2xx",
+            "200-299-300",
+            "600",
+            "-200",
+        ] {
             assert!(StatusSet::parse(bad).is_err(), "{bad}");
         }
         assert_eq!(
