@@ -6,11 +6,11 @@ use crate::fsio;
 use crate::lock::FileLock;
 use crate::plan::Plan;
 use crate::server::ProxyKind;
+use crate::splice;
 use crate::validate::{self, Validation};
 
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -81,36 +81,37 @@ pub fn edit(
         }
     };
     let (mut config, mut plan) = load_and_plan()?;
-    let mut new_files = plan.apply(&config);
+    // The edited files, written later straight from slices of the originals and the splices.
+    let mut edited = plan.edited_files();
     // An edit of an included file also locks that file; if another main config's edit changed
     // it before the lock was ours, plan again on what is on disk now.
     loop {
         if opts.dry_run {
             break;
         }
-        let paths: Vec<PathBuf> = new_files
+        let paths: Vec<PathBuf> = edited
             .iter()
-            .map(|(f, _)| config.files[*f].path.clone())
+            .map(|&f| config.files[f].path.clone())
             .collect();
         if !locks.take(&paths)? {
             break;
         }
-        let stale = new_files.iter().any(|(f, _)| {
-            crate::source::read(&config.files[*f].path).ok().as_deref()
-                != Some(config.files[*f].bytes.as_slice())
+        let stale = edited.iter().any(|&f| {
+            crate::source::read(&config.files[f].path).ok().as_deref()
+                != Some(config.files[f].bytes.as_slice())
         });
         if !stale {
             break;
         }
         (config, plan) = load_and_plan()?;
-        new_files = plan.apply(&config);
+        edited = plan.edited_files();
     }
     let mut warnings = config.warnings.clone();
-    for (f, bytes) in &new_files {
-        self_check(&config, &plan, *f, bytes)?;
+    for &f in &edited {
+        self_check(&config, &plan, f)?;
     }
     let diff = if opts.dry_run {
-        crate::diff::unified(&config, &new_files)
+        crate::diff::unified(&config, &plan.apply(&config))
     } else {
         Vec::new()
     };
@@ -121,15 +122,17 @@ pub fn edit(
         written: Vec::new(),
         warnings,
     };
-    if new_files.is_empty() || (opts.dry_run && opts.no_validate) {
+    if edited.is_empty() || (opts.dry_run && opts.no_validate) {
         return Ok(unwritten(config, plan, diff, warnings));
     }
     let mut temps = Vec::new();
     let mut temp_paths = HashMap::new();
-    for (f, bytes) in &new_files {
-        match write_temp(&config.files[*f].path, bytes) {
+    for &f in &edited {
+        let splices = plan.splices.get(&f).map_or(&[][..], Vec::as_slice);
+        let write = |out: &mut File| splice::write(&config.files[f].bytes, splices, out);
+        match write_temp(&config.files[f].path, write) {
             Ok((target, tmp)) => {
-                temp_paths.insert(*f, tmp.path().to_path_buf());
+                temp_paths.insert(f, tmp.path().to_path_buf());
                 temps.push((target, tmp));
             }
             // A dry run by someone who may read but not write the config still shows its diff.
@@ -214,8 +217,8 @@ impl<'o> Locks<'o> {
 }
 
 /// The new bytes must still parse: a last guard for when no validator runs.
-fn self_check(cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> Result<()> {
-    let ok = cfg.kind.dialect().still_parses(cfg, plan, file, bytes);
+fn self_check(cfg: &Config, plan: &Plan, file: usize) -> Result<()> {
+    let ok = cfg.kind.dialect().still_parses(cfg, plan, file);
     if ok {
         Ok(())
     } else {
@@ -226,8 +229,12 @@ fn self_check(cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> Result<()
     }
 }
 
-/// Writes `bytes` to a temp file beside the real target (a symlink is followed), with its mode and owner, fsynced.
-fn write_temp(path: &Path, bytes: &[u8]) -> Result<(PathBuf, tempfile::NamedTempFile)> {
+/// Writes a temp file beside the real target (a symlink is followed) with `write`, with the
+/// target's mode, owner and extended attributes, fsynced.
+fn write_temp(
+    path: &Path,
+    write: impl FnOnce(&mut File) -> std::io::Result<()>,
+) -> Result<(PathBuf, tempfile::NamedTempFile)> {
     let target = std::fs::canonicalize(path).map_err(|e| Error::io(path, "resolve", e))?;
     let meta = std::fs::metadata(&target).map_err(|e| Error::io(&target, "stat", e))?;
     let dir = target.parent().unwrap_or(Path::new("/"));
@@ -249,7 +256,7 @@ fn write_temp(path: &Path, bytes: &[u8]) -> Result<(PathBuf, tempfile::NamedTemp
     }
     copy_xattrs(&target, tmp.as_file())?;
     let f = tmp.as_file_mut();
-    f.write_all(bytes)
+    write(f)
         .and_then(|()| f.sync_all())
         .map_err(|e| Error::io(&target, "write a new copy of", e))?;
     Ok((target, tmp))

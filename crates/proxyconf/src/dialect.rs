@@ -34,8 +34,8 @@ pub(crate) trait Dialect: Sync {
     ) -> Result<Inventory>;
     /// A server's parameters as the proxy reads them (quotes and escapes resolved).
     fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String>;
-    /// Whether `bytes`, the edited `file`, still parse: the last guard when no validator runs.
-    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> bool;
+    /// Whether `file`, edited by `plan`, still parses: the last guard when no validator runs.
+    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize) -> bool;
     /// Runs the validator `bin` on the config as it would be with `new` (file index → temp path).
     fn validate(
         &self,

@@ -91,12 +91,16 @@ impl Selector {
         if !address.ends_with(h.tail.as_bytes()) {
             return false;
         }
-        // Every server may share the port (all on 8080): the host must appear too, in any case.
+        // Every server may share the port (all on 8080): the host must come right before it too
+        // (`HOST:PORT`, `[HOST]:PORT`, `ipv4@HOST:PORT`), in any case.
         let host = h.host.as_bytes();
-        host.is_empty()
-            || address
-                .windows(host.len())
-                .any(|w| w.eq_ignore_ascii_case(host))
+        if host.is_empty() {
+            return true;
+        }
+        let before = &address[..address.len() - h.tail.len()];
+        let before = before.strip_suffix(b":").unwrap_or(before);
+        let before = before.strip_suffix(b"]").unwrap_or(before);
+        before.len() >= host.len() && before[before.len() - host.len()..].eq_ignore_ascii_case(host)
     }
 
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
@@ -250,6 +254,16 @@ impl Plan {
     }
 
     /// The new bytes of every changed file.
+    /// The files this plan changes, by index.
+    pub fn edited_files(&self) -> Vec<usize> {
+        self.splices
+            .iter()
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(&f, _)| f)
+            .collect()
+    }
+
+    /// The new bytes of every file this plan changes: (file index, bytes).
     pub fn apply(&self, cfg: &Config) -> Vec<(usize, Vec<u8>)> {
         self.splices
             .iter()

@@ -59,6 +59,42 @@ pub fn apply(bytes: &[u8], splices: &[Splice]) -> Vec<u8> {
     out
 }
 
+/// Writes the spliced bytes to `out` from slices of the original, with no second buffer.
+pub fn write(
+    bytes: &[u8],
+    splices: &[Splice],
+    out: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let mut pos = 0;
+    for s in splices {
+        out.write_all(&bytes[pos..s.range.start])?;
+        out.write_all(&s.text)?;
+        pos = s.range.end;
+    }
+    out.write_all(&bytes[pos..])
+}
+
+/// The spliced bytes of `range` of the original alone; None when a splice crosses its edge.
+pub fn apply_within(bytes: &[u8], splices: &[Splice], range: Range<usize>) -> Option<Vec<u8>> {
+    let crosses = |s: &Splice| {
+        let inside = s.range.start >= range.start && s.range.end <= range.end;
+        let outside = s.range.end <= range.start || s.range.start >= range.end;
+        !inside && !outside
+    };
+    if splices.iter().any(crosses) {
+        return None;
+    }
+    let inside: Vec<Splice> = splices
+        .iter()
+        .filter(|s| s.range.start >= range.start && s.range.end <= range.end)
+        .map(|s| Splice {
+            range: s.range.start - range.start..s.range.end - range.start,
+            text: s.text.clone(),
+        })
+        .collect();
+    Some(apply(&bytes[range], &inside))
+}
+
 /// Where an original offset lands after the splices (offsets inside a replaced range move to its start).
 pub fn map_offset(splices: &[Splice], offset: usize) -> usize {
     let mut delta: isize = 0;
@@ -77,6 +113,24 @@ pub fn map_offset(splices: &[Splice], offset: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_and_windowed_splices_agree_with_apply() {
+        let src = b"0123456789";
+        let s = vec![Splice::insert(2, "ab"), Splice::delete(5..7)];
+        let mut out = Vec::new();
+        write(src, &s, &mut out).expect("write");
+        assert_eq!(out, apply(src, &s));
+        assert_eq!(
+            apply_within(src, &s, 1..8).as_deref(),
+            Some(&b"1ab2347"[..])
+        );
+        assert_eq!(
+            apply_within(src, &s, 6..9),
+            None,
+            "a splice across the edge"
+        );
+    }
 
     #[test]
     fn apply_and_map() {

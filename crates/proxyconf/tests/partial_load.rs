@@ -26,7 +26,7 @@ fn filtered_inventory_keeps_serving_counts_and_safety() {
     // Upstream a would be left with only a backup: refused, even though its other servers are unlisted.
     let err = plan(&cfg, &sel, &req, false, SystemTime::now()).expect_err("refused");
     assert!(
-        matches!(err, Error::Refused(ref m) if m.contains("upstream a")),
+        matches!(err, Error::WouldEmpty { ref name, group: "upstream", .. } if name == "a"),
         "{err}"
     );
     let sel_b = [Selector::parse("b/10.0.0.1:80", None).expect("selector")];

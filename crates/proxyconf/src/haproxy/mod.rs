@@ -52,8 +52,9 @@ impl Dialect for Haproxy {
             .unwrap_or_default()
     }
 
-    fn still_parses(&self, _: &Config, _: &Plan, _: usize, bytes: &[u8]) -> bool {
-        lexer::lines(bytes).is_ok()
+    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize) -> bool {
+        let splices = plan.splices.get(&file).map_or(&[][..], Vec::as_slice);
+        lexer::lines(&crate::splice::apply(&cfg.files[file].bytes, splices)).is_ok()
     }
 
     fn validate(

@@ -114,9 +114,20 @@ impl Walker<'_> {
         }
     }
 
-    fn include(&mut self, d: &Directive) -> Result<()> {
+    /// `path:line:col` of `offset` in the current file, from the forward line count.
+    fn at(&mut self, offset: usize) -> crate::error::Location {
+        let line = self.line(offset);
         let src = &self.inv.files[self.file];
-        let at = src.at(d.start);
+        crate::error::Location {
+            path: src.path.clone(),
+            line,
+            col: offset - src.line_start(offset) + 1,
+        }
+    }
+
+    fn include(&mut self, d: &Directive) -> Result<()> {
+        let at = self.at(d.start);
+        let src = &self.inv.files[self.file];
         let Some(pattern) = d.arg(&src.bytes, 0) else {
             return Err(Error::Syntax {
                 at,
@@ -206,13 +217,13 @@ impl Walker<'_> {
         let b = &src.bytes;
         let val = |i: usize| lexer::value(&b[d.args[i].span.clone()], d.args[i].kind);
         // Counting comes first and allocates nothing: most servers of a big config are only counted.
+        let is = |i: usize, word: &[u8]| {
+            lexer::value_is(&b[d.args[i].span.clone()], d.args[i].kind, word)
+        };
         let (mut backup, mut down) = (false, false);
         for i in 1..d.args.len() {
-            match val(i).as_ref() {
-                b"backup" => backup = true,
-                b"down" => down = true,
-                _ => {}
-            }
+            backup |= is(i, b"backup");
+            down |= is(i, b"down");
         }
         if !backup {
             self.inv.upstreams[up].live += 1;
@@ -340,10 +351,11 @@ impl Visitor for Walker<'_> {
             (What::Server, Some(up)) if d.block.is_none() => self.live_server(d, up),
             (What::Hash, Some(up)) => self.inv.upstreams[up].hashing = true,
             (What::Pid, _) => {
+                let line = self.line(d.start);
                 let src = &self.inv.files[0];
                 self.inv.settings.pid_file = d.arg(&src.bytes, 0).map(|v| Setting {
                     value: PathBuf::from(String::from_utf8_lossy(&v).into_owned()),
-                    at: format!("{}:{}", src.path.display(), src.line(d.start)),
+                    at: format!("{}:{line}", src.path.display()),
                 });
             }
             _ => {}

@@ -285,6 +285,21 @@ fn long_bracket_end(b: &[u8], i: usize) -> Option<usize> {
         .or(Some(b.len()))
 }
 
+/// Whether a token's value is `word`, without building the value for a plain word.
+pub fn value_is(raw: &[u8], kind: Kind, word: &[u8]) -> bool {
+    if kind == Kind::Word {
+        // Unescaping only shortens a word and never yields a letter from an escape, and a word
+        // without `\` is its own value: most arguments are ruled out by their first byte.
+        if raw.len() < word.len() || raw.first() != word.first() {
+            return false;
+        }
+        if raw.len() == word.len() || !raw.contains(&b'\\') {
+            return raw == word;
+        }
+    }
+    value(raw, kind).as_ref() == word
+}
+
 /// The value nginx stores for a token: quotes dropped, `\"` `\'` `\\` `\t` `\r` `\n` unescaped.
 pub fn value(raw: &[u8], kind: Kind) -> std::borrow::Cow<'_, [u8]> {
     let inner = if kind == Kind::Quoted && raw.len() >= 2 {
@@ -364,6 +379,10 @@ mod tests {
         assert_eq!(k[2], (Kind::Quoted, r"'d\'e'".into()));
         assert_eq!(k[3], (Kind::Word, r"f\ g".into()));
         assert_eq!(value(br"'d\'e'", Kind::Quoted).as_ref(), b"d'e");
+        assert!(value_is(b"down", Kind::Word, b"down"));
+        assert!(value_is(br#""down""#, Kind::Quoted, b"down"));
+        assert!(!value_is(b"downs", Kind::Word, b"down"));
+        assert!(!value_is(b"weight=2", Kind::Word, b"down"));
     }
 
     #[test]

@@ -75,7 +75,8 @@ impl Dialect for Nginx {
 
     /// An `upstream` block starts at a token boundary and balances its braces, so re-checking
     /// just the edited blocks (the rest of the file is byte-identical) proves the file parses.
-    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize, bytes: &[u8]) -> bool {
+    fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize) -> bool {
+        let bytes = &cfg.files[file].bytes;
         let splices = plan.splices.get(&file).map_or(&[][..], Vec::as_slice);
         let mut blocks: Vec<Range<usize>> = plan
             .outcomes
@@ -85,8 +86,7 @@ impl Dialect for Nginx {
             .map(|s| {
                 let up = &cfg.upstreams[s.upstream];
                 if up.file == file && !up.span.is_empty() {
-                    splice::map_offset(splices, up.span.start)
-                        ..splice::map_offset(splices, up.span.end)
+                    up.span.clone()
                 } else {
                     0..bytes.len()
                 }
@@ -94,9 +94,11 @@ impl Dialect for Nginx {
             .collect();
         blocks.sort_by_key(|r| r.start);
         blocks.dedup();
-        blocks
-            .iter()
-            .all(|r| parser::check(&bytes[r.clone()]).is_ok())
+        blocks.into_iter().all(|r| {
+            let text = splice::apply_within(bytes, splices, r)
+                .unwrap_or_else(|| splice::apply(bytes, splices));
+            parser::check(&text).is_ok()
+        })
     }
 
     fn validate(
