@@ -17,6 +17,10 @@ pub enum Kind {
     Close,
     /// `#` to the end of the line; only at the start of a token.
     Comment,
+    /// The end of the input (from [`Lexer::scan`] only).
+    End,
+    /// A lexing error, kept in the lexer (from [`Lexer::scan`] only).
+    Error,
 }
 
 /// One token with its byte span.
@@ -41,6 +45,7 @@ pub struct LexError {
 pub struct Lexer<'a> {
     bytes: &'a [u8],
     pos: usize,
+    error: Option<LexError>,
 }
 
 fn is_space(b: u8) -> bool {
@@ -62,10 +67,42 @@ const WORD_SPECIAL: [bool; 256] = {
 impl<'a> Lexer<'a> {
     /// Starts at `pos` in `bytes`.
     pub fn new(bytes: &'a [u8], pos: usize) -> Self {
-        Lexer { bytes, pos }
+        Lexer {
+            bytes,
+            pos,
+            error: None,
+        }
     }
 
     /// The next token, `Ok(None)` at end of input.
+    pub fn next_token(&mut self) -> Result<Option<Token>, LexError> {
+        let t = self.scan();
+        match t.kind {
+            Kind::End => Ok(None),
+            Kind::Error => Err(self.take_error()),
+            _ => Ok(Some(t)),
+        }
+    }
+
+    /// The error a [`Kind::Error`] token stands for.
+    pub fn take_error(&mut self) -> LexError {
+        self.error.take().unwrap_or(LexError {
+            offset: self.pos,
+            message: "unexpected input".into(),
+        })
+    }
+
+    fn fail(&mut self, offset: usize, message: String) -> Token {
+        self.error = Some(LexError { offset, message });
+        Token {
+            kind: Kind::Error,
+            span: offset..offset,
+        }
+    }
+
+    /// The next token as a plain value: `Kind::End` at end of input, `Kind::Error` with the error
+    /// kept for [`Lexer::take_error`]. (A plain token keeps the parser's hot loop free of a
+    /// `Result<Option<_>>` passed through memory.)
     ///
     /// ngx_conf_read_token, while `last_space` is set (between tokens):
     /// ```c
@@ -83,13 +120,16 @@ impl<'a> Lexer<'a> {
     ///     }
     /// }
     /// ```
-    pub fn next_token(&mut self) -> Result<Option<Token>, LexError> {
+    pub fn scan(&mut self) -> Token {
         let b = self.bytes;
         while self.pos < b.len() && is_space(b[self.pos]) {
             self.pos += 1;
         }
         if self.pos >= b.len() {
-            return Ok(None);
+            return Token {
+                kind: Kind::End,
+                span: self.pos..self.pos,
+            };
         }
         let start = self.pos;
         let one = |kind| Token {
@@ -99,15 +139,15 @@ impl<'a> Lexer<'a> {
         match b[start] {
             b';' => {
                 self.pos += 1;
-                Ok(Some(one(Kind::Semicolon)))
+                one(Kind::Semicolon)
             }
             b'{' => {
                 self.pos += 1;
-                Ok(Some(one(Kind::Open)))
+                one(Kind::Open)
             }
             b'}' => {
                 self.pos += 1;
-                Ok(Some(one(Kind::Close)))
+                one(Kind::Close)
             }
             b'#' => {
                 let end = memchr::memchr(b'\n', &b[start..]).map_or(b.len(), |p| start + p);
@@ -117,13 +157,13 @@ impl<'a> Lexer<'a> {
                     end
                 };
                 self.pos = end;
-                Ok(Some(Token {
+                Token {
                     kind: Kind::Comment,
                     span: start..end,
-                }))
+                }
             }
             q @ (b'"' | b'\'') => self.quoted(start, q),
-            _ => Ok(Some(self.word(start))),
+            _ => self.word(start),
         }
     }
 
@@ -140,7 +180,7 @@ impl<'a> Lexer<'a> {
     ///     else { "unexpected \"%c\""; return NGX_ERROR; }
     /// }
     /// ```
-    fn quoted(&mut self, start: usize, quote: u8) -> Result<Option<Token>, LexError> {
+    fn quoted(&mut self, start: usize, quote: u8) -> Token {
         let b = self.bytes;
         let mut i = start + 1;
         while i < b.len() {
@@ -150,24 +190,21 @@ impl<'a> Lexer<'a> {
                     let end = i + 1;
                     // nginx demands a separator right after a closing quote.
                     if end < b.len() && !is_space(b[end]) && !matches!(b[end], b';' | b'{' | b')') {
-                        return Err(LexError {
-                            offset: end,
-                            message: format!("unexpected \"{}\"", b[end] as char),
-                        });
+                        return self.fail(end, format!("unexpected \"{}\"", b[end] as char));
                     }
                     self.pos = end;
-                    return Ok(Some(Token {
+                    return Token {
                         kind: Kind::Quoted,
                         span: start..end,
-                    }));
+                    };
                 }
                 _ => i += 1,
             }
         }
-        Err(LexError {
-            offset: start,
-            message: "unexpected end of file: this quoted string is never closed".into(),
-        })
+        self.fail(
+            start,
+            "unexpected end of file: this quoted string is never closed".into(),
+        )
     }
 
     /// ngx_conf_read_token inside an unquoted word (`last_space` clear):

@@ -103,16 +103,19 @@ pub fn visit<V: Visitor>(src: &[u8], v: &mut V) -> Result<(), VisitError<V::Erro
     };
     let mut opens: Vec<usize> = Vec::new();
     loop {
-        let Some(tok) = p.next()? else {
-            return match opens.last() {
-                None => Ok(()),
-                Some(&o) => Err(VisitError::Parse(ParseError {
-                    offset: o,
-                    message: "unexpected end of file, expecting \"}\" to close this block".into(),
-                })),
-            };
-        };
+        let tok = p.next_raw();
         match tok.kind {
+            Kind::End => {
+                return match opens.last() {
+                    None => Ok(()),
+                    Some(&o) => Err(VisitError::Parse(ParseError {
+                        offset: o,
+                        message: "unexpected end of file, expecting \"}\" to close this block"
+                            .into(),
+                    })),
+                }
+            }
+            Kind::Error => return Err(VisitError::Parse(p.lexer.take_error())),
             Kind::Comment => v.comment(tok.span).map_err(VisitError::Visitor)?,
             Kind::Close => {
                 if opens.pop().is_none() {
@@ -255,10 +258,11 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
-    fn next(&mut self) -> Result<Option<Token>, ParseError> {
+    /// The next token; `Kind::End`/`Kind::Error` end the parse.
+    fn next_raw(&mut self) -> Token {
         match self.peeked.take() {
-            Some(t) => Ok(Some(t)),
-            None => self.lexer.next_token(),
+            Some(t) => t,
+            None => self.lexer.scan(),
         }
     }
 
@@ -268,15 +272,17 @@ impl Parser<'_> {
         let mut args = std::mem::take(&mut self.spare);
         args.clear();
         loop {
-            let Some(tok) = self.next()? else {
-                return Err(ParseError {
-                    offset: start,
-                    message:
-                        "unexpected end of file, expecting \";\" or \"}\" after this directive"
-                            .into(),
-                });
-            };
+            let tok = self.next_raw();
             match tok.kind {
+                Kind::End => {
+                    return Err(ParseError {
+                        offset: start,
+                        message:
+                            "unexpected end of file, expecting \";\" or \"}\" after this directive"
+                                .into(),
+                    })
+                }
+                Kind::Error => return Err(self.lexer.take_error()),
                 Kind::Word | Kind::Quoted => args.push(tok),
                 // nginx skips comments between the arguments of a multi-line directive.
                 Kind::Comment => {}
@@ -336,13 +342,12 @@ impl Parser<'_> {
     }
 
     fn trailing_comment(&mut self, end: usize) -> Result<Option<Range<usize>>, ParseError> {
-        let tok = self.next()?;
-        match tok {
-            Some(t) if t.kind == Kind::Comment && !self.src[end..t.span.start].contains(&b'\n') => {
-                Ok(Some(t.span))
-            }
-            other => {
-                self.peeked = other;
+        let t = self.next_raw();
+        match t.kind {
+            Kind::Comment if !self.src[end..t.span.start].contains(&b'\n') => Ok(Some(t.span)),
+            Kind::Error => Err(self.lexer.take_error()),
+            _ => {
+                self.peeked = Some(t);
                 Ok(None)
             }
         }
