@@ -112,6 +112,15 @@ impl Source {
     }
 }
 
+/// Text of config bytes as Rust holds it: the common valid UTF-8 case through the fast
+/// validator, anything else lossily (`U+FFFD` for bytes that are not UTF-8).
+pub fn text_of(b: &[u8]) -> String {
+    match std::str::from_utf8(b) {
+        Ok(s) => s.to_owned(),
+        Err(_) => String::from_utf8_lossy(b).into_owned(),
+    }
+}
+
 /// Newlines in `b`, counted 64 bytes at a time into a `u8` so the compiler vectorizes it.
 fn count_newlines(b: &[u8]) -> usize {
     let chunks = b.chunks_exact(64);

@@ -237,7 +237,7 @@ impl Walker<'_> {
                 return;
             }
         }
-        let address = String::from_utf8_lossy(&address).into_owned();
+        let address = crate::source::text_of(&address);
         let line = self.line(d.start);
         let src = &self.inv.files[file];
         let b = &src.bytes;

@@ -67,7 +67,7 @@ impl Dialect for Nginx {
         while let Ok(Some(t)) = lexer.next_token() {
             if matches!(t.kind, lexer::Kind::Word | lexer::Kind::Quoted) {
                 let v = lexer::value(&bytes[t.span.clone()], t.kind);
-                out.push(String::from_utf8_lossy(&v).into_owned());
+                out.push(crate::source::text_of(&v));
             }
         }
         out
