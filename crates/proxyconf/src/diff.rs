@@ -6,11 +6,11 @@ use similar::TextDiff;
 use std::io::Write;
 
 /// A unified diff of every changed file, with paths as the config names them.
-pub fn unified(cfg: &Config, new_files: &[(usize, Vec<u8>)]) -> Vec<u8> {
+pub fn unified(cfg: &Config, new_files: &[crate::plan::Edited]) -> Vec<u8> {
     let mut out = Vec::new();
-    for (f, new) in new_files {
-        let old = &cfg.files[*f].bytes;
-        let path = cfg.files[*f].path.display().to_string();
+    for crate::plan::Edited { file, bytes: new } in new_files {
+        let old = &cfg.files[*file].bytes;
+        let path = cfg.files[*file].path.display().to_string();
         let diff = TextDiff::from_lines(old.as_slice(), new.as_slice());
         let groups = diff.grouped_ops(3);
         if groups.is_empty() {

@@ -20,13 +20,13 @@
 //! // Take one server out: only its line changes, and a marker records who did it.
 //! let one = [Selector::parse("10.0.0.2:8080", None)?];
 //! let out = Request::Disable { method: None, reason: Some("deploy".into()) };
-//! let disabled = plan(&cfg, &one, &out, false, SystemTime::now())?.apply(&cfg).remove(0).1;
+//! let disabled = plan(&cfg, &one, &out, false, SystemTime::now())?.apply(&cfg).remove(0).bytes;
 //! assert!(String::from_utf8_lossy(&disabled).contains("# server 10.0.0.2:8080;"));
 //!
 //! // The reverse edit gives the input back, byte for byte.
 //! let after = Config::standalone(disabled, ProxyKind::Nginx)?;
 //! let back = plan(&after, &one, &Request::Enable, false, SystemTime::now())?.apply(&after);
-//! assert_eq!(back[0].1, text);
+//! assert_eq!(back[0].bytes, text);
 //! # Ok::<(), proxyconf::Error>(())
 //! ```
 //!
@@ -74,5 +74,5 @@ pub mod validate;
 pub use commit::{edit, Applied, Options};
 pub use config::Config;
 pub use error::{Error, Result};
-pub use plan::{plan, Change, Outcome, Plan, Request, Selector};
+pub use plan::{plan, Change, Edited, Outcome, Plan, Request, Selector};
 pub use server::{Marker, Method, Params, ProxyKind, Server, Split, State, Upstream};

@@ -496,7 +496,7 @@ mod tests {
     fn round_trip(kind: ProxyKind, src: &str, upstream: &str) {
         let cfg = Config::standalone(src.as_bytes().to_vec(), kind).expect("load");
         let on = plan(&cfg, upstream, &spec(Mode::ReadOnly)).expect("plan");
-        let bytes = on.apply(&cfg).remove(0).1;
+        let bytes = on.apply(&cfg).remove(0).bytes;
         let cfg2 = Config::standalone(bytes.clone(), kind).expect("reload");
         assert_eq!(
             current(&cfg2, upstream).0,
@@ -505,7 +505,7 @@ mod tests {
             String::from_utf8_lossy(&bytes)
         );
         let maint = plan(&cfg2, upstream, &spec(Mode::Maintenance)).expect("plan");
-        let bytes3 = maint.apply(&cfg2).remove(0).1;
+        let bytes3 = maint.apply(&cfg2).remove(0).bytes;
         let cfg3 = Config::standalone(bytes3.clone(), kind).expect("reload");
         assert_eq!(
             current(&cfg3, upstream).0,
@@ -520,11 +520,11 @@ mod tests {
             .expect("plan")
             .apply(&cfg3);
         assert!(
-            again.is_empty() || again[0].1 == bytes3,
+            again.is_empty() || again[0].bytes == bytes3,
             "the same spec gives the same bytes"
         );
         let off = plan(&cfg3, upstream, &spec(Mode::Normal)).expect("plan");
-        let back = off.apply(&cfg3).remove(0).1;
+        let back = off.apply(&cfg3).remove(0).bytes;
         assert_eq!(
             String::from_utf8_lossy(&back),
             src,

@@ -232,6 +232,25 @@ pub struct Outcome {
     pub note: Option<String>,
 }
 
+impl Outcome {
+    fn new(server: usize, change: Change, note: Option<String>) -> Outcome {
+        Outcome {
+            server,
+            change,
+            note,
+        }
+    }
+}
+
+/// One file's new bytes after a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Edited {
+    /// Index into `Config::files`.
+    pub file: usize,
+    /// The whole file as it would be.
+    pub bytes: Vec<u8>,
+}
+
 /// The edits for one request.
 #[derive(Debug, Clone, Default)]
 pub struct Plan {
@@ -263,12 +282,15 @@ impl Plan {
             .collect()
     }
 
-    /// The new bytes of every file this plan changes: (file index, bytes).
-    pub fn apply(&self, cfg: &Config) -> Vec<(usize, Vec<u8>)> {
+    /// The new bytes of every file this plan changes.
+    pub fn apply(&self, cfg: &Config) -> Vec<Edited> {
         self.splices
             .iter()
             .filter(|(_, s)| !s.is_empty())
-            .map(|(&f, s)| (f, splice::apply(&cfg.files[f].bytes, s)))
+            .map(|(&file, s)| Edited {
+                file,
+                bytes: splice::apply(&cfg.files[file].bytes, s),
+            })
             .collect()
     }
 }
@@ -282,7 +304,7 @@ pub fn plan(
     now: SystemTime,
 ) -> Result<Plan> {
     cfg.ensure_upstreams()?;
-    let mut chosen: Vec<(usize, Change, Option<String>)> = Vec::new();
+    let mut chosen: Vec<Outcome> = Vec::new();
     match req {
         Request::EnableMarked { upstream } => {
             if let Some(u) = upstream {
@@ -293,7 +315,7 @@ pub fn plan(
                     .as_ref()
                     .is_none_or(|u| &cfg.upstream_of(s).name == u);
                 if in_scope && s.marked() && s.state == State::Disabled {
-                    chosen.push((i, Change::Enabled, None));
+                    chosen.push(Outcome::new(i, Change::Enabled, None));
                 }
             }
         }
@@ -324,11 +346,11 @@ pub fn for_servers(
         let entry = match (req, s.state) {
             (Request::Disable { method, .. }, State::Enabled) if s.is_live() => {
                 let (m, marked, note) = choose_method(cfg, s, *method);
-                (i, Change::Disabled { method: m, marked }, note)
+                Outcome::new(i, Change::Disabled { method: m, marked }, note)
             }
-            (Request::Disable { .. }, _) => (i, Change::AlreadyDisabled, None),
-            (_, State::Disabled) => (i, Change::Enabled, None),
-            (_, State::Enabled) => (i, Change::AlreadyEnabled, None),
+            (Request::Disable { .. }, _) => Outcome::new(i, Change::AlreadyDisabled, None),
+            (_, State::Disabled) => Outcome::new(i, Change::Enabled, None),
+            (_, State::Enabled) => Outcome::new(i, Change::AlreadyEnabled, None),
         };
         chosen.push(entry);
     }
@@ -337,21 +359,21 @@ pub fn for_servers(
 
 fn finish(
     cfg: &Config,
-    mut chosen: Vec<(usize, Change, Option<String>)>,
+    mut chosen: Vec<Outcome>,
     req: &Request,
     force: bool,
     now: SystemTime,
 ) -> Result<Plan> {
     let mut seen = std::collections::HashSet::new();
-    chosen.retain(|(i, _, _)| seen.insert(*i));
-    for (i, change, _) in &chosen {
+    chosen.retain(|o| seen.insert(o.server));
+    for o in &chosen {
         if let (Shape::Live(l), Change::Disabled { .. } | Change::Enabled) =
-            (&cfg.servers[*i].shape, change)
+            (&cfg.servers[o.server].shape, &o.change)
         {
             if let Some(why) = &l.refuse {
                 return Err(Error::Refused(format!(
                     "{}: {why}",
-                    cfg.location(&cfg.servers[*i])
+                    cfg.location(&cfg.servers[o.server])
                 )));
             }
         }
@@ -366,7 +388,12 @@ fn finish(
     let mut outcomes = Vec::new();
     // A line shared by several upstreams is edited once; each of them reports that one change.
     let mut edited: HashMap<(usize, usize), Change> = HashMap::new();
-    for (i, mut change, note) in chosen {
+    for Outcome {
+        server: i,
+        mut change,
+        note,
+    } in chosen
+    {
         let s = &cfg.servers[i];
         if let Some(first) = edited.get(&s.line_key()) {
             change = first.clone();
@@ -422,11 +449,7 @@ pub fn check_upstream_exists(cfg: &Config, name: &str) -> Result<()> {
 }
 
 /// The servers a selector acts on, grouped per upstream, with the matching rules applied.
-fn select(
-    cfg: &Config,
-    sel: &Selector,
-    req: &Request,
-) -> Result<Vec<(usize, Change, Option<String>)>> {
+fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<Outcome>> {
     if let Some(u) = &sel.upstream {
         check_upstream_exists(cfg, u)?;
     }
@@ -477,16 +500,20 @@ fn select(
         match req {
             Request::Disable { method, .. } => {
                 if live_on.is_empty() {
-                    out.push((ms[0], Change::AlreadyDisabled, None));
+                    out.push(Outcome::new(ms[0], Change::AlreadyDisabled, None));
                 }
                 for i in live_on {
                     let (m, marked, note) = choose_method(cfg, &cfg.servers[i], *method);
-                    out.push((i, Change::Disabled { method: m, marked }, note));
+                    out.push(Outcome::new(
+                        i,
+                        Change::Disabled { method: m, marked },
+                        note,
+                    ));
                 }
             }
             _ => {
                 if let Some(&i) = live_on.first() {
-                    out.push((i, Change::AlreadyEnabled, None));
+                    out.push(Outcome::new(i, Change::AlreadyEnabled, None));
                     continue;
                 }
                 let marked = servers(&|s| s.marked() && s.state == State::Disabled);
@@ -498,7 +525,7 @@ fn select(
                         cfg.upstreams[up].name,
                         sel.server
                     );
-                    out.push((i, Change::AlreadyDisabled, Some(note)));
+                    out.push(Outcome::new(i, Change::AlreadyDisabled, Some(note)));
                     continue;
                 }
                 let live = servers(&|s| s.is_live());
@@ -528,7 +555,10 @@ fn select(
                         list.join("\n")
                     )));
                 };
-                out.extend(pick.into_iter().map(|i| (i, Change::Enabled, None)));
+                out.extend(
+                    pick.into_iter()
+                        .map(|i| Outcome::new(i, Change::Enabled, None)),
+                );
             }
         }
     }
@@ -657,7 +687,7 @@ fn enable_splices(cfg: &Config, s: &Server) -> Vec<Splice> {
 
 /// nginx rejects an `upstream` with no server line, so when commenting out would remove the last
 /// live line of one (possible only with `--force`), the last of them is marked `down` instead.
-fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]) {
+fn keep_a_live_line(cfg: &Config, chosen: &mut [Outcome]) {
     if !cfg.kind.dialect().needs_a_live_line() {
         return;
     }
@@ -675,30 +705,32 @@ fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]
         let primary = |i: usize| cfg.servers[i].upstream == up && !cfg.servers[i].backup;
         let gone = chosen
             .iter()
-            .filter(|(i, c, _)| primary(*i) && commented(c))
+            .filter(|o| primary(o.server) && commented(&o.change))
             .count();
         let back = chosen
             .iter()
-            .filter(|(i, c, _)| primary(*i) && *c == Change::Enabled && !cfg.servers[*i].is_live())
+            .filter(|o| {
+                primary(o.server) && o.change == Change::Enabled && !cfg.servers[o.server].is_live()
+            })
             .count();
         if gone == 0 || cfg.upstreams[up].live + back > gone {
             continue;
         }
         let Some(k) = chosen
             .iter()
-            .rposition(|(i, c, _)| primary(*i) && commented(c))
+            .rposition(|o| primary(o.server) && commented(&o.change))
         else {
             continue;
         };
         // The line may be shared by several upstreams (an include): all of them get `down`.
-        let key = cfg.servers[chosen[k].0].line_key();
+        let key = cfg.servers[chosen[k].server].line_key();
         for entry in chosen.iter_mut() {
-            if cfg.servers[entry.0].line_key() == key && commented(&entry.1) {
-                entry.1 = Change::Disabled {
+            if cfg.servers[entry.server].line_key() == key && commented(&entry.change) {
+                entry.change = Change::Disabled {
                     method: Method::Down,
                     marked: true,
                 };
-                entry.2 = Some("commenting out the last server line would leave an empty upstream (or one with backups only), which nginx rejects, so it was marked `down`".into());
+                entry.note = Some("commenting out the last server line would leave an empty upstream (or one with backups only), which nginx rejects, so it was marked `down`".into());
             }
         }
     }
@@ -706,22 +738,23 @@ fn keep_a_live_line(cfg: &Config, chosen: &mut [(usize, Change, Option<String>)]
 
 /// A server line in a file that several nginx upstreams include belongs to each of them: the
 /// edit of one is the edit of all, so each is checked and reported.
-fn add_shared_lines(cfg: &Config, chosen: &mut Vec<(usize, Change, Option<String>)>) {
+fn add_shared_lines(cfg: &Config, chosen: &mut Vec<Outcome>) {
     if !cfg.kind.dialect().shares_included_lines() || cfg.files.len() < 2 {
         return;
     }
     let wanted: HashMap<(usize, usize), usize> = chosen
         .iter()
         .enumerate()
-        .filter(|(_, (i, c, _))| {
-            cfg.servers[*i].file != 0 && matches!(c, Change::Disabled { .. } | Change::Enabled)
+        .filter(|(_, o)| {
+            cfg.servers[o.server].file != 0
+                && matches!(o.change, Change::Disabled { .. } | Change::Enabled)
         })
-        .map(|(k, (i, _, _))| (cfg.servers[*i].line_key(), k))
+        .map(|(k, o)| (cfg.servers[o.server].line_key(), k))
         .collect();
     if wanted.is_empty() {
         return;
     }
-    let have: BTreeSet<usize> = chosen.iter().map(|(i, _, _)| *i).collect();
+    let have: BTreeSet<usize> = chosen.iter().map(|o| o.server).collect();
     for (j, s) in cfg.servers.iter().enumerate() {
         let Some(&k) = wanted.get(&s.line_key()) else {
             continue;
@@ -729,25 +762,25 @@ fn add_shared_lines(cfg: &Config, chosen: &mut Vec<(usize, Change, Option<String
         if have.contains(&j) {
             continue;
         }
-        let first = &cfg.servers[chosen[k].0];
+        let first = &cfg.servers[chosen[k].server];
         let note = format!(
             "{} is in {}, which upstream {} includes too: the same line serves both",
             cfg.location(s),
             cfg.files[s.file].path.display(),
             cfg.upstream_of(first).name
         );
-        chosen.push((j, chosen[k].1.clone(), Some(note)));
+        chosen.push(Outcome::new(j, chosen[k].change.clone(), Some(note)));
     }
 }
 
 /// Refuses an edit that takes an upstream or backend from serving to serving nothing: counted as
 /// the proxy routes (see [`crate::Config::serves`]), trackers of a server taken out included.
-fn safety(cfg: &Config, chosen: &[(usize, Change, Option<String>)]) -> Result<()> {
+fn safety(cfg: &Config, chosen: &[Outcome]) -> Result<()> {
     let mut changes: HashMap<usize, State> = HashMap::new();
-    for (i, c, _) in chosen {
-        match c {
-            Change::Disabled { .. } => changes.insert(*i, State::Disabled),
-            Change::Enabled => changes.insert(*i, State::Enabled),
+    for o in chosen {
+        match o.change {
+            Change::Disabled { .. } => changes.insert(o.server, State::Disabled),
+            Change::Enabled => changes.insert(o.server, State::Enabled),
             _ => None,
         };
     }

@@ -2,7 +2,7 @@
 //! wherever a config parses, disabling any live server changes only that directive's lines,
 //! the result still parses, and enabling it again gives back the original bytes.
 
-use crate::plan::{self, Request};
+use crate::plan::{self, Edited, Request};
 use crate::server::{Method, ProxyKind, Shape, State};
 use crate::Config;
 use std::time::UNIX_EPOCH;
@@ -54,7 +54,7 @@ pub fn check_round_trips(
                 .apply(&cfg)
                 .into_iter()
                 .next()
-                .map_or_else(|| data.to_vec(), |(_, b)| b);
+                .map_or_else(|| data.to_vec(), |e| e.bytes);
             let old_lines: Vec<&[u8]> = data.split(|&b| b == b'\n').collect();
             let new_lines: Vec<&[u8]> = disabled.split(|&b| b == b'\n').collect();
             // A directive that shares its line may be given a line of its own (up to 2 newlines).
@@ -111,7 +111,7 @@ pub fn check_round_trips(
                 .apply(&after)
                 .into_iter()
                 .next()
-                .map_or_else(|| after.files[0].bytes.to_vec(), |(_, b)| b);
+                .map_or_else(|| after.files[0].bytes.to_vec(), |e| e.bytes);
             if back != data {
                 return Err(Violation(format!(
                     "{method:?} round trip of {} at line {} is not byte-identical",
@@ -125,7 +125,7 @@ pub fn check_round_trips(
 }
 
 /// Re-reads a config with some files' new bytes: (file index, bytes).
-pub type Reload<'a> = dyn FnMut(&[(usize, Vec<u8>)]) -> Option<Config> + 'a;
+pub type Reload<'a> = dyn FnMut(&[Edited]) -> Option<Config> + 'a;
 
 /// The user's path, checkable on any loaded config: `disable SELECTORS` (no `--force`) then
 /// `enable SELECTORS` gives back every file byte for byte; the disabled config parses; no upstream
@@ -208,20 +208,21 @@ pub fn check_selector_round_trip(
         return Ok(());
     }
     let back = p.apply(&after);
-    for (f, bytes) in &new {
+    for Edited { file: f, bytes } in &new {
         let restored = back
             .iter()
-            .find(|(g, _)| g == f)
-            .map_or(bytes.as_slice(), |(_, b)| b.as_slice());
+            .find(|e| e.file == *f)
+            .map_or(bytes.as_slice(), |e| e.bytes.as_slice());
         if restored != cfg.files[*f].bytes.as_slice() {
             return Err(Violation(format!(
                 "disable then enable of {selectors:?} did not give back file #{f} byte for byte"
             )));
         }
     }
-    if let Some((g, _)) = back.iter().find(|(g, _)| !new.iter().any(|(f, _)| f == g)) {
+    if let Some(e) = back.iter().find(|e| !new.iter().any(|n| n.file == e.file)) {
         return Err(Violation(format!(
-            "enable changed file #{g}, which the disable did not touch"
+            "enable changed file #{}, which the disable did not touch",
+            e.file
         )));
     }
     Ok(())

@@ -87,7 +87,7 @@ fn try_round_trip(
     };
     let p = plan::for_servers(cfg, &[i], &req, true, SystemTime::now())
         .map_err(|e| Violation(e.to_string()))?;
-    for (f, bytes) in p.apply(cfg) {
+    for proxyconf::Edited { file: f, bytes } in p.apply(cfg) {
         std::fs::write(&cfg.files[f].path, bytes).expect("write");
     }
     let after = Config::load(main, Some(kind))
@@ -107,7 +107,7 @@ fn try_round_trip(
     }
     let p = plan::for_servers(&after, &[j], &Request::Enable, true, SystemTime::now())
         .map_err(|e| Violation(e.to_string()))?;
-    for (f, bytes) in p.apply(&after) {
+    for proxyconf::Edited { file: f, bytes } in p.apply(&after) {
         std::fs::write(&after.files[f].path, bytes).expect("write");
     }
     let back = std::fs::read(&path).expect("read");

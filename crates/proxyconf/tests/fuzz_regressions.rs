@@ -45,7 +45,7 @@ fn a_person_comment_next_to_a_marked_one_stays_a_server() {
         std::time::SystemTime::UNIX_EPOCH,
     )
     .expect("plan");
-    let after = p.apply(&cfg).remove(0).1;
+    let after = p.apply(&cfg).remove(0).bytes;
     let cfg2 = proxyconf::Config::standalone(after, ProxyKind::Nginx).expect("parses");
     assert_eq!(
         cfg2.servers.len(),
@@ -129,8 +129,8 @@ fn selector_round_trip(input: &str, selector: &str) {
     let cfg = proxyconf::Config::standalone(input.as_bytes().to_vec(), ProxyKind::Haproxy)
         .expect("parses");
     let sel = proxyconf::Selector::parse(selector, None).expect("selector");
-    let mut reload = |new: &[(usize, Vec<u8>)]| {
-        proxyconf::Config::standalone(new.first()?.1.clone(), ProxyKind::Haproxy).ok()
+    let mut reload = |new: &[proxyconf::Edited]| {
+        proxyconf::Config::standalone(new.first()?.bytes.clone(), ProxyKind::Haproxy).ok()
     };
     proxyconf::roundtrip::check_selector_round_trip(&cfg, &[sel], None, None, &mut reload)
         .unwrap_or_else(|e| panic!("{e}\n---\n{input}"));

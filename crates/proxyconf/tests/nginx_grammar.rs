@@ -127,7 +127,8 @@ fn lua_block_bodies_are_skipped() {
     let lua = directives(&tree, &src, "content_by_lua_block");
     let body = lua[0].block.as_ref().expect("a block");
     assert!(body.items.is_empty(), "the Lua body is opaque");
-    assert_eq!(&src[body.close..body.close + 1], b"}");
+    let close = body.close.expect("closed");
+    assert_eq!(&src[close..close + 1], b"}");
     assert_eq!(directives(&tree, &src, "ngx.say(\"{\")").len(), 0);
     let cfg = load(&conf);
     assert_eq!(cfg.servers.len(), 2);

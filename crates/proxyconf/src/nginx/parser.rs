@@ -12,7 +12,7 @@ pub struct Directive {
     pub args: Vec<Token>,
     /// Offset of the first byte of the name.
     pub start: usize,
-    /// Offset just past the `;` or the closing `}`.
+    /// Offset just past the `;` or the closing `}` (just past the `{` while the block is open).
     pub end: usize,
     /// The block, for `{ ... }` directives.
     pub block: Option<Block>,
@@ -25,8 +25,8 @@ pub struct Directive {
 pub struct Block {
     /// Offset of `{`.
     pub open: usize,
-    /// Offset of `}`.
-    pub close: usize,
+    /// Offset of `}`; None while the block is still open (in [`Visitor::open`]).
+    pub close: Option<usize>,
     /// Children; empty for opaque (Lua) bodies.
     pub items: Vec<Item>,
 }
@@ -63,7 +63,7 @@ pub trait Visitor {
     type Error;
     /// A directive ended by `;`, or a `*_by_lua_block` (its block is opaque, with no items).
     fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error>;
-    /// A block directive's `{`; its `block` has `close` 0 and no items yet.
+    /// A block directive's `{`; its `block` has no `close` and no items yet.
     fn open(&mut self, d: &mut Directive) -> Result<(), Self::Error>;
     /// The `}` at `close` ending the innermost open block, with the comment trailing it.
     fn close(
@@ -137,7 +137,7 @@ pub fn visit<V: Visitor>(src: &[u8], v: &mut V) -> Result<(), VisitError<V::Erro
             Kind::Word | Kind::Quoted => {
                 let mut d = p.directive(tok)?;
                 match &d.block {
-                    Some(b) if b.close == 0 => {
+                    Some(b) if b.close.is_none() => {
                         if opens.len() >= MAX_DEPTH {
                             return Err(VisitError::Parse(ParseError {
                                 offset: b.open,
@@ -237,7 +237,7 @@ impl Visitor for TreeBuilder {
             d.end = close + 1;
             d.trailing_comment = trailing_comment;
             if let Some(b) = d.block.as_mut() {
-                b.close = close;
+                b.close = Some(close);
                 b.items = items;
             }
             self.items().push(Item::Directive(d));
@@ -313,10 +313,10 @@ impl Parser<'_> {
                             name,
                             args,
                             start,
-                            end: 0,
+                            end: open + 1,
                             block: Some(Block {
                                 open,
-                                close: 0,
+                                close: None,
                                 items: Vec::new(),
                             }),
                             trailing_comment: None,
@@ -331,7 +331,7 @@ impl Parser<'_> {
                         end: close + 1,
                         block: Some(Block {
                             open,
-                            close,
+                            close: Some(close),
                             items: Vec::new(),
                         }),
                         trailing_comment,
