@@ -5,6 +5,7 @@
 use crate::config::Config;
 use crate::error::Result;
 use crate::inventory::{Inventory, Keep};
+use crate::mode::{Anchor, Mode};
 use crate::plan::Plan;
 use crate::server::{Method, ProxyKind, Upstream};
 use crate::source::Source;
@@ -60,6 +61,12 @@ pub(crate) trait Dialect: Sync {
     /// The whole config is always read, so serving counts after an edit are recounted exactly
     /// (trackers included) rather than adjusted.
     fn recounts_serving(&self) -> bool;
+
+    /// Where a traffic mode's block goes for `upstream` (an error when it cannot go there safely).
+    fn mode_anchors(&self, cfg: &Config, upstream: &str) -> Result<Vec<Anchor>>;
+    /// The rule that answers 503 (`message`, `Retry-After: retry_after`) for `mode`; later lines
+    /// of a several-line rule start with `indent`.
+    fn mode_rule(&self, mode: Mode, message: &str, retry_after: u64, indent: &str) -> String;
 }
 
 impl ProxyKind {

@@ -7,7 +7,6 @@
 //! between a begin and an end comment, so `normal` deletes exactly what was inserted.
 
 use crate::error::{Error, Result};
-use crate::nginx::parser::{visit, Directive, Visitor};
 use crate::plan::Plan;
 use crate::splice::{self, Splice};
 use crate::{Config, ProxyKind};
@@ -188,10 +187,7 @@ pub fn plan(cfg: &Config, upstream: &str, spec: &Spec) -> Result<Plan> {
         .map(|b| (b.file, Splice::delete(b.range.clone())))
         .collect();
     if spec.mode != Mode::Normal {
-        let anchors = match cfg.kind {
-            ProxyKind::Nginx => nginx_anchors(cfg, upstream)?,
-            ProxyKind::Haproxy => haproxy_anchor(cfg, upstream)?,
-        };
+        let anchors = cfg.kind.dialect().mode_anchors(cfg, upstream)?;
         if anchors.is_empty() {
             return Err(Error::Refused(format!(
                 "nothing in {} proxies to upstream {upstream} (no proxy_pass http://{upstream}, grpc_pass, \
@@ -232,37 +228,20 @@ pub fn plan(cfg: &Config, upstream: &str, spec: &Spec) -> Result<Plan> {
 }
 
 /// Where a block goes.
-struct Anchor {
-    file: usize,
+pub(crate) struct Anchor {
+    pub file: usize,
     /// Insertion offset: the start of the directive's line, or the directive itself (split).
-    at: usize,
-    indent: String,
+    pub at: usize,
+    pub indent: String,
     /// The directive shares its line with text before it: the block gets lines of its own.
-    split: bool,
+    pub split: bool,
 }
 
 fn block_text(kind: ProxyKind, upstream: &str, spec: &Spec, indent: &str, split: bool) -> Vec<u8> {
-    let (m, ra, msg) = (spec.mode.word(), spec.retry_after, &spec.message);
-    let rule = match (kind, spec.mode) {
-        // String comparisons only: any regex in an `if`, even a non-capturing one, resets a
-        // regex location's $1 before proxy_pass uses it.
-        (ProxyKind::Nginx, Mode::ReadOnly) => format!(
-            "set $swapctl_write 1;\n\
-             {indent}if ($request_method = GET) {{ set $swapctl_write 0; }}\n\
-             {indent}if ($request_method = HEAD) {{ set $swapctl_write 0; }}\n\
-             {indent}if ($request_method = OPTIONS) {{ set $swapctl_write 0; }}\n\
-             {indent}if ($swapctl_write) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
-        ),
-        (ProxyKind::Nginx, _) => format!(
-            "if ($request_method) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
-        ),
-        (ProxyKind::Haproxy, Mode::ReadOnly) => format!(
-            "http-request return status 503 content-type text/plain string \"{msg}\" hdr Retry-After {ra} if !{{ method GET HEAD OPTIONS }}"
-        ),
-        (ProxyKind::Haproxy, _) => format!(
-            "http-request return status 503 content-type text/plain string \"{msg}\" hdr Retry-After {ra}"
-        ),
-    };
+    let m = spec.mode.word();
+    let rule = kind
+        .dialect()
+        .mode_rule(spec.mode, &spec.message, spec.retry_after, indent);
     let flag = if split { " split" } else { "" };
     let body = format!(
         "{indent}# swapctl: mode {m} {upstream} {}{flag} begin\n{indent}{rule}\n{indent}{}\n",
@@ -274,210 +253,6 @@ fn block_text(kind: ProxyKind, upstream: &str, spec: &Spec, indent: &str, split:
     } else {
         body.into_bytes()
     }
-}
-
-/// nginx: every `*_pass` to the upstream, outside `if` and `limit_except` (where `if` cannot go).
-fn nginx_anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
-    struct Find<'a> {
-        src: &'a [u8],
-        upstream: &'a str,
-        stack: Vec<Vec<u8>>,
-        found: Vec<(usize, Option<Vec<u8>>)>,
-        /// A pass whose host is a variable: where it goes is decided per request.
-        variable: Option<usize>,
-    }
-    impl Visitor for Find<'_> {
-        type Error = std::convert::Infallible;
-        fn directive(&mut self, d: &mut Directive) -> std::result::Result<(), Self::Error> {
-            // `stream {}` upstreams are another namespace, and HTTP rules cannot go there.
-            if self.stack.iter().any(|b| b == b"stream") {
-                return Ok(());
-            }
-            let name = d.name_bytes(self.src);
-            let target = d
-                .arg(self.src, 0)
-                .map(|a| a.into_owned())
-                .unwrap_or_default();
-            let host: &[u8] = match name {
-                b"proxy_pass" | b"grpc_pass" => {
-                    let t = &target[..];
-                    let after = t
-                        .windows(3)
-                        .position(|w| w == b"://")
-                        .map_or(t, |p| &t[p + 3..]);
-                    // The host ends at a path, a variable, a query or a port.
-                    let end = after
-                        .iter()
-                        .skip(1)
-                        .position(|&b| matches!(b, b'/' | b'$' | b'?' | b':'))
-                        .map_or(after.len(), |p| p + 1);
-                    &after[..end]
-                }
-                b"fastcgi_pass" | b"uwsgi_pass" | b"scgi_pass" | b"memcached_pass" => &target,
-                _ => return Ok(()),
-            };
-            if host.starts_with(b"$") {
-                self.variable.get_or_insert(d.start);
-            } else if host == self.upstream.as_bytes() {
-                self.found.push((d.start, self.stack.last().cloned()));
-            }
-            Ok(())
-        }
-        fn open(&mut self, d: &mut Directive) -> std::result::Result<(), Self::Error> {
-            self.stack.push(d.name_bytes(self.src).to_vec());
-            Ok(())
-        }
-        fn close(
-            &mut self,
-            _: usize,
-            _: Option<Range<usize>>,
-        ) -> std::result::Result<(), Self::Error> {
-            self.stack.pop();
-            Ok(())
-        }
-        fn comment(&mut self, _: Range<usize>) -> std::result::Result<(), Self::Error> {
-            Ok(())
-        }
-    }
-    let mut out = Vec::new();
-    for (fi, f) in cfg.files.iter().enumerate() {
-        let mut v = Find {
-            src: &f.bytes,
-            upstream,
-            stack: Vec::new(),
-            found: Vec::new(),
-            variable: None,
-        };
-        let _ = visit(&f.bytes, &mut v);
-        if let Some(at) = v.variable {
-            return Err(Error::Refused(format!(
-                "{}: this pass names its upstream with a variable, so swapctl cannot tell whether it \
-                 goes to {upstream}, and a mode would let its writes through: name the upstream there",
-                f.at(at)
-            )));
-        }
-        for (start, parent) in v.found {
-            if let Some(p) = parent.filter(|p| p == b"if" || p == b"limit_except") {
-                return Err(Error::Refused(format!(
-                    "{}: this pass to {upstream} is inside `{}`, where nginx allows no `if`: move it \
-                     into the location itself to use modes",
-                    f.at(start),
-                    String::from_utf8_lossy(&p)
-                )));
-            }
-            let line_start = f.line_start(start);
-            let first = f.first_non_blank(start);
-            let indent = f.text(line_start..first);
-            let split = first != start;
-            out.push(Anchor {
-                file: fi,
-                at: if split { start } else { line_start },
-                indent: if split { String::new() } else { indent },
-                split,
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// haproxy: the first line of the backend or listen section.
-fn haproxy_anchor(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
-    let Some(u) = cfg.upstreams.iter().find(|u| u.name == upstream) else {
-        return Ok(Vec::new());
-    };
-    let f = &cfg.files[u.file];
-    let Some(header) = f.offset_of_line(u.line) else {
-        return Ok(Vec::new());
-    };
-    if effective_haproxy_mode(&f.bytes, u.line) != "http" {
-        return Err(Error::Refused(format!(
-            "{}:{}: {upstream} is not in `mode http`: haproxy ignores http-request rules there, so a \
-             traffic mode would do nothing",
-            f.path.display(),
-            u.line
-        )));
-    }
-    let next = (f.line_end(header) + 1).min(f.bytes.len());
-    // Indent like the section's first line.
-    let indent = if next < f.bytes.len() {
-        let first = f.first_non_blank(next);
-        let ind = f.text(next..first);
-        if ind.is_empty() {
-            "    ".to_string()
-        } else {
-            ind
-        }
-    } else {
-        "    ".to_string()
-    };
-    if next == f.bytes.len() && !f.bytes.ends_with(b"\n") {
-        return Err(Error::Refused(format!(
-            "{}:{}: the section header is the last line and has no newline",
-            f.path.display(),
-            u.line
-        )));
-    }
-    Ok(vec![Anchor {
-        file: u.file,
-        at: next,
-        indent,
-        split: false,
-    }])
-}
-
-/// The `mode` a haproxy section at `line` runs in: its own, else the last `defaults` before it,
-/// else haproxy's default, tcp.
-fn effective_haproxy_mode(src: &[u8], line: usize) -> String {
-    let Ok(lines) = crate::haproxy::lexer::lines(src) else {
-        return "tcp".into();
-    };
-    let starts: Vec<usize> = std::iter::once(0)
-        .chain(memchr::memchr_iter(b'\n', src).map(|i| i + 1))
-        .collect();
-    let line_of = |off: usize| starts.partition_point(|&s| s <= off);
-    let (mut defaults, mut own, mut in_target, mut in_defaults) = (None, None, false, false);
-    for l in &lines {
-        let Some(first) = l.words.first() else {
-            continue;
-        };
-        let w = String::from_utf8_lossy(&first.value).into_owned();
-        if matches!(
-            w.as_str(),
-            "global"
-                | "defaults"
-                | "frontend"
-                | "backend"
-                | "listen"
-                | "peers"
-                | "resolvers"
-                | "userlist"
-                | "program"
-                | "http-errors"
-                | "ring"
-                | "cache"
-                | "mailers"
-        ) {
-            let at = line_of(l.start);
-            if in_target {
-                break;
-            }
-            in_target = at == line;
-            in_defaults = w == "defaults";
-            continue;
-        }
-        if w == "mode" {
-            let m = l
-                .words
-                .get(1)
-                .map(|v| String::from_utf8_lossy(&v.value).into_owned());
-            if in_target {
-                own = m;
-            } else if in_defaults {
-                defaults = m;
-            }
-        }
-    }
-    own.or(defaults).unwrap_or_else(|| "tcp".into())
 }
 
 #[cfg(test)]

@@ -4,11 +4,13 @@ mod cond;
 pub(crate) mod inventory;
 mod keywords;
 pub(crate) mod lexer;
+mod mode;
 
 use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::inventory::{Inventory, Keep};
+use crate::mode::{Anchor, Mode};
 use crate::plan::Plan;
 use crate::server::{Method, Upstream};
 use crate::source::Source;
@@ -101,5 +103,19 @@ impl Dialect for Haproxy {
     }
     fn recounts_serving(&self) -> bool {
         true
+    }
+
+    fn mode_anchors(&self, cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
+        mode::anchors(cfg, upstream)
+    }
+
+    fn mode_rule(&self, mode: Mode, msg: &str, ra: u64, _: &str) -> String {
+        let rule = format!(
+            "http-request return status 503 content-type text/plain string \"{msg}\" hdr Retry-After {ra}"
+        );
+        match mode {
+            Mode::ReadOnly => format!("{rule} if !{{ method GET HEAD OPTIONS }}"),
+            _ => rule,
+        }
     }
 }

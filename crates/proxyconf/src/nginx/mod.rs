@@ -3,6 +3,7 @@
 pub(crate) mod inventory;
 pub(crate) mod lexer;
 pub mod logs;
+mod mode;
 pub(crate) mod parser;
 mod validate;
 
@@ -26,6 +27,7 @@ use crate::config::Config;
 use crate::dialect::Dialect;
 use crate::error::Result;
 use crate::inventory::{Inventory, Keep};
+use crate::mode::{Anchor, Mode};
 use crate::plan::Plan;
 use crate::server::{Method, Upstream};
 use crate::source::Source;
@@ -130,5 +132,26 @@ impl Dialect for Nginx {
     }
     fn recounts_serving(&self) -> bool {
         false
+    }
+
+    fn mode_anchors(&self, cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
+        mode::anchors(cfg, upstream)
+    }
+
+    /// String comparisons only: any regex in an `if`, even a non-capturing one, resets a regex
+    /// location's $1 before proxy_pass uses it.
+    fn mode_rule(&self, mode: Mode, msg: &str, ra: u64, indent: &str) -> String {
+        match mode {
+            Mode::ReadOnly => format!(
+                "set $swapctl_write 1;\n\
+                 {indent}if ($request_method = GET) {{ set $swapctl_write 0; }}\n\
+                 {indent}if ($request_method = HEAD) {{ set $swapctl_write 0; }}\n\
+                 {indent}if ($request_method = OPTIONS) {{ set $swapctl_write 0; }}\n\
+                 {indent}if ($swapctl_write) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
+            ),
+            _ => format!(
+                "if ($request_method) {{ add_header Retry-After {ra} always; return 503 \"{msg}\"; }}"
+            ),
+        }
     }
 }
