@@ -25,8 +25,8 @@ function __fish_swapctl_using_subcommand
 end
 
 complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -54,8 +54,8 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "status" -d 'The las
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "recover" -d 'Re-enable what swapctl took out and is healthy now; report what is not'
 complete -c swapctl -n "__fish_swapctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -80,8 +80,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l min-requests
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l rollback -d 'Command that puts one canary back on the old release when the gate fails' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l access-log -d 'nginx: the access log in swapctl\'s log_format [default: the config\'s `access_log ... swapctl`]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -98,8 +98,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -116,8 +116,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s q -l quiet -d 'N
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -134,8 +134,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s q -l quiet -d 'No
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -154,8 +154,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s h -l help -d 
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l message -d 'Body of the 503 answers' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l retry-after -d 'Retry-After of the 503 answers' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -179,8 +179,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l min-requests -d
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l rollback -d 'Command that puts one canary back on the old release when the gate fails' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l access-log -d 'nginx: the access log in swapctl\'s log_format [default: the config\'s `access_log ... swapctl`]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -197,8 +197,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
@@ -215,8 +215,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx'
-haproxy\t'haproxy'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r

@@ -6,6 +6,7 @@
 pub mod engine;
 
 pub use engine::EngineFailure;
+use proxyconf::ProxyKind;
 use std::fmt::Display;
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -67,20 +68,29 @@ pub fn emit_with(tool: &str, write: impl FnOnce(&mut Stdout) -> io::Result<()>) 
     }
 }
 
-/// Which proxy a `--kind` names, as the binaries see it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// The proxy kinds `-k`/`--kind` names, shared by the binaries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Proxy {
-    /// nginx.
+    /// nginx `upstream` blocks
     Nginx,
-    /// haproxy.
+    /// haproxy `backend` and `listen` sections
     Haproxy,
+}
+
+impl From<Proxy> for ProxyKind {
+    fn from(p: Proxy) -> ProxyKind {
+        match p {
+            Proxy::Nginx => ProxyKind::Nginx,
+            Proxy::Haproxy => ProxyKind::Haproxy,
+        }
+    }
 }
 
 /// The config path when `-c` is not given: the distribution's default for the kind (nginx when
 /// the kind is not known either).
-pub fn default_config(kind: Option<Proxy>) -> PathBuf {
+pub fn default_config(kind: Option<ProxyKind>) -> PathBuf {
     PathBuf::from(match kind {
-        Some(Proxy::Haproxy) => "/etc/haproxy/haproxy.cfg",
+        Some(ProxyKind::Haproxy) => "/etc/haproxy/haproxy.cfg",
         _ => "/etc/nginx/nginx.conf",
     })
 }
@@ -106,7 +116,7 @@ mod tests {
     fn defaults_follow_the_kind() {
         assert_eq!(default_config(None), PathBuf::from("/etc/nginx/nginx.conf"));
         assert_eq!(
-            default_config(Some(Proxy::Haproxy)),
+            default_config(Some(Proxy::Haproxy.into())),
             PathBuf::from("/etc/haproxy/haproxy.cfg")
         );
     }

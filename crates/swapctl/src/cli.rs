@@ -35,7 +35,7 @@ pub struct Cli {
         global = true,
         hide_possible_values = true
     )]
-    pub kind: Option<KindArg>,
+    pub kind: Option<hotswap_cli::Proxy>,
     /// Upstream or backend to deploy (needed when the config has several)
     #[arg(long, value_name = "NAME", global = true)]
     pub upstream: Option<String>,
@@ -81,15 +81,6 @@ pub struct Cli {
     /// What to do
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Proxy kinds.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    /// nginx
-    Nginx,
-    /// haproxy
-    Haproxy,
 }
 
 /// Subcommands.

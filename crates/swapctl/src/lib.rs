@@ -26,7 +26,7 @@ pub mod template;
 pub use error::Error;
 
 use clap::Parser;
-use cli::{Cli, Command, KindArg};
+use cli::{Cli, Command};
 use deploy::{Options, Strategy};
 use hotswap_cli::{ExitStatus, EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE};
 use report::{Event, Reporter};
@@ -198,10 +198,9 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
         }
     }
     let kind = match (cli.kind, p.kind.as_deref()) {
-        (Some(KindArg::Nginx), _) | (None, Some("nginx")) => Some(proxyconf::ProxyKind::Nginx),
-        (Some(KindArg::Haproxy), _) | (None, Some("haproxy")) => {
-            Some(proxyconf::ProxyKind::Haproxy)
-        }
+        (Some(k), _) => Some(k.into()),
+        (None, Some("nginx")) => Some(proxyconf::ProxyKind::Nginx),
+        (None, Some("haproxy")) => Some(proxyconf::ProxyKind::Haproxy),
         (None, None) => None,
         (None, Some(k)) => {
             return Err(Error::ProfileKind {
@@ -226,10 +225,7 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
         fresh
     });
     if configs.is_empty() {
-        configs.push(PathBuf::from(match kind {
-            Some(proxyconf::ProxyKind::Haproxy) => "/etc/haproxy/haproxy.cfg",
-            _ => "/etc/nginx/nginx.conf",
-        }));
+        configs.push(hotswap_cli::default_config(kind));
     }
     // Absolute, so the journal and the printed next commands work from any directory.
     let configs: Vec<PathBuf> = configs

@@ -25,7 +25,7 @@ pub struct Cli {
     pub config: Option<PathBuf>,
     /// Proxy kind [default: detected from the file]
     #[arg(short = 'k', long = "kind", value_enum, global = true)]
-    pub kind: Option<KindArg>,
+    pub kind: Option<hotswap_cli::Proxy>,
     /// Only this upstream or backend (list, disable, enable)
     #[arg(long, value_name = "NAME", global = true, add = ArgValueCompleter::new(crate::complete::upstreams))]
     pub upstream: Option<String>,
@@ -38,15 +38,6 @@ pub struct Cli {
     /// What to do
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// The proxy kinds.
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum KindArg {
-    /// nginx `upstream` blocks
-    Nginx,
-    /// haproxy `backend` and `listen` sections
-    Haproxy,
 }
 
 /// Disable methods.

@@ -6,7 +6,7 @@ pub mod json;
 mod output;
 
 use clap::Parser;
-use cli::{Cli, Command, KindArg, MethodArg};
+use cli::{Cli, Command, MethodArg};
 use hotswap_cli::{EngineFailure, ExitStatus};
 use proxyconf::{commit, plan, Method, ProxyKind, Request, Selector};
 use std::time::SystemTime;
@@ -40,16 +40,11 @@ fn wants_json(cli: &Cli) -> bool {
 }
 
 fn execute(cli: &Cli) -> Result<()> {
-    let kind = cli.kind.map(|k| match k {
-        KindArg::Nginx => ProxyKind::Nginx,
-        KindArg::Haproxy => ProxyKind::Haproxy,
-    });
-    let path = cli.config.clone().unwrap_or_else(|| {
-        hotswap_cli::default_config(kind.map(|k| match k {
-            ProxyKind::Nginx => hotswap_cli::Proxy::Nginx,
-            ProxyKind::Haproxy => hotswap_cli::Proxy::Haproxy,
-        }))
-    });
+    let kind = cli.kind.map(ProxyKind::from);
+    let path = cli
+        .config
+        .clone()
+        .unwrap_or_else(|| hotswap_cli::default_config(kind));
     match &cli.command {
         Command::List { json } => {
             let cfg = proxyconf::Config::load(&path, kind)?;
