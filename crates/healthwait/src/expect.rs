@@ -1,17 +1,22 @@
 //! What a healthy answer looks like: status codes and, optionally, the body.
 
-use nom::character::complete::{char, digit1, space0};
-use nom::combinator::{all_consuming, map_res, opt, verify};
+use nom::bytes::complete::take_while;
+use nom::character::complete::{char, digit1};
+use nom::combinator::{all_consuming, map_res, opt, recognize, verify};
 use nom::sequence::{delimited, preceded};
 use nom::{IResult, Parser};
 use regex::bytes::Regex;
 
-/// One status code, 100-599, blanks around it allowed.
+/// One status code, 100-599 (a `+` sign allowed, as Rust reads numbers), blanks around it allowed.
 fn code(i: &str) -> IResult<&str, u16> {
-    verify(
-        delimited(space0, map_res(digit1, str::parse::<u16>), space0),
-        |c| (100..=599).contains(c),
-    )
+    let blanks = || take_while(char::is_whitespace);
+    let number = map_res(
+        recognize(preceded(opt(char('+')), digit1)),
+        str::parse::<u16>,
+    );
+    verify(delimited(blanks(), number, blanks()), |c| {
+        (100..=599).contains(c)
+    })
     .parse(i)
 }
 
@@ -159,7 +164,9 @@ mod tests {
         let s = StatusSet::parse("200-299, 301").expect("parses");
         assert!(s.contains(204) && s.contains(301) && !s.contains(302));
         assert!(StatusSet::default().contains(399) && !StatusSet::default().contains(400));
-        let spaced = StatusSet::parse(" 200 - 204 ,301,,").expect("blanks and empty parts");
+        let spaced =
+            StatusSet::parse(" 200 - 204 ,301,,+302,\u{a0}303\n").expect("blanks and empty parts");
+        assert!(spaced.contains(302) && spaced.contains(303));
         assert!(spaced.contains(202) && spaced.contains(301) && !spaced.contains(205));
         for bad in [
             "",

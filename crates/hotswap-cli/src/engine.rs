@@ -73,10 +73,9 @@ fn write_with_hints(e: &Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 "'{arg}' names upstream '{named}' but --upstream says '{given}'; drop one of them"
             ),
             Error::BadMessage { .. } => write!(f, "--message {e}"),
-            Error::Io { source, .. } => match crate::io_hint(source.kind()) {
-                Some(hint) => write!(f, "{e} ({hint})"),
-                None => write!(f, "{e}"),
-            },
+            Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
+                write!(f, "{e} (check the path, or name the config with -c FILE)")
+            }
             Error::LockTimeout { .. } => write!(f, "{e}, or raise --lock-timeout"),
             Error::DeployHolds { .. } => write!(f, "{e}, or pass --force"),
             Error::WouldEmpty { .. } => write!(f, "{e}, or pass --force if an outage is intended"),

@@ -95,19 +95,6 @@ pub fn default_config(kind: Option<ProxyKind>) -> PathBuf {
     })
 }
 
-/// What an operator can do about an I/O error on a config, for the end of its message.
-pub fn io_hint(kind: io::ErrorKind) -> Option<&'static str> {
-    Some(match kind {
-        io::ErrorKind::PermissionDenied => "run as the config's owner, or with sudo",
-        io::ErrorKind::ReadOnlyFilesystem => {
-            "the file system is read-only; remount it or edit elsewhere"
-        }
-        io::ErrorKind::NotFound => "check the path, or name the config with -c FILE",
-        io::ErrorKind::StorageFull => "the disk is full; free space and retry; nothing was changed",
-        _ => return None,
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -119,11 +106,5 @@ mod tests {
             default_config(Some(Proxy::Haproxy.into())),
             PathBuf::from("/etc/haproxy/haproxy.cfg")
         );
-    }
-
-    #[test]
-    fn hints_name_what_to_do() {
-        assert!(io_hint(io::ErrorKind::NotFound).is_some_and(|h| h.contains("-c FILE")));
-        assert!(io_hint(io::ErrorKind::Interrupted).is_none());
     }
 }

@@ -1,10 +1,11 @@
 //! Server addresses: normalising the forms nginx and haproxy accept so matching is exact.
 
 use nom::branch::alt;
-use nom::bytes::complete::{tag, take_until};
+use nom::bytes::complete::{tag, take_until, take_while};
 use nom::character::complete::char;
 use nom::combinator::{all_consuming, map, opt, rest, verify};
-use nom::sequence::{delimited, preceded};
+use nom::multi::many0;
+use nom::sequence::{delimited, preceded, terminated};
 use nom::{IResult, Parser};
 
 /// A server address as nginx or haproxy writes it, split into its parts (borrowed from the text).
@@ -68,15 +69,20 @@ fn inet_prefix(i: &str) -> IResult<&str, &str> {
     .parse(i)
 }
 
+/// Any number of `proto@` prefixes (each may be followed by blanks), then the address proper.
 fn address(i: &str) -> IResult<&str, Address<'_>> {
-    alt((
-        map(
-            preceded(alt((tag("unix:"), tag("unix@"))), rest),
-            Address::Unix,
-        ),
-        map(verify(rest, |s: &str| s.starts_with('/')), Address::Unix),
-        preceded(opt(inet_prefix), alt((bracketed, host_port))),
-    ))
+    preceded(
+        many0(terminated(inet_prefix, take_while(char::is_whitespace))),
+        alt((
+            map(
+                preceded(alt((tag("unix:"), tag("unix@"))), rest),
+                Address::Unix,
+            ),
+            map(verify(rest, |s: &str| s.starts_with('/')), Address::Unix),
+            bracketed,
+            host_port,
+        )),
+    )
     .parse(i)
 }
 
@@ -168,6 +174,9 @@ mod tests {
         assert_eq!(normalize("tcp@app:81", None), "app:81");
         assert_eq!(normalize("app:$port", None), "app:$port");
         assert_eq!(normalize("[fe80::1", None), "[fe80::1]");
+        assert_eq!(normalize("ipv4@/run/a.sock", None), "unix:/run/a.sock");
+        assert_eq!(normalize("ipv4@ipv4@10.0.0.1:80", None), "10.0.0.1:80");
+        assert_eq!(normalize("ipv4@ 10.0.0.1:80", None), "10.0.0.1:80");
         assert_eq!(
             Address::parse("[::1]:x"),
             Address::Inet {

@@ -242,7 +242,8 @@ fn write_temp(
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let mut tmp = fsio::temp_in(dir, &format!(".{name}."))?;
+    let mut tmp = fsio::temp_in(dir, &format!(".{name}."), None)
+        .map_err(|e| Error::io(dir, "create a temp file in", e))?;
     let f = tmp.as_file_mut();
     f.set_permissions(meta.permissions())
         .map_err(|e| Error::io(tmp.path(), "set the mode of", e))?;

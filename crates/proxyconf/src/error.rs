@@ -87,7 +87,7 @@ pub enum Error {
         message: String,
     },
     /// A file could not be read, written or locked.
-    #[error("cannot {action} {}: {source}", path.display())]
+    #[error("cannot {action} {}: {source}{}", path.display(), io_hint(source.kind()))]
     Io {
         /// The file.
         path: PathBuf,
@@ -149,6 +149,20 @@ pub enum Error {
     /// Anything else at run time.
     #[error("{0}")]
     Runtime(String),
+}
+
+/// What an operator can do about an I/O error (flags are the binaries' to add).
+fn io_hint(kind: std::io::ErrorKind) -> &'static str {
+    match kind {
+        std::io::ErrorKind::PermissionDenied => " (run as the config's owner, or with sudo)",
+        std::io::ErrorKind::ReadOnlyFilesystem => {
+            " (the file system is read-only; remount it or edit elsewhere)"
+        }
+        std::io::ErrorKind::StorageFull => {
+            " (the disk is full; free space and retry; nothing was changed)"
+        }
+        _ => "",
+    }
 }
 
 fn known_list(known: &[String]) -> String {

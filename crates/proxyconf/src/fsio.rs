@@ -25,23 +25,23 @@ pub fn parent(p: &Path) -> PathBuf {
     }
 }
 
-/// A temp file `PREFIX…tmp` in `dir`, removed on drop unless persisted: a rename from there onto
-/// a file in `dir` is atomic.
-pub fn temp_in(dir: &Path, prefix: &str) -> Result<NamedTempFile> {
-    tempfile::Builder::new()
-        .prefix(prefix)
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .map_err(|e| Error::io(dir, "create a temp file in", e))
+/// A temp file `PREFIX…tmp` in `dir` (created with permission bits `mode` less the umask, when
+/// given), removed on drop unless persisted: a rename from there onto a file in `dir` is atomic.
+pub fn temp_in(dir: &Path, prefix: &str, mode: Option<u32>) -> std::io::Result<NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut b = tempfile::Builder::new();
+    b.prefix(prefix).suffix(".tmp");
+    if let Some(m) = mode {
+        b.permissions(std::fs::Permissions::from_mode(m));
+    }
+    b.tempfile_in(dir)
 }
 
-/// A temp file holding `bytes` in `dir`, fsynced (validation copies, new configs).
-pub fn temp_with(dir: &Path, prefix: &str, bytes: &[u8]) -> Result<NamedTempFile> {
-    let mut tmp = temp_in(dir, prefix)?;
+/// A temp file holding `bytes` in `dir`, fsynced (validation copies).
+pub fn temp_with(dir: &Path, prefix: &str, bytes: &[u8]) -> std::io::Result<NamedTempFile> {
+    let mut tmp = temp_in(dir, prefix, None)?;
     let f = tmp.as_file_mut();
-    f.write_all(bytes)
-        .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(tmp.path(), "write", e))?;
+    f.write_all(bytes).and_then(|()| f.sync_all())?;
     Ok(tmp)
 }
 
@@ -61,23 +61,75 @@ pub fn sync_dir(target: &Path) -> Result<()> {
         .map_err(|e| Error::io(dir, "fsync the directory", e))
 }
 
-/// Writes `bytes` to `path` atomically (temp file beside it, fsync, rename, fsync the directory)
-/// with permission bits `mode`.
-pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<()> {
-    use std::os::unix::fs::PermissionsExt;
+/// The step of [`write_atomic`] that failed, so each caller can word it.
+#[derive(Debug, thiserror::Error)]
+pub enum AtomicWriteError {
+    /// No temp file could be made in the directory.
+    #[error("cannot create a temp file in {}: {source}", dir.display())]
+    Create {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing or syncing the temp file failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        /// The file being replaced.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Renaming it over the file failed.
+    #[error("cannot replace {}: {source}", path.display())]
+    Replace {
+        /// The file being replaced.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Syncing the directory failed.
+    #[error("cannot fsync {}: {source}", dir.display())]
+    SyncDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+}
+
+/// Writes `bytes` to `path` atomically: a temp file beside it (created with `mode` less the umask),
+/// fsync, rename, fsync the directory.
+pub fn write_atomic(
+    path: &Path,
+    bytes: &[u8],
+    mode: u32,
+) -> std::result::Result<(), AtomicWriteError> {
+    let dir = parent(path);
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let tmp = temp_in(&parent(path), &format!(".{name}."))?;
-    tmp.as_file()
-        .set_permissions(std::fs::Permissions::from_mode(mode))
-        .map_err(|e| Error::io(tmp.path(), "set the mode of", e))?;
+    let tmp = temp_in(&dir, &format!(".{name}."), Some(mode)).map_err(|source| {
+        AtomicWriteError::Create {
+            dir: dir.clone(),
+            source,
+        }
+    })?;
     let mut f = tmp.as_file();
     f.write_all(bytes)
         .and_then(|()| f.sync_all())
-        .map_err(|e| Error::io(path, "write a new copy of", e))?;
-    replace(tmp, path)
+        .map_err(|source| AtomicWriteError::Write {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    tmp.persist(path).map_err(|e| AtomicWriteError::Replace {
+        path: path.to_path_buf(),
+        source: e.error,
+    })?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|source| AtomicWriteError::SyncDir { dir, source })
 }
 
 #[cfg(test)]
@@ -93,7 +145,11 @@ mod tests {
         write_atomic(&p, b"new", 0o644).expect("atomic write");
         assert_eq!(std::fs::read(&p).expect("read"), b"new");
         let mode = std::fs::metadata(&p).expect("stat").permissions().mode();
-        assert_eq!(mode & 0o777, 0o644);
+        assert_eq!(
+            mode & 0o077 & !0o644,
+            0,
+            "never more than asked for: {mode:o}"
+        );
         let left: Vec<_> = std::fs::read_dir(d.path()).expect("ls").collect();
         assert_eq!(left.len(), 1, "no temp file is left behind");
         assert_eq!(

@@ -29,34 +29,37 @@ pub struct Selector {
 /// The parts of a selector's address a written address must contain to be the same server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct MatchHint {
-    /// The port or socket path the address must end with; empty for a bare name.
+    /// The port (as a number) or socket path the address must end with; empty for a bare name.
     tail: String,
-    /// The host, lower-cased, that must appear in it (any case); empty when it need not.
+    /// The host, lower-cased, that must come right before it (any case); empty when it need not.
     host: String,
+    /// The port is 80, which an nginx address written without a port also means.
+    port_80: bool,
 }
 
 impl MatchHint {
     fn of(server: &str) -> MatchHint {
-        let none = MatchHint {
-            tail: String::new(),
-            host: String::new(),
-        };
-        if !server.contains([':', '/']) {
-            return none;
-        }
-        let tail = server.rsplit([':', ']', '@']).next().unwrap_or_default();
-        let host = match Address::parse(server) {
-            Address::Inet {
-                host,
-                port: Some(_),
-            } => host.to_ascii_lowercase(),
-            _ => String::new(),
+        let (tail, host) = match Address::parse(server) {
+            _ if !server.contains([':', '/']) => (String::new(), String::new()),
+            Address::Unix(path) => (path.to_string(), String::new()),
+            Address::Inet { host, port } => {
+                // nginx reads ports as numbers, and a missing one as 80.
+                let port = port.map_or("80".to_string(), |p| {
+                    p.parse::<u16>().map_or(p.to_string(), |n| n.to_string())
+                });
+                (port, host.to_ascii_lowercase())
+            }
         };
         MatchHint {
-            tail: tail.to_string(),
+            port_80: tail == "80",
+            tail,
             host,
         }
     }
+}
+
+fn ends_with_host(text: &[u8], host: &[u8]) -> bool {
+    text.len() >= host.len() && text[text.len() - host.len()..].eq_ignore_ascii_case(host)
 }
 
 /// `UPSTREAM/SERVER`, or a server alone (a socket path or a bracketed address keeps its slashes).
@@ -88,19 +91,31 @@ impl Selector {
         if h.tail.is_empty() || address == self.server.as_bytes() {
             return true;
         }
-        if !address.ends_with(h.tail.as_bytes()) {
-            return false;
-        }
-        // Every server may share the port (all on 8080): the host must come right before it too
-        // (`HOST:PORT`, `[HOST]:PORT`, `ipv4@HOST:PORT`), in any case.
         let host = h.host.as_bytes();
-        if host.is_empty() {
-            return true;
+        if let Some(before) = address.strip_suffix(h.tail.as_bytes()) {
+            if host.is_empty() {
+                return true;
+            }
+            // Every server may share the port (all on 8080): the host must come right before it
+            // (`HOST:PORT`, `[HOST]:PORT`, `ipv4@HOST:PORT`, `HOST:08080`), in any case.
+            let zeros = before.iter().rev().take_while(|&&b| b == b'0').count();
+            let unpadded = &before[..before.len() - zeros];
+            let before = if unpadded.ends_with(b":") {
+                unpadded
+            } else {
+                before
+            };
+            let before = before.strip_suffix(b":").unwrap_or(before);
+            let before = before.strip_suffix(b"]").unwrap_or(before);
+            if ends_with_host(before, host) {
+                return true;
+            }
         }
-        let before = &address[..address.len() - h.tail.len()];
-        let before = before.strip_suffix(b":").unwrap_or(before);
-        let before = before.strip_suffix(b"]").unwrap_or(before);
-        before.len() >= host.len() && before[before.len() - host.len()..].eq_ignore_ascii_case(host)
+        // Without a port nginx means 80, so `HOST` alone may be `HOST:80`.
+        h.port_80 && !host.is_empty() && {
+            let bare = address.strip_suffix(b"]").unwrap_or(address);
+            ends_with_host(bare, host)
+        }
     }
 
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
@@ -898,5 +913,14 @@ mod tests {
         assert!(Selector::parse("web1", None)
             .expect("selector")
             .may_match(b"10.0.0.1:80"));
+        // nginx reads `08080` as 8080 and a missing port as 80.
+        assert!(s.may_match(b"10.3.247.11:08080"));
+        assert!(!s.may_match(b"10.3.247.11:18080"));
+        let eighty = Selector::parse("10.0.0.1:0080", None).expect("selector");
+        assert!(eighty.may_match(b"10.0.0.1") && eighty.may_match(b"10.0.0.1:80"));
+        let v6 = Selector::parse("[::1]:80", None).expect("selector");
+        assert!(v6.may_match(b"[::1]") && v6.may_match(b"[::1]:080"));
+        let unix = Selector::parse("unix:/run/a.sock", None).expect("selector");
+        assert!(unix.may_match(b"unix:/run/a.sock") && !unix.may_match(b"unix:/run/b.sock"));
     }
 }

@@ -72,7 +72,8 @@ pub(crate) fn beside_main(
         return Ok(file.to_path_buf());
     }
     let bytes = std::fs::read(file).map_err(|e| Error::io(file, "read", e))?;
-    let tmp = fsio::temp_with(&dir, ".hotswap-check.", &bytes)?;
+    let tmp = fsio::temp_with(&dir, ".hotswap-check.", &bytes)
+        .map_err(|e| Error::io(&dir, "create a validation copy in", e))?;
     let p = tmp.path().to_path_buf();
     keep.push(tmp);
     Ok(p)

@@ -314,6 +314,16 @@ fn settings_come_from_global_only() {
 }
 
 #[test]
+fn the_first_pidfile_wins_as_in_haproxy() {
+    // haproxy warns "'pidfile' already specified. Continuing." and keeps the first.
+    let src = "global\n    pidfile /run/first.pid\n    pidfile /run/second.pid\n\nbackend app\n    server web1 127.0.0.1:4040\n";
+    let cfg = Config::standalone(src.as_bytes().to_vec(), ProxyKind::Haproxy).expect("parses");
+    let pid = cfg.settings.pid_file.expect("a pidfile");
+    assert_eq!(pid.value, std::path::PathBuf::from("/run/first.pid"));
+    assert_eq!(pid.at, "standalone:2");
+}
+
+#[test]
 fn addresses_normalise_haproxy_forms() {
     assert_eq!(Address::parse("unix@/x"), Address::Unix("/x"));
     assert_eq!(normalize("unix@/x", None), "unix:/x");

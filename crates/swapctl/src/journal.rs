@@ -27,9 +27,33 @@ pub enum Error {
     /// The journal cannot be encoded.
     #[error(transparent)]
     Encode(serde_json::Error),
-    /// The journal cannot be replaced atomically (temp file, fsync, rename, fsync the directory).
+    /// No temporary file can be made beside the config.
+    #[error("cannot write the journal in {}: {source}", dir.display())]
+    TempFile {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Writing or syncing the temporary file failed.
     #[error("cannot write the journal: {0}")]
-    Write(#[source] proxyconf::Error),
+    Write(#[source] std::io::Error),
+    /// Renaming it over the journal failed.
+    #[error("cannot write {}: {source}", path.display())]
+    Persist {
+        /// The journal file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Syncing the directory failed.
+    #[error("fsync {}: {source}", dir.display())]
+    SyncDir {
+        /// The directory.
+        dir: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// One server as swapctl names it: `upstream/name-or-address`.
@@ -219,7 +243,13 @@ impl Journal {
 
 /// Mode 0644, so `status` works without root.
 fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    proxyconf::fsio::write_atomic(path, bytes, 0o644).map_err(Error::Write)
+    use proxyconf::fsio::AtomicWriteError as W;
+    proxyconf::fsio::write_atomic(path, bytes, 0o644).map_err(|e| match e {
+        W::Create { dir, source } => Error::TempFile { dir, source },
+        W::Write { source, .. } => Error::Write(source),
+        W::Replace { path, source } => Error::Persist { path, source },
+        W::SyncDir { dir, source } => Error::SyncDir { dir, source },
+    })
 }
 
 /// RFC 3339 UTC now.

@@ -219,11 +219,11 @@ impl Runtime {
     /// A socket configured at a lower level is an error: a silent fallback to reloads would hide it.
     pub fn from_config(cfg: &proxyconf::Config) -> Result<Option<Runtime>, SetupError> {
         let sockets = &cfg.settings.admin_sockets;
-        // A socket without `level` is tried too: `check_admin` then asks haproxy what it grants.
+        // The first that may take admin commands; one without `level` is tried too, and
+        // `check_admin` then asks haproxy what it grants.
         if let Some(s) = sockets
             .iter()
-            .find(|s| s.value.is_admin())
-            .or_else(|| sockets.iter().find(|s| s.value.level.is_none()))
+            .find(|s| s.value.is_admin() || s.value.level.is_none())
         {
             return Runtime::parse(&s.value.address, &s.at).map(Some);
         }

@@ -184,7 +184,8 @@ fn global_setting(src: &Source, line: &Line, settings: &mut Settings) {
         .collect();
     let at = format!("{}:{}", src.path.display(), src.line(line.start));
     match w.as_slice() {
-        [kw, path, ..] if kw == "pidfile" => {
+        // haproxy keeps the first `pidfile` ("already specified. Continuing.").
+        [kw, path, ..] if kw == "pidfile" && settings.pid_file.is_none() => {
             settings.pid_file = Some(Setting {
                 value: path.into(),
                 at,

@@ -109,7 +109,8 @@ fn shadow(
         shadow_splices.sort_by_key(|s| s.range.start);
         let bytes = splice::apply(&base, &shadow_splices);
         // Same directory as the original: relative includes resolve from the main file's directory.
-        let tmp = crate::fsio::temp_with(&parent(&original), ".hotswap-check.", &bytes)?;
+        let tmp = crate::fsio::temp_with(&parent(&original), ".hotswap-check.", &bytes)
+            .map_err(|e| crate::Error::io(&original, "create a validation copy beside", e))?;
         let p = tmp.path().to_path_buf();
         keep.push(tmp);
         p
