@@ -127,7 +127,7 @@ fn lua_block_bodies_are_skipped() {
     let lua = directives(&tree, &src, "content_by_lua_block");
     let body = lua[0].block.as_ref().expect("a block");
     assert!(body.items.is_empty(), "the Lua body is opaque");
-    let close = body.close.expect("closed");
+    let close = body.close().expect("closed");
     assert_eq!(&src[close..close + 1], b"}");
     assert_eq!(directives(&tree, &src, "ngx.say(\"{\")").len(), 0);
     let cfg = load(&conf);

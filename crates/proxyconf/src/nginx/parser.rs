@@ -1,6 +1,7 @@
 //! Builds a lossless directive tree from nginx tokens; every node keeps its byte spans.
 
 use super::lexer::{value, Kind, LexError, Lexer, Token};
+use std::num::NonZeroUsize;
 use std::ops::Range;
 
 /// A directive: `name args... ;` or `name args... { ... }`.
@@ -25,10 +26,22 @@ pub struct Directive {
 pub struct Block {
     /// Offset of `{`.
     pub open: usize,
-    /// Offset of `}`; None while the block is still open (in [`Visitor::open`]).
-    pub close: Option<usize>,
+    /// Offset of `}`, never 0 (a `{` comes first); None while the block is still open (in
+    /// [`Visitor::open`]). The niche keeps `Block` small: the tree moves many of them.
+    close: Option<NonZeroUsize>,
     /// Children; empty for opaque (Lua) bodies.
     pub items: Vec<Item>,
+}
+
+impl Block {
+    /// Offset of `}`; None while the block is still open (in [`Visitor::open`]).
+    pub fn close(&self) -> Option<usize> {
+        self.close.map(NonZeroUsize::get)
+    }
+
+    fn closed_at(&mut self, close: usize) {
+        self.close = NonZeroUsize::new(close);
+    }
 }
 
 /// A child of a block or of the file.
@@ -190,11 +203,12 @@ pub fn check(src: &[u8]) -> Result<(), ParseError> {
     }
 }
 
-/// Moves a directive out, leaving its (now empty) argument buffer for the parser to reuse.
+/// Moves a directive out: its arguments are copied into an exact-size vector, so the parser keeps
+/// reusing its grown argument buffer instead of growing a new one for every directive.
 fn take(d: &mut Directive) -> Directive {
     Directive {
         name: d.name.clone(),
-        args: std::mem::take(&mut d.args),
+        args: d.args.to_vec(),
         block: d.block.take(),
         trailing_comment: d.trailing_comment.take(),
         ..*d
@@ -237,7 +251,7 @@ impl Visitor for TreeBuilder {
             d.end = close + 1;
             d.trailing_comment = trailing_comment;
             if let Some(b) = d.block.as_mut() {
-                b.close = Some(close);
+                b.closed_at(close);
                 b.items = items;
             }
             self.items().push(Item::Directive(d));
@@ -331,7 +345,7 @@ impl Parser<'_> {
                         end: close + 1,
                         block: Some(Block {
                             open,
-                            close: Some(close),
+                            close: NonZeroUsize::new(close),
                             items: Vec::new(),
                         }),
                         trailing_comment,
