@@ -34,7 +34,7 @@ pub struct Block {
 }
 
 impl Block {
-    /// Offset of `}`; None while the block is still open (in [`Visitor::open`]).
+    /// Offset of `}`; None while the block is still open (during a streaming parse).
     pub fn close(&self) -> Option<usize> {
         self.close.map(NonZeroUsize::get)
     }
