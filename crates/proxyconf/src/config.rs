@@ -92,7 +92,11 @@ impl Config {
             settings,
             includes,
         } = inv;
-        servers.sort_unstable_by_key(|s| (s.upstream, s.file, s.offset()));
+        let key = |s: &Server| (s.upstream, s.file, s.offset());
+        // A walk in file order usually yields them sorted already; checking is one pass.
+        if !servers.is_sorted_by_key(key) {
+            servers.sort_unstable_by_key(key);
+        }
         Config {
             kind,
             main: main.to_path_buf(),
