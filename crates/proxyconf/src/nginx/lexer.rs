@@ -220,30 +220,18 @@ impl<'a> Lexer<'a> {
     fn word(&mut self, start: usize) -> Token {
         let b = self.bytes;
         let mut i = start;
-        let mut variable = false;
-        while i < b.len() {
-            if !variable && !WORD_SPECIAL[b[i] as usize] {
+        loop {
+            // Most of a word is ordinary bytes: skip them in a tight loop.
+            while i < b.len() && !WORD_SPECIAL[b[i] as usize] {
                 i += 1;
-                continue;
             }
-            let c = b[i];
-            if c == b'{' && variable {
-                i += 1;
-                variable = false;
-                continue;
-            }
-            variable = false;
+            let Some(&c) = b.get(i) else { break };
             match c {
-                b'\\' => {
-                    i = (i + 2).min(b.len());
-                    continue;
-                }
-                b'$' => variable = true,
-                b';' | b'{' => break,
-                c if is_space(c) => break,
-                _ => {}
+                b'\\' => i = (i + 2).min(b.len()),
+                // `${` does not open a block: the brace belongs to the word.
+                b'$' => i += if b.get(i + 1) == Some(&b'{') { 2 } else { 1 },
+                _ => break, // blank, `;` or `{`
             }
-            i += 1;
         }
         self.pos = i;
         Token {
