@@ -122,16 +122,17 @@ impl<'a> Lexer<'a> {
     /// ```
     pub fn scan(&mut self) -> Token {
         let b = self.bytes;
-        while self.pos < b.len() && is_space(b[self.pos]) {
-            self.pos += 1;
+        let mut start = self.pos;
+        while start < b.len() && is_space(b[start]) {
+            start += 1;
         }
-        if self.pos >= b.len() {
+        self.pos = start;
+        if start >= b.len() {
             return Token {
                 kind: Kind::End,
-                span: self.pos..self.pos,
+                span: start..start,
             };
         }
-        let start = self.pos;
         let one = |kind| Token {
             kind,
             span: start..start + 1,
