@@ -6,6 +6,36 @@ use std::process::{Command, Output};
 
 pub use tempfile::TempDir;
 
+/// Files in temp dirs, the way every crate's tests write and read configs.
+pub mod files {
+    use std::path::{Path, PathBuf};
+
+    /// A fresh temp dir, removed when dropped.
+    pub fn tmp() -> tempfile::TempDir {
+        tempfile::tempdir().expect("tempdir")
+    }
+
+    /// Writes a file (and its directories) and returns its path.
+    pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
+        let p = dir.join(name);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).expect("mkdir");
+        }
+        std::fs::write(&p, bytes).expect("write");
+        p
+    }
+
+    /// A file's bytes.
+    pub fn read(p: &Path) -> Vec<u8> {
+        std::fs::read(p).expect("read")
+    }
+
+    /// A file's text (lossily).
+    pub fn text(p: &Path) -> String {
+        String::from_utf8_lossy(&read(p)).into_owned()
+    }
+}
+
 /// The workspace root (this crate lives in `<root>/tests`).
 pub fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

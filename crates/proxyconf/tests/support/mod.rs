@@ -6,29 +6,8 @@ use proxyconf::{commit, plan, Applied, Config, Method, ProxyKind, Request, Resul
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
+pub use hotswap_tests::files::{read, text, tmp, write};
 pub use hotswap_tests::{haproxy_c, haproxy_conf, nginx_conf, nginx_t, TempDir};
-
-pub fn tmp() -> TempDir {
-    tempfile::tempdir().expect("tempdir")
-}
-
-/// Writes a file (and its directories) and returns its path.
-pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(name);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(&p, bytes).expect("write");
-    p
-}
-
-pub fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).expect("read")
-}
-
-pub fn text(p: &Path) -> String {
-    String::from_utf8_lossy(&read(p)).into_owned()
-}
 
 /// The fixtures name haproxy configs `*.cfg` and nginx ones anything else.
 pub fn kind_of(conf: &Path) -> ProxyKind {

@@ -1,9 +1,10 @@
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 //! Helpers for running the real upstream-toggle binary against files in a temp dir.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
+pub use hotswap_tests::files::{read, text, tmp, write};
 pub use hotswap_tests::*;
 
 /// Result of one run.
@@ -54,24 +55,6 @@ pub fn ut_env(conf: &Path, args: &[&str], env: &[(&str, &str)]) -> Run {
     to_run(c.output().expect("run upstream-toggle"))
 }
 
-/// Writes a file and returns its path.
-pub fn write(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> PathBuf {
-    let p = dir.join(name);
-    if let Some(parent) = p.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(&p, bytes).expect("write");
-    p
-}
-
-pub fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).expect("read")
-}
-
-pub fn text(p: &Path) -> String {
-    String::from_utf8_lossy(&read(p)).into_owned()
-}
-
 /// `list --json` parsed.
 pub fn list(conf: &Path) -> Vec<serde_json::Value> {
     let r = ut(conf, &["list", "--json"]).ok();
@@ -81,8 +64,4 @@ pub fn list(conf: &Path) -> Vec<serde_json::Value> {
 /// The JSON rows whose address is `addr`.
 pub fn rows<'a>(all: &'a [serde_json::Value], addr: &str) -> Vec<&'a serde_json::Value> {
     all.iter().filter(|r| r["address"] == addr).collect()
-}
-
-pub fn tmp() -> TempDir {
-    tempfile::tempdir().expect("tempdir")
 }
