@@ -81,16 +81,22 @@ pub fn require(bin: &str) -> PathBuf {
 /// binds it.
 pub fn free_port() -> u16 {
     use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    // One random start per process, then a stride coprime to the range: a process never hands
+    // out the same port twice (12,000 calls), so two tests running at once cannot both get one
+    // that is free "a moment ago" (the seed used to be re-read per call, which let them collide).
+    static START: OnceLock<u64> = OnceLock::new();
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    let seed = u64::from(std::process::id())
-        ^ std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64)
-            .unwrap_or(0);
+    let start = *START.get_or_init(|| {
+        u64::from(std::process::id())
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos() as u64)
+                .unwrap_or(0)
+    });
     for _ in 0..1000 {
-        // A different stride per process, so parallel test binaries spread out.
         let n = NEXT.fetch_add(1, Ordering::Relaxed);
-        let port = 20000 + (seed.wrapping_add(n.wrapping_mul(7919)) % 12000) as u16;
+        let port = 20000 + (start.wrapping_add(n.wrapping_mul(7919)) % 12000) as u16;
         if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
             return port;
         }
