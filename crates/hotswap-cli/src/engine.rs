@@ -16,7 +16,7 @@ impl From<Error> for EngineFailure {
 
 impl fmt::Display for EngineFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write_with_hints(&self.0, f)
+        EngineFailure::shown(&self.0).fmt(f)
     }
 }
 
@@ -25,20 +25,25 @@ pub fn describe(e: &Error) -> String {
     EngineFailure::shown(e).to_string()
 }
 
+/// A borrowed engine error, shown with the hints.
+pub struct Shown<'a>(&'a Error);
+
 impl EngineFailure {
     /// A displayable borrow of `e`, with the hints.
-    pub fn shown(e: &Error) -> impl fmt::Display + '_ {
-        struct Shown<'a>(&'a Error);
-        impl fmt::Display for Shown<'_> {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write_with_hints(self.0, f)
-            }
-        }
+    pub fn shown(e: &Error) -> Shown<'_> {
         Shown(e)
     }
 }
 
-/// The exit status of an engine error.
+/// Exit status 3: no server matches the selector.
+pub const EXIT_NO_SUCH_SERVER: i32 = 3;
+/// Exit status 4: a safety rule refused the edit.
+pub const EXIT_REFUSED: i32 = 4;
+/// Exit status 5: the validator rejected the edited config.
+pub const EXIT_REJECTED: i32 = 5;
+
+/// The exit status of an engine error (DESIGN.md): 1 run time, 2 usage or syntax, 3 no such
+/// server, 4 refused, 5 rejected by the validator.
 pub fn exit_code(e: &Error) -> i32 {
     match e {
         Error::Syntax { .. }
@@ -46,15 +51,16 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::Usage(_)
         | Error::ScopeClash { .. }
         | Error::BadMessage { .. } => crate::EXIT_USAGE,
-        Error::NoSuchServer { .. } => 3,
-        Error::Refused(_) | Error::WouldEmpty { .. } | Error::DeployHolds { .. } => 4,
-        Error::Rejected { .. } => 5,
+        Error::NoSuchServer { .. } => EXIT_NO_SUCH_SERVER,
+        Error::Refused(_) | Error::WouldEmpty { .. } | Error::DeployHolds { .. } => EXIT_REFUSED,
+        Error::Rejected { .. } => EXIT_REJECTED,
         _ => crate::EXIT_RUNTIME,
     }
 }
 
-fn write_with_hints(e: &Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-    {
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let e = self.0;
         match e {
             Error::Syntax {
                 looks_like: Some(l),
@@ -85,8 +91,131 @@ fn write_with_hints(e: &Error, f: &mut fmt::Formatter<'_>) -> fmt::Result {
 }
 
 impl crate::ExitStatus for EngineFailure {
-    /// 1 run time, 2 usage or syntax, 3 no such server, 4 refused, 5 rejected by the validator.
     fn exit_code(&self) -> i32 {
         exit_code(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proxyconf::error::{Location, LooksLike};
+    use proxyconf::ProxyKind;
+    use std::path::PathBuf;
+    use std::time::Duration;
+
+    fn shown(e: Error) -> (String, i32) {
+        (describe(&e), exit_code(&e))
+    }
+
+    #[test]
+    fn each_engine_error_gets_its_flag_and_exit_code() {
+        let at = Location {
+            path: "h.cfg".into(),
+            line: 1,
+            col: 1,
+        };
+        let looks = Some(LooksLike {
+            path: "h.cfg".into(),
+            kind: ProxyKind::Haproxy,
+        });
+        let (m, c) = shown(Error::Syntax {
+            at,
+            message: "unexpected end of file".into(),
+            looks_like: looks.clone(),
+        });
+        assert!(
+            m.ends_with("h.cfg looks like a haproxy config; pass -k haproxy"),
+            "{m}"
+        );
+        assert_eq!(c, 2);
+        let (m, c) = shown(Error::NoGroups {
+            config: "site.conf".into(),
+            what: "no `upstream` block",
+            looks_like: None,
+        });
+        assert!(
+            m.contains("site.conf has no `upstream` block; name the config"),
+            "{m}"
+        );
+        assert!(m.contains("with -c"), "{m}");
+        assert_eq!(c, 2);
+        let (m, _) = shown(Error::NoGroups {
+            config: "h.cfg".into(),
+            what: "no `upstream` block",
+            looks_like: looks,
+        });
+        assert!(m.ends_with("; pass -k haproxy"), "{m}");
+        let (m, c) = shown(Error::ScopeClash {
+            arg: "a/x".into(),
+            named: "a".into(),
+            given: "b".into(),
+        });
+        assert_eq!(
+            m,
+            "'a/x' names upstream 'a' but --upstream says 'b'; drop one of them"
+        );
+        assert_eq!(c, 2);
+        let (m, c) = shown(Error::Io {
+            path: PathBuf::from("/nope.conf"),
+            action: "read",
+            source: std::io::ErrorKind::NotFound.into(),
+        });
+        assert!(
+            m.ends_with("(check the path, or name the config with -c FILE)"),
+            "{m}"
+        );
+        assert_eq!(c, 1);
+        let (m, _) = shown(Error::Io {
+            path: PathBuf::from("/etc/nginx/nginx.conf"),
+            action: "write",
+            source: std::io::ErrorKind::PermissionDenied.into(),
+        });
+        assert!(
+            m.ends_with("(run as the config's owner, or with sudo)"),
+            "{m}"
+        );
+        assert!(!m.contains("-c FILE"), "{m}");
+        let (m, c) = shown(Error::LockTimeout {
+            lock: ".nginx.conf.lock".into(),
+            holder: "pid 1".into(),
+            waited: Duration::from_secs(2),
+        });
+        assert!(
+            m.ends_with("retry when it is done, or raise --lock-timeout"),
+            "{m}"
+        );
+        assert_eq!(c, 1);
+        let (m, c) = shown(Error::DeployHolds {
+            config: "nginx.conf".into(),
+            holder: "pid 1".into(),
+        });
+        assert!(m.ends_with("(swapctl status), or pass --force"), "{m}");
+        assert_eq!(c, 4);
+        let (m, c) = shown(Error::WouldEmpty {
+            group: "upstream",
+            name: "app".into(),
+            at: "nginx.conf:3".into(),
+            others: Vec::new(),
+        });
+        assert!(
+            m.ends_with("enable another server first, or pass --force if an outage is intended"),
+            "{m}"
+        );
+        assert_eq!(c, 4);
+        let (m, _) = shown(Error::BadMessage {
+            message: "a$b".into(),
+        });
+        assert!(m.starts_with("--message \"a$b\": "), "{m}");
+        let none = Error::NoSuchServer {
+            wanted: "x".into(),
+            known: Vec::new(),
+        };
+        assert_eq!(exit_code(&none), 3);
+        let rejected = Error::Rejected {
+            validator: "nginx -t".into(),
+            output: String::new(),
+        };
+        assert_eq!(exit_code(&rejected), 5);
     }
 }

@@ -81,6 +81,13 @@ pub(crate) fn beside_main(
 
 pub(crate) use crate::fsio::parent;
 
+/// The edited files' temp copies, each named by the file it stands for.
+pub(crate) fn copies(cfg: &Config, new: &HashMap<usize, PathBuf>) -> Vec<(PathBuf, PathBuf)> {
+    new.iter()
+        .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone()))
+        .collect()
+}
+
 pub(crate) fn verdict(
     bin: &Path,
     out: std::io::Result<std::process::Output>,

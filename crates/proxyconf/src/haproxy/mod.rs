@@ -78,10 +78,7 @@ impl Dialect for Haproxy {
             .current_dir(validate::parent(&cfg.main))
             .output();
         let mut names = vec![(file.clone(), cfg.main.clone())];
-        names.extend(
-            new.iter()
-                .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
-        );
+        names.extend(validate::copies(cfg, new));
         validate::verdict(bin, out, &names, cfg)
     }
     fn check_flag(&self) -> &'static str {

@@ -46,10 +46,7 @@ pub(crate) fn run(
         memo.iter()
             .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
     );
-    names.extend(
-        new.iter()
-            .map(|(f, p)| (p.clone(), cfg.files[*f].path.clone())),
-    );
+    names.extend(crate::validate::copies(cfg, new));
     verdict(bin, out, &names, cfg)
 }
 
