@@ -107,6 +107,18 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
 }
 
+/// Runs `cmd` with its stdout a pipe whose reader hangs up at once (as `| true` or a `head` that
+/// is done would), and returns how it ended; stderr is captured.
+pub fn run_into_closed_pipe(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    drop(child.stdout.take());
+    child.wait_with_output().expect("wait")
+}
+
 /// A validator's refusal: what it printed.
 #[derive(Debug)]
 pub struct Rejected(pub String);

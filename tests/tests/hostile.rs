@@ -239,3 +239,19 @@ fn the_sudoers_snippet_is_valid() {
         "no wildcard after swapctl"
     );
 }
+
+#[test]
+fn a_json_error_into_a_closed_pipe_keeps_its_exit_code_and_does_not_panic() {
+    let d = tempfile::tempdir().expect("tempdir");
+    let missing = d.path().join("missing.conf");
+    let missing = missing.to_string_lossy();
+    for args in [
+        vec!["-c", missing.as_ref(), "status", "--json"],
+        vec!["-c", missing.as_ref(), "plan", "--json"],
+    ] {
+        let out = run_into_closed_pipe(std::process::Command::new(bin("swapctl")).args(&args));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+    }
+}

@@ -49,6 +49,14 @@ pub fn finish<E: ExitStatus>(tool: &str, result: Result<(), E>) -> i32 {
 /// the buffer's fast path.
 pub type Stdout = io::BufWriter<io::StdoutLock<'static>>;
 
+/// Writes an error document to stdout, best effort: a reader that went away must not turn the
+/// error into a success (exit 0) or a panic, so write errors are ignored and the caller keeps
+/// the error's exit status.
+pub fn emit_error_doc(doc: &str) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{}", doc.trim_end()).and_then(|()| out.flush());
+}
+
 /// Writes `bytes` to stdout; see [`emit_with`].
 pub fn emit(tool: &str, bytes: &[u8]) {
     emit_with(tool, |out| out.write_all(bytes));

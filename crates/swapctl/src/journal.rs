@@ -56,6 +56,15 @@ pub enum Error {
     },
 }
 
+/// What to do when the lock cannot be opened for lack of rights.
+fn permission_hint(e: &std::io::Error) -> &'static str {
+    if e.kind() == std::io::ErrorKind::PermissionDenied {
+        " (run as the config's owner, or with sudo)"
+    } else {
+        ""
+    }
+}
+
 /// One server as swapctl names it: `upstream/name-or-address`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ServerRef {
@@ -278,7 +287,7 @@ pub enum LockError {
         holder: Option<String>,
     },
     /// The lock file cannot be opened.
-    #[error("cannot open the deploy lock {}: {source}", path.display())]
+    #[error("cannot open the deploy lock {}: {source}{}", path.display(), permission_hint(source))]
     Open {
         /// The lock file.
         path: PathBuf,

@@ -165,7 +165,7 @@ fn finished(cli: &Cli, code: i32, message: &str) {
         .emit(&ev);
     } else {
         let doc = serde_json::json!({ "error": { "message": message, "exit_code": code } });
-        println!("{doc}");
+        hotswap_cli::emit_error_doc(&doc.to_string());
     }
 }
 

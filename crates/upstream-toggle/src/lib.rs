@@ -25,7 +25,7 @@ pub fn run() -> i32 {
         Err(e) => {
             hotswap_cli::report(TOOL, &e);
             if wants_json(&cli) {
-                emit(format!("{}\n", output::error_json(&e.to_string(), e.exit_code())).as_bytes());
+                hotswap_cli::emit_error_doc(&output::error_json(&e.to_string(), e.exit_code()));
             }
             e.exit_code()
         }

@@ -478,6 +478,37 @@ fn list_into_a_closed_pipe_ends_quietly() {
     }
 }
 
+#[test]
+fn a_json_error_into_a_closed_pipe_keeps_its_exit_code() {
+    use std::process::Command;
+    let d = tmp();
+    let conf = write(
+        d.path(),
+        "nginx.conf",
+        nginx_conf(d.path(), "upstream u {\n    server 127.0.0.1:4040;\n}"),
+    );
+    let missing = d.path().join("missing.conf");
+    let cases: [(&std::path::Path, &[&str], i32); 3] = [
+        (&missing, &["list", "--json"], 1),
+        (&conf, &["disable", "127.0.0.9:1", "--json"], 3),
+        (&conf, &["disable", "127.0.0.1:4040", "--json"], 4),
+    ];
+    for (c, args, code) in cases {
+        let out = run_into_closed_pipe(
+            Command::new(env!("CARGO_BIN_EXE_upstream-toggle"))
+                .arg("-c")
+                .arg(c)
+                .args(args),
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
+        assert!(
+            err.contains("upstream-toggle: error:") && !err.contains("panicked"),
+            "{err}"
+        );
+    }
+}
+
 /// `show stat` over the admin socket: (backend, server) → (status, weight).
 fn haproxy_stat(sock: &Path) -> Vec<(String, String, String, u64)> {
     use std::io::{Read, Write};
