@@ -1,7 +1,7 @@
 //! Walks the nginx tree (following includes) and lists every upstream server.
 
 use super::lexer::{self, Kind, Lexer};
-use super::parser::{self, Directive, VisitError, Visitor};
+use super::parser::{self, Directive, Plain, VisitError, Visitor};
 use crate::address::looks_like_address;
 use crate::error::{Error, Result};
 use crate::inventory::{Include, Inventory, Keep, Setting};
@@ -66,8 +66,16 @@ enum Scope {
 
 enum Frame {
     Block(Scope),
-    /// An upstream block and the line-start comments seen in it, as (file, span).
-    Upstream(usize, Vec<(usize, Range<usize>)>),
+    /// An upstream block and the line-start comments seen in it.
+    Upstream(usize, Vec<LineComment>),
+}
+
+/// A comment alone on its line, with the line number the walk counted (the index of a big file is
+/// never built for it).
+struct LineComment {
+    file: usize,
+    span: Range<usize>,
+    line: usize,
 }
 
 struct Walker<'c> {
@@ -298,20 +306,20 @@ impl Walker<'_> {
     }
 
     /// Servers commented out inside an upstream block, found by re-lexing the comment text.
-    fn commented_servers(&mut self, up: usize, comments: Vec<(usize, Range<usize>)>) {
-        let mut files: Vec<usize> = comments.iter().map(|(f, _)| *f).collect();
+    fn commented_servers(&mut self, up: usize, comments: Vec<LineComment>) {
+        let mut files: Vec<usize> = comments.iter().map(|c| c.file).collect();
         files.dedup();
         for file in files {
-            let lines: Vec<Range<usize>> = comments
+            let (lines, numbers): (Vec<Range<usize>>, Vec<usize>) = comments
                 .iter()
-                .filter(|(f, _)| *f == file)
-                .map(|(_, r)| r.clone())
-                .collect();
+                .filter(|c| c.file == file)
+                .map(|c| (c.span.clone(), c.line))
+                .unzip();
             let src = &self.inv.files[file];
             let mut found = Vec::new();
             let mut i = 0;
             while i < lines.len() {
-                match commented_server(src, &lines, i) {
+                match commented_server(src, &lines, &numbers, i) {
                     Some((server, used)) => {
                         found.push(Server {
                             upstream: up,
@@ -330,6 +338,36 @@ impl Walker<'_> {
 
 impl Visitor for Walker<'_> {
     type Error = Error;
+
+    /// A filtered load skims upstream blocks: most of their servers are only counted.
+    fn skims(&self) -> bool {
+        self.keep.is_some() && self.upstream().is_some()
+    }
+
+    /// Counts a plain `server` line that the filter rules out and that has no `backup` or `down`,
+    /// without lexing it; any other line is visited as usual.
+    fn plain(&mut self, d: &Plain) -> Result<bool> {
+        let (Some(up), Some(keep)) = (self.upstream(), self.keep) else {
+            return Ok(false);
+        };
+        let b = &self.inv.files[self.file].bytes;
+        if &b[d.start..d.name_end] != b"server" {
+            return Ok(false);
+        }
+        let mut args = d.args(b);
+        let Some(address) = args.next() else {
+            return Ok(false);
+        };
+        if keep(address, d.trailing_comment.is_some())
+            || args.any(|w| w == b"backup" || w == b"down")
+        {
+            return Ok(false);
+        }
+        let u = &mut self.inv.upstreams[up];
+        u.live += 1;
+        u.serving += 1;
+        Ok(true)
+    }
 
     fn directive(&mut self, d: &mut Directive) -> Result<()> {
         enum What {
@@ -410,20 +448,27 @@ impl Visitor for Walker<'_> {
 
     fn comment(&mut self, span: Range<usize>) -> Result<()> {
         let file = self.file;
+        if !matches!(self.frames.last(), Some(Frame::Upstream(..))) {
+            return Ok(());
+        }
         let src = &self.inv.files[file];
+        if !src.is_blank(src.line_start(span.start)..span.start) {
+            return Ok(());
+        }
+        let line = self.line(span.start);
         if let Some(Frame::Upstream(_, comments)) = self.frames.last_mut() {
-            if src.is_blank(src.line_start(span.start)..span.start) {
-                comments.push((file, span));
-            }
+            comments.push(LineComment { file, span, line });
         }
         Ok(())
     }
 }
 
-/// Tries to read `server ... ;` from comment lines starting at `lines[i]`.
+/// Tries to read `server ... ;` from comment lines starting at `lines[i]`; `numbers` are their
+/// line numbers.
 fn commented_server(
     src: &Source,
     lines: &[std::ops::Range<usize>],
+    numbers: &[usize],
     i: usize,
 ) -> Option<(Server, usize)> {
     let b = &src.bytes;
@@ -436,7 +481,7 @@ fn commented_server(
     // to 8 lines, and never into the tool's group.
     let run = 1
         + (i + 1..lines.len())
-            .take_while(|&j| src.line(lines[j].start) == src.line(lines[j - 1].start) + 1)
+            .take_while(|&j| numbers[j] == numbers[j - 1] + 1)
             .count();
     let ours = (i..i + run)
         .find_map(|j| marker::find(b, lines[j].clone()).map(|(_, m)| (j, m.lines.max(1))));
@@ -544,7 +589,7 @@ fn commented_server(
             method: Some(Method::Comment),
             marker: mark,
             marker_span,
-            ..Server::new(0, src.line(lines[i].start), 0, vals[1].clone(), shape)
+            ..Server::new(0, numbers[i], 0, vals[1].clone(), shape)
         };
         return Some((server, k + 1));
     }

@@ -48,7 +48,7 @@ pub struct Lexer<'a> {
     error: Option<LexError>,
 }
 
-fn is_space(b: u8) -> bool {
+pub(crate) fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
 
@@ -72,6 +72,16 @@ impl<'a> Lexer<'a> {
             pos,
             error: None,
         }
+    }
+
+    /// Where the next token is looked for.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// Moves on to `pos`, past bytes a caller has read itself.
+    pub fn seek(&mut self, pos: usize) {
+        self.pos = pos;
     }
 
     /// The next token, `Ok(None)` at end of input.

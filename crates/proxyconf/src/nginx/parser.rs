@@ -1,6 +1,6 @@
 //! Builds a lossless directive tree from nginx tokens; every node keeps its byte spans.
 
-use super::lexer::{value, Kind, LexError, Lexer, Token};
+use super::lexer::{is_space, value, Kind, LexError, Lexer, Token};
 use std::num::NonZeroUsize;
 use std::ops::Range;
 
@@ -70,10 +70,85 @@ impl Directive {
     }
 }
 
+/// A directive written plainly, offered to [`Visitor::plain`] before it is lexed: a name and
+/// arguments ended by `;`, with no quote, escape, `$`, `#` or brace anywhere in it. Its words are
+/// then exactly its bytes split at blanks, and each word is its own value.
+#[derive(Debug, Clone)]
+pub struct Plain {
+    /// Offset of the first byte of the name.
+    pub start: usize,
+    /// Offset just past the name.
+    pub name_end: usize,
+    /// Offset of the `;`.
+    pub semi: usize,
+    /// A `#` comment on the same line right after the `;`.
+    pub trailing_comment: Option<Range<usize>>,
+}
+
+impl Plain {
+    /// The arguments, each its own value.
+    pub fn args<'s>(&self, src: &'s [u8]) -> impl Iterator<Item = &'s [u8]> {
+        src[self.name_end..self.semi]
+            .split(|&c| is_space(c))
+            .filter(|w| !w.is_empty())
+    }
+}
+
+/// Longest plain directive looked for: a server line is far shorter, and a bound keeps the search
+/// for its `;` from crossing a big block again and again.
+const PLAIN_MAX: usize = 512;
+
+/// The plain directive starting at `start`, if one does.
+fn plain_at(src: &[u8], start: usize) -> Option<Plain> {
+    let window = &src[start..src.len().min(start + PLAIN_MAX)];
+    let semi = start + memchr::memchr(b';', window)?;
+    let body = &src[start..semi];
+    // One pass with no early exit, so it compiles to vector compares.
+    let special = body.iter().fold(false, |seen, &c| {
+        seen | matches!(c, b'"' | b'\'' | b'\\' | b'$' | b'#' | b'{' | b'}')
+    });
+    if body.is_empty() || special {
+        return None;
+    }
+    let name_end = start + body.iter().position(|&c| is_space(c)).unwrap_or(body.len());
+    // As `Parser::trailing_comment`: a comment with no line break between it and the `;`.
+    let after = semi + 1;
+    let hash = after
+        + src[after..]
+            .iter()
+            .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r'))
+            .count();
+    let trailing_comment = (src.get(hash) == Some(&b'#')).then(|| {
+        let end = memchr::memchr(b'\n', &src[hash..]).map_or(src.len(), |p| hash + p);
+        let end = if end > hash + 1 && src[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        hash..end
+    });
+    Some(Plain {
+        start,
+        name_end,
+        semi,
+        trailing_comment,
+    })
+}
+
 /// Receives the parse as events, so a caller can act on each directive without keeping the tree.
 pub trait Visitor {
     /// The caller's error type.
     type Error;
+    /// Whether the directives of the innermost open block may be offered to [`Visitor::plain`].
+    fn skims(&self) -> bool {
+        false
+    }
+    /// A plain directive, before it is lexed: true when the visitor has all it needs from it, and
+    /// the parser moves on past it and its trailing comment; false to have it lexed and visited.
+    /// (A one-server edit of a big config counts most server lines this way.)
+    fn plain(&mut self, _: &Plain) -> Result<bool, Self::Error> {
+        Ok(false)
+    }
     /// A directive ended by `;`, or a `*_by_lua_block` (its block is opaque, with no items).
     fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error>;
     /// A block directive's `{`; its `block` has no `close` and no items yet.
@@ -116,6 +191,9 @@ pub fn visit<V: Visitor>(src: &[u8], v: &mut V) -> Result<(), VisitError<V::Erro
     };
     let mut opens: Vec<usize> = Vec::new();
     loop {
+        if v.skims() && p.offer_plain(v).map_err(VisitError::Visitor)? {
+            continue;
+        }
         let tok = p.next_raw();
         match tok.kind {
             Kind::End => {
@@ -272,6 +350,35 @@ struct Parser<'a> {
 }
 
 impl Parser<'_> {
+    /// Offers the next directive to `v` when it is written plainly; true when `v` took it.
+    fn offer_plain<V: Visitor>(&mut self, v: &mut V) -> Result<bool, V::Error> {
+        let start = match &self.peeked {
+            Some(t) if t.kind == Kind::Word => t.span.start,
+            Some(_) => return Ok(false),
+            None => {
+                let from = self.lexer.pos();
+                from + self.src[from..]
+                    .iter()
+                    .take_while(|&&c| is_space(c))
+                    .count()
+            }
+        };
+        let Some(plain) = plain_at(self.src, start) else {
+            return Ok(false);
+        };
+        if !v.plain(&plain)? {
+            return Ok(false);
+        }
+        self.peeked = None;
+        self.lexer.seek(
+            plain
+                .trailing_comment
+                .as_ref()
+                .map_or(plain.semi + 1, |c| c.end),
+        );
+        Ok(true)
+    }
+
     /// The next token; `Kind::End`/`Kind::Error` end the parse.
     fn next_raw(&mut self) -> Token {
         match self.peeked.take() {
