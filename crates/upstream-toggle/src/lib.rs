@@ -3,6 +3,7 @@
 pub mod cli;
 mod complete;
 pub mod json;
+mod list_json;
 mod output;
 
 use clap::Parser;
@@ -63,7 +64,7 @@ fn execute(cli: &Cli) -> Result<()> {
                 hotswap_cli::warn(TOOL, w);
             }
             if *json {
-                emit_with(|out| output::list_json(&cfg, &shown, out));
+                emit_with(|out| list_json::list_json(&cfg, &shown, out));
             } else {
                 emit(output::list_table(&cfg, &shown).as_bytes());
             }

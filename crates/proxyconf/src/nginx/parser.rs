@@ -92,6 +92,37 @@ impl Plain {
             .split(|&c| is_space(c))
             .filter(|w| !w.is_empty())
     }
+
+    /// The directive the lexer would have made of it: a word token per blank-separated word.
+    pub fn directive(&self, src: &[u8], mut args: Vec<Token>) -> Directive {
+        args.clear();
+        let body = &src[self.name_end..self.semi];
+        let mut i = 0;
+        while i < body.len() {
+            if is_space(body[i]) {
+                i += 1;
+                continue;
+            }
+            let len = body[i..].iter().take_while(|&&c| !is_space(c)).count();
+            let at = self.name_end + i;
+            args.push(Token {
+                kind: Kind::Word,
+                span: at..at + len,
+            });
+            i += len;
+        }
+        Directive {
+            name: Token {
+                kind: Kind::Word,
+                span: self.start..self.name_end,
+            },
+            args,
+            start: self.start,
+            end: self.semi + 1,
+            block: None,
+            trailing_comment: self.trailing_comment.clone(),
+        }
+    }
 }
 
 /// Longest plain directive looked for: a server line is far shorter, and a bound keeps the search
@@ -537,6 +568,97 @@ mod tests {
                 String::from_utf8_lossy(src)
             );
         }
+    }
+
+    /// Records each plain directive as [`Plain::directive`] makes it, then declines it so the
+    /// parser lexes it, and records the lexed one.
+    #[derive(Default)]
+    struct Both {
+        src: Vec<u8>,
+        made: Vec<Directive>,
+        lexed: Vec<Directive>,
+        offered: bool,
+    }
+
+    impl Visitor for Both {
+        type Error = std::convert::Infallible;
+        fn skims(&self) -> bool {
+            true
+        }
+        fn plain(&mut self, p: &Plain) -> Result<bool, Self::Error> {
+            self.made.push(p.directive(&self.src, Vec::new()));
+            self.offered = true;
+            Ok(false)
+        }
+        fn directive(&mut self, d: &mut Directive) -> Result<(), Self::Error> {
+            if std::mem::take(&mut self.offered) {
+                self.lexed.push(take(d));
+            }
+            Ok(())
+        }
+        fn open(&mut self, _: &mut Directive) -> Result<(), Self::Error> {
+            self.offered = false;
+            Ok(())
+        }
+        fn close(&mut self, _: usize, _: Option<Range<usize>>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+        fn comment(&mut self, _: Range<usize>) -> Result<(), Self::Error> {
+            Ok(())
+        }
+    }
+
+    /// Every directive the fast path takes must be exactly what the lexer makes of it.
+    fn plain_agrees(src: &[u8]) -> usize {
+        let mut both = Both {
+            src: src.to_vec(),
+            ..Both::default()
+        };
+        if visit(src, &mut both).is_err() {
+            return 0;
+        }
+        assert_eq!(both.made.len(), both.lexed.len());
+        for (m, l) in both.made.iter().zip(&both.lexed) {
+            assert_eq!(
+                format!("{m:?}"),
+                format!("{l:?}"),
+                "{}",
+                String::from_utf8_lossy(src)
+            );
+        }
+        both.made.len()
+    }
+
+    #[test]
+    fn plain_directives_are_what_the_lexer_makes() {
+        let src = concat!(
+            "http {\n upstream a {\n  least_conn;\n",
+            "  server 10.0.0.1:80 weight=2;  # rack 1; {x}\n",
+            "  server 10.0.0.2:80\r\n   backup;\r\n",
+            "  server\t10.0.0.3:80\tdown;\t#t\n",
+            "  server 10.0.0.4:80 ;#c\n",
+            "  server 10.0.0.5:80; server 10.0.0.6:80 ; # two\n",
+            "  server \"q\";\n  server a\\b;\n  hash $x;\n",
+            "  server 10.0.0.7:80 # mid\n  weight=1;\n",
+            " }\n}\n",
+        );
+        assert!(plain_agrees(src.as_bytes()) >= 7);
+        let dir =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nginx");
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            eprintln!(
+                "NOTICE: {} is missing; the corpus part is skipped",
+                dir.display()
+            );
+            return;
+        };
+        let mut seen = 0;
+        for e in entries.flatten() {
+            if let Ok(bytes) = std::fs::read(e.path()) {
+                seen += plain_agrees(&bytes);
+            }
+        }
+        assert!(seen > 1000, "only {seen} plain directives in the corpus");
     }
 
     #[test]
