@@ -96,10 +96,9 @@ pub fn edit(
         if !locks.take(&paths)? {
             break;
         }
-        let stale = edited.iter().any(|&f| {
-            crate::source::read(&config.files[f].path).ok().as_deref()
-                != Some(config.files[f].bytes.as_slice())
-        });
+        let stale = edited
+            .iter()
+            .any(|&f| !crate::source::still_holds(&config.files[f].path, &config.files[f].bytes));
         if !stale {
             break;
         }

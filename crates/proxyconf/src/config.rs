@@ -73,7 +73,7 @@ impl Config {
 
     fn build(
         path: &Path,
-        bytes: Vec<u8>,
+        bytes: crate::bytes::Bytes,
         kind: ProxyKind,
         keep: Option<&Keep<'_>>,
     ) -> Result<Config> {

@@ -51,6 +51,7 @@
 #![warn(missing_docs)]
 
 pub mod address;
+pub mod bytes;
 pub mod commit;
 pub mod config;
 mod dialect;

@@ -1,5 +1,6 @@
 //! A config file's bytes plus a line index, so any byte offset can be reported as line:col.
 
+use crate::bytes::Bytes;
 use crate::error::{Error, Result};
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -11,17 +12,17 @@ pub struct Source {
     /// The path as the user or an `include` named it.
     pub path: PathBuf,
     /// The raw bytes; never re-encoded. Shared, so a parse can borrow them while the inventory grows.
-    pub bytes: Arc<Vec<u8>>,
+    pub bytes: Arc<Bytes>,
     /// Built on the first line lookup: a one-server edit of a big file may never need it.
     line_starts: OnceLock<Vec<usize>>,
 }
 
 impl Source {
     /// Wraps bytes read from `path`.
-    pub fn new(path: PathBuf, bytes: Vec<u8>) -> Self {
+    pub fn new(path: PathBuf, bytes: impl Into<Bytes>) -> Self {
         Source {
             path,
-            bytes: Arc::new(bytes),
+            bytes: Arc::new(bytes.into()),
             line_starts: OnceLock::new(),
         }
     }
@@ -136,8 +137,7 @@ pub const MAX_FILE_BYTES: u64 = 64 << 20;
 
 /// Reads a config file: a regular file of at most [`MAX_FILE_BYTES`], with an error that names it.
 /// (A device such as /dev/zero, or a huge file, would otherwise hang or exhaust memory.)
-pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
-    use std::io::Read;
+pub(crate) fn read(path: &Path) -> Result<Bytes> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, "read", e))?;
     let meta = file.metadata().map_err(|e| Error::io(path, "stat", e))?;
     if !meta.is_file() {
@@ -154,10 +154,8 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
             MAX_FILE_BYTES >> 20
         )));
     }
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    // take() bounds a file that grows while it is read (or lies about its size, like /proc files).
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
+    // The limit bounds a file that grows while it is read (or lies about its size, like /proc files).
+    let bytes = Bytes::read(file, meta.len() as usize, MAX_FILE_BYTES)
         .map_err(|e| Error::io(path, "read", e))?;
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(Error::Usage(format!(
@@ -167,6 +165,33 @@ pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
         )));
     }
     Ok(bytes)
+}
+
+/// Whether the file at `path` still holds exactly `bytes`: read through one small buffer, so the
+/// check under the lock costs no second copy of a big file (nor its page faults).
+pub(crate) fn still_holds(path: &Path, bytes: &[u8]) -> bool {
+    use std::io::Read;
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return false;
+    };
+    if file.metadata().map(|m| m.len()).ok() != Some(bytes.len() as u64) {
+        return false;
+    }
+    let mut buf = vec![0u8; 64 << 10];
+    let mut seen = 0;
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => return seen == bytes.len(),
+            Ok(n) => {
+                if bytes.get(seen..seen + n) != Some(&buf[..n]) {
+                    return false;
+                }
+                seen += n;
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(_) => return false,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -188,5 +213,19 @@ mod tests {
         assert_eq!(s.line_after((8, 3), 1), (1, 1));
         let long = b"x\n".repeat(100);
         assert_eq!(count_newlines(&long[1..]), 100);
+    }
+
+    #[test]
+    fn still_holds_compares_every_byte() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("f");
+        let big: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &big).expect("write");
+        assert!(still_holds(&path, &big));
+        let mut changed = big.clone();
+        changed[150_000] ^= 1;
+        assert!(!still_holds(&path, &changed));
+        assert!(!still_holds(&path, &big[..big.len() - 1]));
+        assert!(!still_holds(&dir.path().join("missing"), b""));
     }
 }
