@@ -363,10 +363,14 @@ impl Visitor for Walker<'_> {
             return Ok(false);
         }
         if let Some(keep) = self.keep {
-            let mut args = p.args(b);
-            let ruled_out = args.next().is_some_and(|address| {
-                !keep(address, p.trailing_comment.is_some())
-                    && !args.any(|w| w == b"backup" || w == b"down")
+            let ruled_out = p.first_arg(b).is_some_and(|address| {
+                let rest = &b[address.end..p.semi];
+                !keep(&b[address], p.trailing_comment.is_some())
+                    // No `b` or `d` at all (the usual line) is no `backup` or `down` either.
+                    && (memchr::memchr2(b'b', b'd', rest).is_none()
+                        || !rest
+                            .split(|&c| lexer::is_space(c))
+                            .any(|w| w == b"backup" || w == b"down"))
             });
             if ruled_out {
                 let u = &mut self.inv.upstreams[up];

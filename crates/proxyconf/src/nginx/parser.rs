@@ -86,11 +86,12 @@ pub struct Plain {
 }
 
 impl Plain {
-    /// The arguments, each its own value.
-    pub fn args<'s>(&self, src: &'s [u8]) -> impl Iterator<Item = &'s [u8]> {
-        src[self.name_end..self.semi]
-            .split(|&c| is_space(c))
-            .filter(|w| !w.is_empty())
+    /// The span of the first argument, if there is one.
+    pub fn first_arg(&self, src: &[u8]) -> Option<Range<usize>> {
+        let body = &src[self.name_end..self.semi];
+        let from = body.iter().position(|&c| !is_space(c))?;
+        let len = body[from..].iter().take_while(|&&c| !is_space(c)).count();
+        Some(self.name_end + from..self.name_end + from + len)
     }
 
     /// The directive the lexer would have made of it: a word token per blank-separated word.
@@ -125,6 +126,17 @@ impl Plain {
     }
 }
 
+/// The first offset from `i` that is not a blank. Indentation is mostly spaces: eight at a time.
+fn skip_blanks(src: &[u8], mut i: usize) -> usize {
+    while src.get(i..i + 8) == Some(b"        ") {
+        i += 8;
+    }
+    i + src[i.min(src.len())..]
+        .iter()
+        .take_while(|&&c| is_space(c))
+        .count()
+}
+
 /// Longest plain directive looked for: a server line is far shorter, and a bound keeps the search
 /// for its `;` from crossing a big block again and again.
 const PLAIN_MAX: usize = 512;
@@ -150,7 +162,11 @@ fn plain_at(src: &[u8], start: usize) -> Option<Plain> {
             .take_while(|&&c| matches!(c, b' ' | b'\t' | b'\r'))
             .count();
     let trailing_comment = (src.get(hash) == Some(&b'#')).then(|| {
-        let end = memchr::memchr(b'\n', &src[hash..]).map_or(src.len(), |p| hash + p);
+        // Such comments are short: a plain loop beats memchr's setup.
+        let end = src[hash..]
+            .iter()
+            .position(|&c| c == b'\n')
+            .map_or(src.len(), |p| hash + p);
         let end = if end > hash + 1 && src[end - 1] == b'\r' {
             end - 1
         } else {
@@ -386,13 +402,7 @@ impl Parser<'_> {
         let start = match &self.peeked {
             Some(t) if t.kind == Kind::Word => t.span.start,
             Some(_) => return Ok(false),
-            None => {
-                let from = self.lexer.pos();
-                from + self.src[from..]
-                    .iter()
-                    .take_while(|&&c| is_space(c))
-                    .count()
-            }
+            None => skip_blanks(self.src, self.lexer.pos()),
         };
         let Some(plain) = plain_at(self.src, start) else {
             return Ok(false);
