@@ -258,13 +258,17 @@ impl Walker<'_> {
         let src = &self.inv.files[file];
         let b = &src.bytes;
         let val = |i: usize| lexer::value(&b[d.args[i].span.clone()], d.args[i].kind);
-        let flags: Vec<Flag> = (1..d.args.len())
-            .filter(|&i| val(i).as_ref() == b"down")
-            .map(|i| Flag {
-                word: FlagWord::Down,
-                remove: d.args[i - 1].span.end..d.args[i].span.end,
-            })
-            .collect();
+        let flags: Vec<Flag> = if down {
+            (1..d.args.len())
+                .filter(|&i| val(i).as_ref() == b"down")
+                .map(|i| Flag {
+                    word: FlagWord::Down,
+                    remove: d.args[i - 1].span.end..d.args[i].span.end,
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         let args_end = d.args.last().map_or(d.name.span.end, |t| t.span.end);
         let last = d.end - 1;
         let line_end = src.line_end(last);

@@ -68,11 +68,13 @@ impl Dialect for Nginx {
         // decodes 20,000 of these).
         let raw = &bytes[span.clone()];
         if !raw.iter().any(|c| matches!(c, b'"' | b'\'' | b'\\' | b'#')) {
-            return raw
-                .split(|&c| lexer::is_space(c))
-                .filter(|w| !w.is_empty())
-                .map(crate::source::text_of)
-                .collect();
+            if let Ok(text) = std::str::from_utf8(raw) {
+                return text
+                    .split(|c: char| c.is_ascii() && lexer::is_space(c as u8))
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
         }
         let mut lexer = lexer::Lexer::new(&bytes[..span.end], span.start);
         let mut out = Vec::new();
