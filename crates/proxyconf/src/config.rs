@@ -111,9 +111,12 @@ impl Config {
     }
 
     /// A server's parameters as the proxy sees them (quotes and escapes resolved).
-    pub fn params(&self, s: &Server) -> Vec<String> {
+    pub fn params<'a>(&'a self, s: &'a Server) -> Vec<std::borrow::Cow<'a, str>> {
         match &s.params {
-            Params::Values(v) => v.clone(),
+            Params::Values(v) => v
+                .iter()
+                .map(|p| std::borrow::Cow::Borrowed(p.as_str()))
+                .collect(),
             Params::Span(r) => self
                 .kind
                 .dialect()

@@ -11,6 +11,7 @@ use crate::server::{Method, ProxyKind, Upstream};
 use crate::source::Source;
 use crate::splice::Splice;
 use crate::validate::Validation;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -34,7 +35,7 @@ pub(crate) trait Dialect: Sync {
         keep: Option<&Keep<'_>>,
     ) -> Result<Inventory>;
     /// A server's parameters as the proxy reads them (quotes and escapes resolved).
-    fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String>;
+    fn params<'b>(&self, bytes: &'b [u8], span: Range<usize>) -> Vec<Cow<'b, str>>;
     /// Whether `file`, edited by `plan`, still parses: the last guard when no validator runs.
     fn still_parses(&self, cfg: &Config, plan: &Plan, file: usize) -> bool;
     /// Runs the validator `bin` on the config as it would be with `new` (file index → temp path).

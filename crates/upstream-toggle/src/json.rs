@@ -59,7 +59,7 @@ pub struct ServerRow<'a> {
     /// The address as written (`host:port`, `[v6]:port`, `unix:/path`, ...).
     pub address: &'a str,
     /// The remaining parameters, quotes and escapes resolved.
-    pub params: Vec<String>,
+    pub params: Vec<Cow<'a, str>>,
     /// What the line says.
     pub state: StateName,
     /// How it is out; null when enabled.

@@ -16,6 +16,7 @@ use crate::server::{Method, Upstream};
 use crate::source::Source;
 use crate::splice::Splice;
 use crate::validate::{self, Validation};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -43,12 +44,12 @@ impl Dialect for Haproxy {
         inventory::load(main)
     }
 
-    fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String> {
+    fn params<'b>(&self, bytes: &'b [u8], span: Range<usize>) -> Vec<Cow<'b, str>> {
         lexer::line(bytes, span.start, span.end)
             .map(|l| {
                 l.words
                     .iter()
-                    .map(|w| String::from_utf8_lossy(&w.value).into_owned())
+                    .map(|w| Cow::Owned(String::from_utf8_lossy(&w.value).into_owned()))
                     .collect()
             })
             .unwrap_or_default()

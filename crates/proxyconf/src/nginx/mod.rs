@@ -33,6 +33,7 @@ use crate::server::{Method, Upstream};
 use crate::source::Source;
 use crate::splice::{self, Splice};
 use crate::validate::Validation;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -63,7 +64,7 @@ impl Dialect for Nginx {
         inventory::load(main, follow_includes, keep)
     }
 
-    fn params(&self, bytes: &[u8], span: Range<usize>) -> Vec<String> {
+    fn params<'b>(&self, bytes: &'b [u8], span: Range<usize>) -> Vec<Cow<'b, str>> {
         // Without quotes, escapes or comments, each word is its own value (`list` of a big config
         // decodes 20,000 of these).
         let raw = &bytes[span.clone()];
@@ -72,7 +73,7 @@ impl Dialect for Nginx {
                 return text
                     .split(|c: char| c.is_ascii() && lexer::is_space(c as u8))
                     .filter(|w| !w.is_empty())
-                    .map(str::to_owned)
+                    .map(Cow::Borrowed)
                     .collect();
             }
         }
@@ -81,7 +82,7 @@ impl Dialect for Nginx {
         while let Ok(Some(t)) = lexer.next_token() {
             if matches!(t.kind, lexer::Kind::Word | lexer::Kind::Quoted) {
                 let v = lexer::value(&bytes[t.span.clone()], t.kind);
-                out.push(crate::source::text_of(&v));
+                out.push(Cow::Owned(crate::source::text_of(&v)));
             }
         }
         out
