@@ -55,9 +55,15 @@ fn read_mapped(
     mut map: memmap2::MmapMut,
     limit: u64,
 ) -> std::io::Result<Bytes> {
+    // Never past `limit` and one more byte, whatever the mapping's rounding left room for.
+    let room = map.len().min(
+        usize::try_from(limit)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1),
+    );
     let mut len = 0;
-    while len < map.len() {
-        match file.read(&mut map[len..]) {
+    while len < room {
+        match file.read(&mut map[len..room]) {
             Ok(0) => return Ok(Bytes(Store::Mapped { map, len })),
             Ok(n) => len += n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
@@ -65,7 +71,7 @@ fn read_mapped(
         }
     }
     // The file grew past the room it said it needed: go on in the heap.
-    let mut v = map.to_vec();
+    let mut v = map[..len].to_vec();
     file.take((limit + 1).saturating_sub(len as u64))
         .read_to_end(&mut v)?;
     Ok(Bytes(Store::Heap(v)))
@@ -125,5 +131,8 @@ mod tests {
         assert_eq!(b.as_slice(), &data[..]);
         let capped = Bytes::read(&data[..], MAPPED_FROM, HUGE_PAGE as u64 * 2).expect("reads");
         assert_eq!(capped.len(), HUGE_PAGE * 2 + 1);
+        // A limit inside the mapping's rounding: still at most one byte past it.
+        let inside = Bytes::read(&data[..], MAPPED_FROM, MAPPED_FROM as u64 + 10).expect("reads");
+        assert_eq!(inside.len(), MAPPED_FROM + 11);
     }
 }

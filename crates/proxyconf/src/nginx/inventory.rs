@@ -37,6 +37,17 @@ pub(crate) fn load(
     follow_includes: bool,
     keep: Option<&Keep<'_>>,
 ) -> Result<Inventory> {
+    walk(main, follow_includes, keep, true)
+}
+
+/// The walk behind [`load`]; without `skim`, every directive goes through the lexer (the reference
+/// the skimming is tested against).
+fn walk(
+    main: Source,
+    follow_includes: bool,
+    keep: Option<&Keep<'_>>,
+    skim: bool,
+) -> Result<Inventory> {
     let base = main
         .path
         .parent()
@@ -52,6 +63,7 @@ pub(crate) fn load(
         visiting: vec![0],
         cursor: (0, 1),
         spare: Vec::new(),
+        skim,
     };
     w.visit_file(0)?;
     Ok(w.inv)
@@ -91,6 +103,8 @@ struct Walker<'c> {
     cursor: (usize, usize),
     /// Reused for the words of plain server lines.
     spare: Vec<lexer::Token>,
+    /// Whether upstream blocks are skimmed.
+    skim: bool,
 }
 
 impl Walker<'_> {
@@ -319,8 +333,14 @@ impl Walker<'_> {
 
     /// Servers commented out inside an upstream block, found by re-lexing the comment text.
     fn commented_servers(&mut self, up: usize, comments: Vec<LineComment>) {
-        let mut files: Vec<usize> = comments.iter().map(|c| c.file).collect();
-        files.dedup();
+        // Each file once, in the order its comments came: an include between two comments of the
+        // block must not make the block's own file come round twice (its servers listed twice).
+        let mut files: Vec<usize> = Vec::new();
+        for c in &comments {
+            if !files.contains(&c.file) {
+                files.push(c.file);
+            }
+        }
         for file in files {
             let (lines, numbers): (Vec<Range<usize>>, Vec<usize>) = comments
                 .iter()
@@ -353,7 +373,7 @@ impl Visitor for Walker<'_> {
 
     /// Upstream blocks are skimmed: their plain server lines are read without the lexer.
     fn skims(&self) -> bool {
-        self.upstream().is_some()
+        self.skim && self.upstream().is_some()
     }
 
     /// A plain `server` line: counted alone when a filter rules it out and it has no `backup` or
@@ -623,4 +643,104 @@ fn lex_all(text: &[u8]) -> Option<Vec<lexer::Token>> {
         v.push(t);
     }
     Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Loads `path` skimming and lexing everything, with and without a filter, and checks that the
+    /// inventories agree; returns how many servers were listed.
+    fn skimming_agrees(path: &Path) -> usize {
+        let Ok(bytes) = crate::source::read(path) else {
+            return 0;
+        };
+        let main = Source::new(path.to_path_buf(), bytes.to_vec());
+        let first = load(main.clone(), true, None)
+            .ok()
+            .and_then(|inv| inv.servers.first().map(|s| s.address.clone()));
+        let by_address = |a: &[u8], _: bool| first.as_deref().map(str::as_bytes) == Some(a);
+        let commented = |_: &[u8], c: bool| c;
+        let filters: [Option<&Keep<'_>>; 3] = [None, Some(&by_address), Some(&commented)];
+        let mut listed = 0;
+        for keep in filters {
+            let skimmed = walk(main.clone(), true, keep, true);
+            let lexed = walk(main.clone(), true, keep, false);
+            match (skimmed, lexed) {
+                (Ok(s), Ok(l)) => {
+                    let show = |i: &Inventory| {
+                        format!(
+                            "{:#?}\n{:#?}\n{:?}\n{:?}\n{:?}",
+                            i.servers, i.upstreams, i.warnings, i.settings, i.includes
+                        )
+                    };
+                    assert_eq!(show(&s), show(&l), "{}", path.display());
+                    listed += s.servers.len();
+                }
+                (Err(s), Err(l)) => assert_eq!(s.to_string(), l.to_string()),
+                (s, l) => panic!("{}: {:?} vs {:?}", path.display(), s.err(), l.err()),
+            }
+        }
+        listed
+    }
+
+    #[test]
+    fn skimmed_upstreams_list_what_the_lexer_lists() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let conf = dir.path().join("nginx.conf");
+        std::fs::write(
+            dir.path().join("more.conf"),
+            "server 10.0.9.1:80; # included\n# server 10.0.9.2:80;\n",
+        )
+        .expect("write");
+        std::fs::write(
+            &conf,
+            concat!(
+                "http {\n upstream a {\n  least_conn;\n",
+                "  server 10.0.0.1:80 weight=2 max_fails=3;  # rack 1; {x}\n",
+                "  server 10.0.0.2:80\r\n   backup;\r\n",
+                "  server\t10.0.0.3:80\tdown;\t#t\n",
+                "  server 10.0.0.4:80 route=db1 ;#c\n",
+                "  # server 10.0.0.5:80;\n",
+                "  include more.conf;\n",
+                "  # server 10.0.0.6:80 down;\n",
+                "  server 10.0.0.7:80; server 10.0.0.8:80 down ; # two\n",
+                "  server \"q:80\";\n  server a\\b:80;\n  hash $x;\n",
+                "  server 10.0.0.9:80 # mid\n  weight=1;\n",
+                " }\n",
+                " upstream server { server 10.0.1.1:80; }\n",
+                " server { listen 80; location / { proxy_pass http://a; } }\n",
+                "}\n",
+            ),
+        )
+        .expect("write");
+        assert!(skimming_agrees(&conf) >= 12);
+        // The block's own commented servers, before and after the include, are listed once each.
+        let inv = load(
+            Source::new(conf.clone(), std::fs::read(&conf).expect("read")),
+            true,
+            None,
+        )
+        .expect("loads");
+        let mut addresses: Vec<&str> = inv.servers.iter().map(|s| s.address.as_str()).collect();
+        let all = addresses.len();
+        addresses.sort_unstable();
+        addresses.dedup();
+        assert_eq!(addresses.len(), all, "{addresses:?}");
+    }
+
+    #[test]
+    fn skimmed_upstreams_list_what_the_lexer_lists_on_the_corpus() {
+        let Some(corpus) = hotswap_tests::corpus_dir() else {
+            return;
+        };
+        let mut listed = 0;
+        for e in std::fs::read_dir(corpus.join("nginx"))
+            .expect("corpus")
+            .flatten()
+        {
+            listed += skimming_agrees(&e.path());
+        }
+        assert!(listed > 300, "only {listed} servers listed in the corpus");
+    }
 }

@@ -653,15 +653,10 @@ mod tests {
             " }\n}\n",
         );
         assert!(plain_agrees(src.as_bytes()) >= 7);
-        let dir =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus/nginx");
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            eprintln!(
-                "NOTICE: {} is missing; the corpus part is skipped",
-                dir.display()
-            );
+        let Some(corpus) = hotswap_tests::corpus_dir() else {
             return;
         };
+        let entries = std::fs::read_dir(corpus.join("nginx")).expect("corpus");
         let mut seen = 0;
         for e in entries.flatten() {
             if let Ok(bytes) = std::fs::read(e.path()) {
