@@ -416,3 +416,39 @@ fn is_admin_agrees_with_the_running_haproxy() {
 fn a_socket_without_level_is_not_admin() {
     is_admin_agrees_with_haproxy(&[("nolevel.sock", "")]);
 }
+
+/// haproxy refuses a proxy section with no name, or whose name has a character other than
+/// letters, digits, `.`, `:`, `_` and `-`; so does the engine, which also tells an nginx config read
+/// as haproxy (its `listen 80;` is a `listen` section) from a haproxy one.
+#[test]
+fn proxy_names_haproxy_refuses_are_refused() {
+    let dir = tmp();
+    for body in [
+        "backend bad;name\n    server a 127.0.0.1:1\n",
+        "listen\n    bind 127.0.0.1:1\n",
+        "frontend a/b\n    bind 127.0.0.1:1\n",
+    ] {
+        let conf = write(dir.path(), "bad.cfg", haproxy_conf(dir.path(), body));
+        assert!(haproxy_c(&conf).is_err(), "haproxy accepts {body:?}");
+        let err = Config::load(&conf, Some(ProxyKind::Haproxy)).expect_err("refused");
+        assert!(matches!(err, Error::Syntax { .. }), "{err}");
+    }
+    // Names haproxy accepts, and a bad one in a branch it never reads.
+    let body = ".if 0\nbackend x;y\n.endif\nbackend ok.v2:blue_green-1\n    server a 127.0.0.1:1\n";
+    let conf = write(dir.path(), "ok.cfg", haproxy_conf(dir.path(), body));
+    haproxy_c(&conf).expect("haproxy accepts it");
+    let cfg = Config::load(&conf, Some(ProxyKind::Haproxy)).expect("loads");
+    assert_eq!(cfg.upstreams[0].name, "ok.v2:blue_green-1");
+    let nginx = write(
+        dir.path(),
+        "nginx.conf",
+        "http {\n  upstream app { server 127.0.0.1:1; }\n  server {\n    listen 80;\n    location / { proxy_pass http://app; }\n  }\n}\n",
+    );
+    match Config::load(&nginx, Some(ProxyKind::Haproxy)) {
+        Err(Error::Syntax {
+            looks_like: Some(l),
+            ..
+        }) => assert_eq!(l.kind, ProxyKind::Nginx),
+        other => panic!("{:?}", other.map(|c| c.servers.len())),
+    }
+}

@@ -424,6 +424,25 @@ backend app
     let r = ut(&n, &["-k", "haproxy", "list"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("-k nginx"), "{}", r.stderr);
+    // An nginx `listen` line reads as a haproxy `listen` section named `127.0.0.1:1;`, which
+    // haproxy refuses: no empty table, no "no such server".
+    let site = write(
+        d.path(),
+        "site-up.conf",
+        nginx_conf(
+            d.path(),
+            "upstream u { server 127.0.0.1:1; server 127.0.0.1:3; }\nserver {\n    listen 127.0.0.1:1;\n    location / { proxy_pass http://u; }\n}",
+        ),
+    );
+    for args in [
+        &["-k", "haproxy", "list"][..],
+        &["-k", "haproxy", "disable", "127.0.0.1:1"][..],
+    ] {
+        let r = ut(&site, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        assert!(r.stderr.contains("-k nginx"), "{}", r.stderr);
+        assert!(r.stdout.is_empty(), "{}", r.stdout);
+    }
     let none = write(
         d.path(),
         "site.conf",

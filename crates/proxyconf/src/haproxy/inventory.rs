@@ -104,6 +104,9 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
                 .get(1)
                 .map(|w| w.value.clone())
                 .filter(|n| n != b"from");
+            if cond::active(&conds) == Some(true) {
+                check_proxy_name(src, line, sec)?;
+            }
             let inherited = from_name(line).and_then(|n| named_defaults.get(n).copied());
             in_defaults = sec == b"defaults";
             in_global = sec == b"global";
@@ -173,6 +176,41 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
     inv.servers = servers;
     inv.settings = settings;
     Ok(inv)
+}
+
+/// haproxy refuses to start on a proxy section without a name, or whose name has a character other
+/// than letters, digits, `.`, `:`, `_` and `-` (`invalid_char()`). Checking it here also stops an
+/// nginx config read as haproxy (its `listen 80;` is a haproxy `listen` section) from passing for
+/// one with a `listen` named `80;`.
+fn check_proxy_name(src: &Source, line: &Line, sec: &[u8]) -> Result<()> {
+    let sec_text = String::from_utf8_lossy(sec);
+    let name = line.words.get(1).map(|w| w.value.as_slice());
+    let message = match (sec, name) {
+        (b"frontend" | b"backend" | b"listen", None) => {
+            format!("'{sec_text}' needs a name (haproxy rejects it without one)")
+        }
+        (b"frontend" | b"backend" | b"listen" | b"defaults", Some(n))
+            if !(sec == b"defaults" && n == b"from") =>
+        {
+            let bad = n
+                .iter()
+                .find(|&&c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b':' | b'_' | b'-')));
+            let Some(&c) = bad else {
+                return Ok(());
+            };
+            format!(
+                "character '{}' is not permitted in '{sec_text}' name '{}' (haproxy rejects it)",
+                c.escape_ascii(),
+                String::from_utf8_lossy(n)
+            )
+        }
+        _ => return Ok(()),
+    };
+    Err(Error::Syntax {
+        at: src.at(line.words.get(1).map_or(line.start, |w| w.span.start)),
+        message,
+        looks_like: None,
+    })
 }
 
 /// `pidfile` and `stats socket` from the global section.
