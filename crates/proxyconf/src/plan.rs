@@ -118,6 +118,28 @@ impl Selector {
         }
     }
 
+    /// Why no server could be written the way this selector is, if so: an unclosed `[`, nothing
+    /// after `UPSTREAM/`, a port past 65535.
+    pub fn malformed(&self) -> Option<String> {
+        let s = self.server.as_str();
+        if s.starts_with('[') && !s.contains(']') {
+            return Some(format!(
+                "'{s}' opens a '[' it never closes; write an IPv6 address as [::1]:8080"
+            ));
+        }
+        if s.ends_with('/') && !s.starts_with(['/', '[']) && !s.starts_with("unix:") {
+            return Some(format!(
+                "'{s}' names no server after the '/'; write UPSTREAM/SERVER, such as app/127.0.0.1:8080"
+            ));
+        }
+        let (_, port) = s.rsplit_once(':')?;
+        let out_of_range = !port.is_empty()
+            && port.bytes().all(|b| b.is_ascii_digit())
+            && port.parse::<u32>().map_or(true, |p| p > 65535);
+        out_of_range
+            .then(|| format!("the port in '{s}' is out of range: ports run from 1 to 65535"))
+    }
+
     /// Parses a SERVER argument; `upstream` is the `--upstream` flag.
     pub fn parse(arg: &str, upstream: Option<&str>) -> Result<Selector> {
         let arg = arg.trim();
@@ -484,6 +506,11 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<Outcome>> {
         .filter(|&i| sel.matches(cfg, &cfg.servers[i], &wanted))
         .collect();
     if matches.is_empty() {
+        // A selector no server could be written as is the operator's typo, not a missing server
+        // (a filtered load first goes back for the whole config, which may still match it).
+        if let Some(why) = sel.malformed().filter(|_| !cfg.partial) {
+            return Err(Error::Usage(why));
+        }
         return Err(Error::NoSuchServer {
             wanted: match &sel.upstream {
                 Some(u) => format!("{u}/{}", sel.server),

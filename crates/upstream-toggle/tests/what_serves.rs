@@ -606,3 +606,39 @@ backend mirror
         "the tracker is in maintenance via its target: {m1:?}"
     );
 }
+
+/// A selector no server could be written as is a usage error (exit 2) that says what is wrong, on
+/// both proxies and under --json; a well-formed one that matches nothing stays "no such server".
+#[test]
+fn malformed_selectors_are_usage_errors() {
+    let d = tmp();
+    let n = nginx(
+        d.path(),
+        "upstream app { server 127.0.0.1:4001; server 127.0.0.1:4002; }",
+    );
+    let h = haproxy(
+        d.path(),
+        "backend app\n    server s1 127.0.0.1:4001\n    server s2 127.0.0.1:4002\n",
+    );
+    for conf in [&n, &h] {
+        let before = std::fs::read(conf).expect("read");
+        for (arg, says) in [
+            ("app/", "after the '/'"),
+            ("[::1", "never closes"),
+            ("127.0.0.1:99999", "out of range"),
+            ("app/127.0.0.1:4294967296", "out of range"),
+        ] {
+            let r = ut(conf, &["disable", arg]);
+            assert_eq!(r.code, 2, "{arg}: {}", r.stderr);
+            assert!(r.stderr.contains(says), "{arg}: {}", r.stderr);
+            let r = ut(conf, &["enable", arg, "--json"]);
+            assert_eq!(r.code, 2, "{arg}: {}", r.stderr);
+            let doc: serde_json::Value =
+                serde_json::from_str(&r.stdout).expect("one JSON document");
+            assert_eq!(doc["error"]["exit_code"], 2, "{}", r.stdout);
+        }
+        assert_eq!(std::fs::read(conf).expect("read"), before);
+        let r = ut(conf, &["disable", "127.0.0.1:4009"]);
+        assert_eq!(r.code, 3, "{}", r.stderr);
+    }
+}
