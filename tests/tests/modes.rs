@@ -187,6 +187,15 @@ fn a_change_one_proxy_cannot_take_puts_the_others_back_exactly_and_recover_keeps
     let m = swapctl(&[&both[..], &["mode", "maintenance", "--message", "Maint B"]].concat());
     std::fs::write(&pidfile, &pid).expect("restore");
     assert_eq!(m.status.code(), Some(1), "{}", text(&m));
+    // lb2's file is put back too; only its reload fails again, and the account says just that.
+    assert!(
+        text(&m).contains(&format!(
+            "{} is back to read-only on disk, but reloading it failed too",
+            confs[1]
+        )),
+        "{}",
+        text(&m)
+    );
     for (c, before) in confs.iter().zip(&read_only) {
         assert_eq!(
             &std::fs::read(c).expect("read"),

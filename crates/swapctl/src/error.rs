@@ -658,17 +658,35 @@ mod tests {
                         config: "/b.cfg".into(),
                         several: true,
                         error: driver::Error::Wait(procwatch::Error::Interrupted),
-                        put_back_failed: vec![(
-                            "/a.cfg".into(),
-                            "normal",
-                            driver::Error::NoWayToReload {
+                        put_back_failed: vec![crate::fleet::PutBack {
+                            config: "/a.cfg".into(),
+                            mode: "normal",
+                            on_disk: true,
+                            error: driver::Error::NoWayToReload {
                                 config: "/a.cfg".into(),
                             },
-                        )],
+                        }],
                     }),
                 }
                 .to_string(),
-                "interrupted: the change to mode read-only was undone; every proxy has the mode it had before (/b.cfg: interrupted; putting /a.cfg back to normal failed too: /a.cfg: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload)",
+                "interrupted: the change to mode read-only was undone; every proxy has the mode it had before (/b.cfg: interrupted; /a.cfg is back to normal on disk, but reloading it failed too: /a.cfg: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload)",
+            ),
+            (
+                ModeError {
+                    config: "/b.cfg".into(),
+                    several: true,
+                    error: driver::Error::Wait(procwatch::Error::Interrupted),
+                    put_back_failed: vec![crate::fleet::PutBack {
+                        config: "/a.cfg".into(),
+                        mode: "normal",
+                        on_disk: false,
+                        error: driver::Error::NoWayToReload {
+                            config: "/a.cfg".into(),
+                        },
+                    }],
+                }
+                .to_string(),
+                "/b.cfg: interrupted; putting /a.cfg back to normal failed too: /a.cfg: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload",
             ),
             (
                 Error::NotBroughtBack {

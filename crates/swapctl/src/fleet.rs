@@ -150,8 +150,21 @@ pub struct ModeError {
     /// What went wrong there.
     #[source]
     pub error: driver::Error,
-    /// Proxies that could not be put back: config, the mode they were to get back, and why.
-    pub put_back_failed: Vec<(PathBuf, &'static str, driver::Error)>,
+    /// Proxies that could not be put back fully.
+    pub put_back_failed: Vec<PutBack>,
+}
+
+/// A proxy that could not be put back fully after a failed mode change.
+#[derive(Debug)]
+pub struct PutBack {
+    /// Its config.
+    pub config: PathBuf,
+    /// The mode it was to get back.
+    pub mode: &'static str,
+    /// Its files have that mode again; only the reload failed (as it does with no proxy running).
+    pub on_disk: bool,
+    /// Why.
+    pub error: driver::Error,
 }
 
 fn mode_prefix(config: &std::path::Path, several: bool) -> String {
@@ -162,14 +175,16 @@ fn mode_prefix(config: &std::path::Path, several: bool) -> String {
     }
 }
 
-fn put_back(failed: &[(PathBuf, &'static str, driver::Error)]) -> String {
+fn put_back(failed: &[PutBack]) -> String {
     failed
         .iter()
-        .map(|(config, mode, e)| {
-            format!(
-                "; putting {} back to {mode} failed too: {e}",
-                config.display()
-            )
+        .map(|p| {
+            let (config, mode, e) = (p.config.display(), p.mode, &p.error);
+            if p.on_disk {
+                format!("; {config} is back to {mode} on disk, but reloading it failed too: {e}")
+            } else {
+                format!("; putting {config} back to {mode} failed too: {e}")
+            }
         })
         .collect()
 }
@@ -460,12 +475,17 @@ impl Fleet {
                 };
                 for (j, back) in done {
                     let m = &mut self.members[j];
-                    if let Err(e) = driver::edit_mode(&m.ctx, &m.upstream, &back)
-                        .and_then(|()| m.driver.reload(&never))
-                    {
-                        failure
-                            .put_back_failed
-                            .push((m.config.clone(), back.mode.word(), e));
+                    let (on_disk, result) = match driver::edit_mode(&m.ctx, &m.upstream, &back) {
+                        Ok(()) => (true, m.driver.reload(&never)),
+                        Err(e) => (false, Err(e)),
+                    };
+                    if let Err(error) = result {
+                        failure.put_back_failed.push(PutBack {
+                            config: m.config.clone(),
+                            mode: back.mode.word(),
+                            on_disk,
+                            error,
+                        });
                     }
                 }
                 return Err(Box::new(failure));
