@@ -1,7 +1,7 @@
 complete -c healthwait -s t -l timeout -d 'Overall deadline (250ms, 2s, 1m; a bare number is seconds; 0 = no deadline)' -r
 complete -c healthwait -s i -l interval -d 'Fixed pause between probes [default: back off from 10ms to 50ms]' -r
 complete -c healthwait -l attempt-timeout -d 'Bound on each attempt, so a server that accepts and never answers cannot stall the wait' -r
-complete -c healthwait -l status -d 'Accepted HTTP status codes: a list of codes and ranges' -r
+complete -c healthwait -l status -d 'Accepted HTTP status codes: a list of codes and ranges [default: 200-399]' -r
 complete -c healthwait -l method -d 'HTTP method: get or head' -r -f -a "get\t'GET'
 head\t'HEAD'"
 complete -c healthwait -s H -l header -d 'Extra request header \'Name: value\' (repeatable)' -r

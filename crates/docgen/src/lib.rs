@@ -60,6 +60,8 @@ fn tools() -> Vec<(clap::Command, Extra)> {
                     ("0", "healthy, or CMD's own exit status"),
                     ("124", "timed out (CMD is not run)"),
                     ("2", "usage"),
+                    ("126", "CMD cannot be run (not executable)"),
+                    ("127", "CMD is not found"),
                     ("1", "other"),
                 ],
                 examples: &[

@@ -27,7 +27,8 @@ Examples:
   healthwait http+unix://%2Frun%2Fa.sock/up http+unix://%2Frun%2Fb.sock/up
   healthwait --down -t 10s tcp://127.0.0.1:4040               # wait until the port is closed
 
-Exit status: 0 healthy (or CMD's status), 124 timed out (CMD not run), 2 usage, 1 other.";
+Exit status: 0 healthy (or CMD's status), 124 timed out (CMD not run), 2 usage,
+126 CMD cannot be run, 127 CMD not found, 1 other.";
 
 /// Wait until HTTP, HTTPS, TCP or unix-socket services are healthy, then optionally run a command.
 #[derive(Debug, Parser)]
@@ -48,9 +49,9 @@ pub struct Cli {
     /// Bound on each attempt, so a server that accepts and never answers cannot stall the wait
     #[arg(long, value_name = "DUR", default_value = "2s")]
     pub attempt_timeout: String,
-    /// Accepted HTTP status codes: a list of codes and ranges
-    #[arg(long, value_name = "LIST", default_value = "200-399")]
-    pub status: String,
+    /// Accepted HTTP status codes: a list of codes and ranges [default: 200-399]
+    #[arg(long, value_name = "LIST")]
+    pub status: Option<String>,
     /// HTTP method: get or head
     #[arg(long, value_enum, default_value = "get", hide_possible_values = true)]
     pub method: MethodArg,
@@ -136,6 +137,14 @@ pub enum Error {
     /// A duration flag cannot be read.
     #[error(transparent)]
     Duration(#[from] duration::ParseError),
+    /// A flag that only an HTTP check reads, given for a target that is not HTTP.
+    #[error("{flag} needs an http:// target, not {target}")]
+    HttpOnly {
+        /// The flag.
+        flag: &'static str,
+        /// The target, as shown.
+        target: String,
+    },
     /// The flags cannot make a probe of a target.
     #[error("{}", probe_text(.0))]
     Probe(probe::BuildError),
@@ -226,16 +235,31 @@ pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
             MethodArg::Head => Method::Head,
         }),
         headers,
-        status: StatusSet::parse(&cli.status).map_err(Error::Status)?,
+        status: StatusSet::parse(cli.status.as_deref().unwrap_or("200-399"))
+            .map_err(Error::Status)?,
         body,
         insecure: cli.insecure,
         cacert: cli.cacert.clone(),
         expect_headers,
     };
-    let probes = cli
+    let targets = cli
         .targets
         .iter()
-        .map(|t| Probe::new(Target::parse(t)?, opts.clone()).map_err(Error::Probe))
+        .map(|t| Target::parse(t))
+        .collect::<Result<Vec<_>, _>>()?;
+    // A connect check reads no status: ignoring `--status` would pass a check the operator meant
+    // to be stricter (the other HTTP-only flags are refused by `Probe::new`).
+    if cli.status.is_some() {
+        if let Some(t) = targets.iter().find(|t| !matches!(t, Target::Http { .. })) {
+            return Err(Error::HttpOnly {
+                flag: "--status",
+                target: t.to_string(),
+            });
+        }
+    }
+    let probes = targets
+        .into_iter()
+        .map(|t| Probe::new(t, opts.clone()).map_err(Error::Probe))
         .collect::<Result<Vec<_>, _>>()?;
     let wait = WaitOptions {
         timeout: duration::parse(&cli.timeout)?,
@@ -291,6 +315,16 @@ mod tests {
             e.to_string(),
             "--status needs at least one code, e.g. 200-299"
         );
+        let e = usage(&["--status", "200", "http://x/", "tcp://x:1"]);
+        assert_eq!(
+            e.to_string(),
+            "--status needs an http:// target, not tcp://x:1"
+        );
+        assert_eq!(e.exit_code(), EXIT_USAGE);
+        assert!(matches!(
+            usage(&["--status", "200", "unix:/run/x.sock"]),
+            Error::HttpOnly { .. }
+        ));
         let e = usage(&["--body", "ok", "tcp://x:1"]);
         assert!(e.to_string().starts_with("--unix-socket, --header,"), "{e}");
         let e = usage(&["--cacert", "/nonexistent/ca.pem", "http://x/"]);
