@@ -255,3 +255,33 @@ fn a_json_error_into_a_closed_pipe_keeps_its_exit_code_and_does_not_panic() {
         assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
     }
 }
+
+/// A flag clap refuses is swapctl's own usage error: prefixed on stderr, exit 2, and under --json
+/// one JSON error document on stdout (a deploy script parsing it gets JSON, not clap's text).
+#[test]
+fn swapctl_flag_errors_carry_the_prefix_and_the_json_document() {
+    let out = swapctl(&["status", "--bogus"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.starts_with("swapctl: error: unexpected argument '--bogus'"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+    for args in [
+        &["--json", "status", "--bogus"][..],
+        &["--json", "rolling", "--batch", "x"][..],
+    ] {
+        let out = swapctl(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out));
+        let doc: serde_json::Value =
+            serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
+        assert_eq!(doc["error"]["exit_code"], 2, "{}", text(&out));
+    }
+    let out = std::process::Command::new(bin("healthwait"))
+        .arg("--bogus")
+        .output()
+        .expect("run healthwait");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("healthwait: error: "));
+}

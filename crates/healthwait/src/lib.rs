@@ -18,14 +18,17 @@ pub use probe::{Failure, Method, Probe, ProbeOptions};
 pub use target::Target;
 pub use wait::{wait, Change, Outcome, WaitOptions};
 
-use clap::Parser;
 use cli::EXIT_TIMEOUT;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Parses arguments, waits, runs CMD when healthy; returns the exit code.
 pub fn run() -> i32 {
-    let cli = cli::Cli::parse();
+    // healthwait has no --json: the error document is never asked for.
+    let cli: cli::Cli = match hotswap_cli::parse_args(cli::TOOL, |m, _| m.to_string()) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     match wait_then_run(&cli) {
         Ok(code) => code,
         Err(e) => hotswap_cli::finish(cli::TOOL, Err(e)),

@@ -29,6 +29,39 @@ pub fn report(tool: &str, err: &dyn Display) {
     eprintln!("{tool}: error: {err}");
 }
 
+/// Parses the command line into `C`. `--help` and `--version` print as clap prints them. A usage
+/// error is printed as clap renders it, after the tool's prefix (`TOOL: error: ...`), and when the
+/// arguments ask for `--json`, `json_error(message, exit code)` also goes to stdout: a script that
+/// parses the output gets one JSON document whatever went wrong. `Err` holds the exit code.
+pub fn parse_args<C: clap::Parser>(
+    tool: &str,
+    json_error: impl Fn(&str, i32) -> String,
+) -> Result<C, i32> {
+    let err = match C::try_parse() {
+        Ok(c) => return Ok(c),
+        Err(e) => e,
+    };
+    use clap::error::ErrorKind;
+    let code = err.exit_code();
+    if matches!(
+        err.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = err.print();
+        return Err(code);
+    }
+    let text = err.render().to_string();
+    eprint!("{tool}: {text}");
+    if std::env::args_os().any(|a| a == "--json") {
+        let first = text.lines().next().unwrap_or_default();
+        let message = first.strip_prefix("error: ").unwrap_or(first);
+        emit_error_doc(&json_error(message, code));
+    }
+    Err(code)
+}
+
 /// Prints `TOOL: warning: MESSAGE` on stderr.
 pub fn warn(tool: &str, what: &dyn Display) {
     eprintln!("{tool}: warning: {what}");

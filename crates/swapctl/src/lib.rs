@@ -25,7 +25,6 @@ pub mod template;
 
 pub use error::Error;
 
-use clap::Parser;
 use cli::{Cli, Command};
 use deploy::{Options, Strategy};
 use hotswap_cli::{ExitStatus, EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE};
@@ -111,7 +110,12 @@ impl ExitStatus for Error {
 
 /// Parses arguments, runs the command, returns the exit code.
 pub fn run() -> i32 {
-    let cli = Cli::parse();
+    let cli: Cli = match hotswap_cli::parse_args("swapctl", |message, code| {
+        serde_json::json!({ "error": { "message": message, "exit_code": code } }).to_string()
+    }) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     let json = cli.json;
     let (text, ok) = match execute(&cli) {
         Ok(done) => done,

@@ -6,7 +6,6 @@ pub mod json;
 mod list_json;
 mod output;
 
-use clap::Parser;
 use cli::{Cli, Command, MethodArg};
 use hotswap_cli::{EngineFailure, ExitStatus};
 use proxyconf::{commit, plan, Method, ProxyKind, Request, Selector};
@@ -20,7 +19,10 @@ type Result<T> = std::result::Result<T, proxyconf::Error>;
 pub fn run() -> i32 {
     // `COMPLETE=bash upstream-toggle` prints the shell registration; the shell then asks here.
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
-    let cli = Cli::parse();
+    let cli: Cli = match hotswap_cli::parse_args(TOOL, output::error_json) {
+        Ok(cli) => cli,
+        Err(code) => return code,
+    };
     match execute(&cli).map_err(EngineFailure) {
         Ok(()) => 0,
         Err(e) => {

@@ -642,3 +642,46 @@ fn malformed_selectors_are_usage_errors() {
         assert_eq!(r.code, 3, "{}", r.stderr);
     }
 }
+
+/// A flag clap refuses is still the tool's own usage error: prefixed on stderr, exit 2, and under
+/// --json one JSON error document on stdout; --help and --version still print and exit 0.
+#[test]
+fn flag_errors_carry_the_prefix_and_the_json_document() {
+    let d = tmp();
+    let n = nginx(
+        d.path(),
+        "upstream app { server 127.0.0.1:4001; server 127.0.0.1:4002; }",
+    );
+    let r = ut(&n, &["list", "--bogus"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .starts_with("upstream-toggle: error: unexpected argument '--bogus'"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stdout.is_empty(), "{}", r.stdout);
+    for args in [
+        &["list", "--json", "--bogus"][..],
+        &[
+            "disable",
+            "--json",
+            "--method",
+            "sideways",
+            "127.0.0.1:4001",
+        ][..],
+    ] {
+        let r = ut(&n, args);
+        assert_eq!(r.code, 2, "{args:?}: {}", r.stderr);
+        let doc: serde_json::Value = serde_json::from_str(&r.stdout).expect("one JSON document");
+        assert_eq!(doc["error"]["exit_code"], 2, "{}", r.stdout);
+        assert!(doc["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()));
+    }
+    for args in [&["--help"][..], &["--version"][..], &["list", "--help"][..]] {
+        let r = ut(&n, args);
+        assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
+        assert!(!r.stdout.is_empty());
+    }
+}
