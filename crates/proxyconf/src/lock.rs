@@ -115,10 +115,36 @@ fn read_holder(file: &mut File) -> String {
     let mut s = String::new();
     let _ = file.rewind();
     let _ = file.take(4096).read_to_string(&mut s);
-    match s.trim() {
-        "" => "another process (holder unknown)".to_string(),
-        t => t.to_string(),
+    let line = s.trim();
+    if line.is_empty() {
+        return "another process (holder unknown)".to_string();
     }
+    // The line is written by whoever took the lock last through us. A lock taken some other way
+    // (`flock FILE cmd`) leaves an older holder's line, maybe of a process that has exited.
+    match line_pid(line) {
+        Some(pid) if !alive(pid) => format!(
+            "another process (the last holder written there, pid {pid}, has exited: {line})"
+        ),
+        _ => line.to_string(),
+    }
+}
+
+/// The pid of a [`holder_line`].
+fn line_pid(line: &str) -> Option<i32> {
+    line.strip_prefix("pid ")?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+        .filter(|&p| p > 0)
+}
+
+/// Whether process `pid` exists (one of another user's counts: the kernel says EPERM).
+fn alive(pid: i32) -> bool {
+    !matches!(
+        nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None),
+        Err(nix::errno::Errno::ESRCH)
+    )
 }
 
 /// Who holds the swapctl deploy lock of `config`, if a deploy is running now.
@@ -132,5 +158,33 @@ pub fn deploy_holder(config: &Path) -> Option<String> {
         }
         Err(TryLockError::WouldBlock) => Some(read_holder(&mut file)),
         Err(TryLockError::Error(_)) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A deploy lock held some other way than through us names its holder only when that
+    /// process still exists.
+    #[test]
+    fn a_holder_line_of_an_exited_process_is_not_named_as_the_holder() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = dir.path().join("nginx.conf");
+        let lock = deploy_lock_path(&config);
+        let mut child = std::process::Command::new("true").spawn().expect("spawn");
+        let gone = child.id();
+        child.wait().expect("wait");
+        for (pid, exited) in [(gone, true), (std::process::id(), false)] {
+            let line = format!("pid {pid} (someone) since 2026-01-01T00:00:00Z: rolling deploy");
+            std::fs::write(&lock, format!("{line}\n")).expect("write");
+            let held = File::open(&lock).expect("open");
+            held.lock().expect("lock"); // as `flock FILE cmd` would: the line is not rewritten
+            let who = deploy_holder(&config).expect("held");
+            assert_eq!(who.contains("has exited"), exited, "{who}");
+            assert!(who.contains(&line), "{who}");
+            held.unlock().expect("unlock");
+        }
+        assert_eq!(deploy_holder(&config), None);
     }
 }
