@@ -215,6 +215,7 @@ mod tests {
         let rejected = Error::Rejected {
             validator: "nginx -t".into(),
             output: String::new(),
+            before_edit: true,
         };
         assert_eq!(exit_code(&rejected), 5);
     }

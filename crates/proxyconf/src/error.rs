@@ -139,16 +139,33 @@ pub enum Error {
     #[error("{0}")]
     Refused(String),
     /// The real validator rejected the edited config; nothing was written.
-    #[error("{validator} rejected the edited config; nothing was written:\n{}", output.trim_end())]
+    #[error("{}", rejected_text(validator, output, *before_edit))]
     Rejected {
         /// The validator command, such as `/usr/sbin/nginx -t`.
         validator: String,
         /// What it printed, with temp copies renamed to the real files.
         output: String,
+        /// It rejects the config as it is on disk too: the edit is not the cause.
+        before_edit: bool,
     },
     /// Anything else at run time.
     #[error("{0}")]
     Runtime(String),
+}
+
+fn rejected_text(validator: &str, output: &str, before_edit: bool) -> String {
+    if before_edit {
+        format!(
+            "{validator} rejects the config as it already is on disk, before this edit (the edit is \
+             not the cause); nothing was written. Fix the config first:\n{}",
+            output.trim_end()
+        )
+    } else {
+        format!(
+            "{validator} rejected the edited config; nothing was written:\n{}",
+            output.trim_end()
+        )
+    }
 }
 
 /// What an operator can do about an I/O error (flags are the binaries' to add).

@@ -57,7 +57,25 @@ pub fn validate(
             cfg.kind.binary().to_uppercase()
         )));
     };
-    cfg.kind.dialect().validate(cfg, &bin, new, splices, prefix)
+    let dialect = cfg.kind.dialect();
+    match dialect.validate(cfg, &bin, new, splices, prefix) {
+        // Rejected as it already is? Then the edit is not the cause, and the message says so
+        // (one more run of the validator, on the failure path only).
+        Err(Error::Rejected {
+            validator, output, ..
+        }) if !new.is_empty() => {
+            let before_edit = matches!(
+                dialect.validate(cfg, &bin, &HashMap::new(), &HashMap::new(), prefix),
+                Err(Error::Rejected { .. })
+            );
+            Err(Error::Rejected {
+                validator,
+                output,
+                before_edit,
+            })
+        }
+        other => other,
+    }
 }
 
 /// `file` holds the main config's new bytes; the validator must read them from the directory the
@@ -114,5 +132,6 @@ pub(crate) fn verdict(
     Err(Error::Rejected {
         validator: format!("{} {}", bin.display(), cfg.kind.dialect().check_flag()),
         output: shown,
+        before_edit: false,
     })
 }

@@ -685,3 +685,53 @@ fn flag_errors_carry_the_prefix_and_the_json_document() {
         assert!(!r.stdout.is_empty());
     }
 }
+
+/// When the validator rejects the config as it already is (an error the edit did not make), the
+/// refusal says so, on both proxies; an edit that itself breaks the config is not said to.
+#[test]
+fn a_config_the_validator_already_rejects_is_said_to_be_broken_before_the_edit() {
+    let d = tmp();
+    let n = write(
+        d.path(),
+        "nginx.conf",
+        nginx_conf(
+            d.path(),
+            "upstream app { server 127.0.0.1:4001; server 127.0.0.1:4002; }\nbogus_directive on;",
+        ),
+    );
+    assert!(nginx_t(&n).is_err(), "nginx rejects the fixture");
+    let h = write(
+        d.path(),
+        "haproxy.cfg",
+        haproxy_conf(
+            d.path(),
+            "backend app\n    bogus_keyword 1\n    server s1 127.0.0.1:4001\n    server s2 127.0.0.1:4002\n",
+        ),
+    );
+    assert!(haproxy_c(&h).is_err(), "haproxy rejects the fixture");
+    for (conf, says) in [(&n, "bogus_directive"), (&h, "bogus_keyword")] {
+        let before = std::fs::read(conf).expect("read");
+        let r = ut(conf, &["disable", "127.0.0.1:4001"]);
+        assert_eq!(r.code, 5, "{}", r.stderr);
+        assert!(
+            r.stderr.contains("already is on disk, before this edit"),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains(says), "{}", r.stderr);
+        assert_eq!(std::fs::read(conf).expect("read"), before);
+    }
+    // A valid config the edit itself would break: a backup server brought back into a hash upstream.
+    let ok = nginx(
+        d.path(),
+        "upstream app {\n    hash $uri;\n    server 127.0.0.1:4001;\n    # server 127.0.0.1:4002 backup;\n}",
+    );
+    let r = ut(&ok, &["enable", "127.0.0.1:4002", "--force"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rejected the edited config"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("before this edit"), "{}", r.stderr);
+}
