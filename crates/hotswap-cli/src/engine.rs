@@ -197,6 +197,7 @@ mod tests {
             name: "app".into(),
             at: "nginx.conf:3".into(),
             others: Vec::new(),
+            through: None,
         });
         assert!(
             m.ends_with("enable another server first, or pass --force if an outage is intended"),

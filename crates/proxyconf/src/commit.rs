@@ -72,7 +72,9 @@ pub fn edit(
     let load_and_plan = || -> Result<(Config, Plan)> {
         let config = Config::load_only(path, kind, keep)?;
         match make_plan(&config) {
-            Err(Error::NoSuchServer { .. }) if config.partial => {
+            // The whole config, read again on these failure paths: it may hold the server the
+            // filter missed, and a refusal then lists why each other server does not serve.
+            Err(Error::NoSuchServer { .. } | Error::WouldEmpty { .. }) if config.partial => {
                 let config = Config::load(path, kind)?;
                 let plan = make_plan(&config)?;
                 Ok((config, plan))

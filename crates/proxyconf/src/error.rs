@@ -124,7 +124,7 @@ pub enum Error {
         known: Vec<String>,
     },
     /// The edit would leave a group with no server that serves.
-    #[error("refusing to leave {group} {name} ({at}) with no server that serves{}; enable another server first", others_list(others))]
+    #[error("refusing to leave {group} {name} ({at}) with no server that serves{}{}; enable another server first", through.as_ref().map(|t| format!(" (the edit reaches it through a shared include: {t})")).unwrap_or_default(), others_list(others))]
     WouldEmpty {
         /// `upstream` or `backend`.
         group: &'static str,
@@ -134,6 +134,8 @@ pub enum Error {
         at: String,
         /// Why each other server does not serve, one line each.
         others: Vec<String>,
+        /// How the edit reaches it when it was not named: a line it shares through an include.
+        through: Option<String>,
     },
     /// A safety rule refused the edit.
     #[error("{0}")]

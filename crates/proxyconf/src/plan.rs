@@ -875,11 +875,25 @@ fn safety(cfg: &Config, chosen: &[Outcome]) -> Result<()> {
             })
             .take(10)
             .collect();
+        // Reached only through a line it shares (by an include) with another upstream: say so,
+        // with the note that outcome carries.
+        let shared = |o: &Outcome| {
+            let s = &cfg.servers[o.server];
+            chosen.iter().any(|p| {
+                let t = &cfg.servers[p.server];
+                t.upstream != up && t.line_key() == s.line_key()
+            })
+        };
+        let through = chosen
+            .iter()
+            .filter(|o| cfg.servers[o.server].upstream == up && shared(o))
+            .find_map(|o| o.note.clone());
         return Err(Error::WouldEmpty {
             group: cfg.kind.group_word(),
             name: u.name.clone(),
             at: format!("{}:{}", cfg.files[u.file].path.display(), u.line),
             others,
+            through,
         });
     }
     Ok(())

@@ -270,3 +270,32 @@ fn upstream_is_a_global_flag_before_or_after_the_subcommand_and_filters_list() {
     assert_eq!(read(&conf), orig);
     assert_eq!(run(&["-c", &c, "list", "--upstream", "nope"]).0, Some(3));
 }
+
+/// A refusal for an upstream the edit reaches only through a shared include says so and names the
+/// shared file; an nginx refusal lists why each other server does not serve, as haproxy's does
+/// (the whole config is read again on that failure path).
+#[test]
+fn refusals_explain_shared_lines_and_list_why_the_others_do_not_serve() {
+    let d = tmp();
+    write(d.path(), "pool.inc", "server 10.0.0.1:80;\n");
+    let conf = nginx(
+        d.path(),
+        "upstream a { include pool.inc; server 10.0.0.9:80; }
+upstream c { include pool.inc; server 10.0.0.5:80 down; server 10.0.0.6:80 backup; }",
+    );
+    let before = read(&conf);
+    let r = ut(&conf, &["disable", "a/10.0.0.1:80"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("upstream c"), "{}", r.stderr);
+    assert!(r.stderr.contains("pool.inc"), "{}", r.stderr);
+    assert!(r.stderr.contains("includes too"), "{}", r.stderr);
+    // Why the others of c do not serve: one line each.
+    assert!(r.stderr.contains("10.0.0.5:80"), "{}", r.stderr);
+    assert!(r.stderr.contains("10.0.0.6:80"), "{}", r.stderr);
+    assert_eq!(read(&conf), before);
+    // Named directly, no shared-line remark, and the others are still listed.
+    let r = ut(&conf, &["disable", "c/10.0.0.1:80"]);
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("10.0.0.6:80"), "{}", r.stderr);
+    assert_eq!(read(&conf), before);
+}
