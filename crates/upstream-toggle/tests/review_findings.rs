@@ -299,3 +299,30 @@ upstream c { include pool.inc; server 10.0.0.5:80 down; server 10.0.0.6:80 backu
     assert!(r.stderr.contains("10.0.0.6:80"), "{}", r.stderr);
     assert_eq!(read(&conf), before);
 }
+
+/// A `server` line whose `;` was forgotten runs into the next one (nginx rejects the pair as one
+/// directive with an "invalid parameter"): editing it would take out both servers, so it is
+/// refused with the fix, even without validation.
+#[test]
+fn a_server_line_missing_its_semicolon_is_refused_with_the_fix() {
+    let d = tmp();
+    let conf = write(
+        d.path(),
+        "nginx.conf",
+        nginx_conf(
+            d.path(),
+            "upstream app {\n    server 127.0.0.1:4001\n    server 127.0.0.1:4002;\n    server 127.0.0.1:4003;\n}",
+        ),
+    );
+    assert!(nginx_t(&conf).is_err(), "nginx rejects the fixture");
+    let before = read(&conf);
+    for extra in [&[][..], &["--no-validate"][..]] {
+        let mut args = vec!["disable", "127.0.0.1:4001"];
+        args.extend_from_slice(extra);
+        let r = ut(&conf, &args);
+        assert_eq!(r.code, 4, "{}", r.stderr);
+        assert!(r.stderr.contains("a `;` is missing"), "{}", r.stderr);
+        assert!(r.stderr.contains("nginx.conf:"), "{}", r.stderr);
+        assert_eq!(read(&conf), before);
+    }
+}

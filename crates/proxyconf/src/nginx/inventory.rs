@@ -283,6 +283,9 @@ impl Walker<'_> {
         } else {
             Vec::new()
         };
+        // `server a` `server b;` with the `;` forgotten: one directive whose parameters hold the
+        // next server. nginx rejects it ("invalid parameter"); editing it would take out both.
+        let runs_on = (1..d.args.len()).any(|i| val(i).as_ref() == b"server");
         let args_end = d.args.last().map_or(d.name.span.end, |t| t.span.end);
         let last = d.end - 1;
         let line_end = src.line_end(last);
@@ -311,9 +314,18 @@ impl Walker<'_> {
             cont_lines,
             shares_line,
             split,
-            refuse: d.args.is_empty().then(|| {
-                "this `server` has no address (nginx rejects it); fix the line first".to_string()
-            }),
+            refuse: if d.args.is_empty() {
+                Some(
+                    "this `server` has no address (nginx rejects it); fix the line first"
+                        .to_string(),
+                )
+            } else {
+                runs_on.then(|| {
+                    "this `server` line runs into the next one (a `;` is missing before the \
+                     next `server`, and nginx rejects it); add the `;` first"
+                        .to_string()
+                })
+            },
             flags,
         });
         self.inv.servers.push(Server {
