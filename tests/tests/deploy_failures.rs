@@ -254,3 +254,46 @@ fn a_hung_restart_is_ended_with_its_whole_process_group_even_when_piped() {
     // The stopped deploy left only the hung server out; recover brings it back once it answers.
     let _ = run(&deploy_args(&s, &["recover"]));
 }
+
+/// Ctrl-C during `recover` stops its health checks at once: what was found healthy by then comes
+/// back, the rest stay out and are named, and it exits 130; a later recover finishes the job.
+#[test]
+fn ctrl_c_stops_recover_and_leaves_the_unchecked_out() {
+    let s = nginx_stack(3, 0);
+    let one = format!("127.0.0.1:{}", s.app_ports[0]);
+    let out = run(&deploy_args(&s, &["out", &one]));
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(enabled_count(&s.conf), 2);
+    // A health URL nothing answers: recover would try it for up to 5 s.
+    let c = s.conf.display().to_string();
+    let rec = Command::new(bin("swapctl"))
+        .args([
+            "-c",
+            &c,
+            "--upstream",
+            "app",
+            "--health",
+            "http://127.0.0.1:1/never",
+            "recover",
+        ])
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(Duration::from_millis(700));
+    let _ = Command::new("kill")
+        .args(["-s", "INT", "--", &format!("-{}", rec.id())])
+        .status();
+    let done = rec.wait_with_output().expect("wait");
+    let t = String::from_utf8_lossy(&done.stderr).into_owned();
+    assert_eq!(done.status.code(), Some(130), "{t}");
+    // "not checked", not "unhealthy": the check was cut short, not waited out.
+    assert!(
+        t.contains("not checked, so still out") && t.contains(&one),
+        "{t}"
+    );
+    assert_eq!(enabled_count(&s.conf), 2, "{t}");
+    let again = run(&deploy_args(&s, &["recover"]));
+    assert_eq!(again.status.code(), Some(0), "{}", text(&again));
+    assert_eq!(enabled_count(&s.conf), 3);
+}

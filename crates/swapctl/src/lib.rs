@@ -298,7 +298,8 @@ fn execute(cli: &Cli) -> Result<(String, bool), Error> {
         Command::Status => recover::status(&opts),
         Command::Recover => {
             let _lock = lock(&opts, "recover")?;
-            recover::recover(&opts, reporter).map(ok)
+            let cancel = ctrl_c(&opts)?;
+            recover::recover(&opts, &cancel, reporter).map(ok)
         }
         Command::Out { servers } | Command::In { servers } => {
             let is_out = matches!(cli.command, Command::Out { .. });

@@ -11,8 +11,9 @@ use serde::Serialize;
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
-/// Brings back every server swapctl took out that is healthy now; reports the others.
-pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Error> {
+/// Brings back every server swapctl took out that is healthy now; reports the others. Ctrl-C stops
+/// the health checks: the servers found healthy by then still come back, the rest stay out.
+pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result<String, Error> {
     let mut fleet = Fleet::load(opts, "swapctl recover")?;
     fleet.preflight()?;
     // An unreadable journal must not block recovery: the markers in the files still say.
@@ -86,10 +87,16 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Error> {
     }
     let never = AtomicBool::new(false);
     let bound = opts.health_timeout.min(Duration::from_secs(5));
-    let (mut healthy, mut sick) = (Vec::new(), Vec::new());
+    let (mut healthy, mut sick, mut unchecked) = (Vec::new(), Vec::new(), Vec::new());
+    let interrupted = || cancel.load(std::sync::atomic::Ordering::SeqCst);
     for s in &out {
-        match wait_healthy(opts, s, bound, &never) {
+        if interrupted() {
+            unchecked.push(s.clone());
+            continue;
+        }
+        match wait_healthy(opts, s, bound, cancel) {
             Ok(()) => healthy.push(s.clone()),
+            Err(_) if interrupted() => unchecked.push(s.clone()),
             Err(e) => {
                 reporter.emit(&Event::Note {
                     message: format!("{s}: not healthy: {e}"),
@@ -106,20 +113,37 @@ pub fn recover(opts: &Options, reporter: Reporter) -> Result<String, Error> {
                 source,
             })?;
     }
+    let left: Vec<ServerRef> = sick.iter().chain(&unchecked).cloned().collect();
     if let Some(j) = journal.as_mut() {
-        j.out = sick.clone();
-        j.failed.retain(|f| sick.contains(f));
-        j.status = if sick.is_empty() {
+        j.out = left.clone();
+        j.failed.retain(|f| left.contains(f));
+        j.status = if left.is_empty() {
             "recovered".into()
+        } else if !unchecked.is_empty() {
+            "interrupted".into()
         } else {
             "failed".into()
         };
         j.message = Some(format!(
             "recover: brought back {}; still out: {}",
             names(&healthy),
-            names(&sick)
+            names(&left)
         ));
         j.save()?;
+    }
+    if !unchecked.is_empty() {
+        return Err(Error::Interrupted {
+            account: format!(
+                "interrupted: recover brought back {}; not checked, so still out: {}{}; run recover again",
+                names(&healthy),
+                names(&unchecked),
+                if sick.is_empty() {
+                    String::new()
+                } else {
+                    format!("; unhealthy, still out: {}", names(&sick))
+                }
+            ),
+        });
     }
     if sick.is_empty() {
         Ok(format!("recovered: brought back {}; every server of {upstream} swapctl took out is in rotation{mode_note}", names(&healthy)))
