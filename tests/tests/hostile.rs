@@ -278,10 +278,12 @@ fn swapctl_flag_errors_carry_the_prefix_and_the_json_document() {
             serde_json::from_slice(&out.stdout).expect("one JSON document on stdout");
         assert_eq!(doc["error"]["exit_code"], 2, "{}", text(&out));
     }
+    // healthwait has no --json: a `--json` of the command it would run asks for nothing.
     let out = std::process::Command::new(bin("healthwait"))
-        .arg("--bogus")
+        .args(["--bogus", "127.0.0.1:1", "--", "echo", "--json"])
         .output()
         .expect("run healthwait");
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("healthwait: error: "));
+    assert!(out.stdout.is_empty(), "{}", text(&out));
 }

@@ -24,8 +24,8 @@ use std::time::Duration;
 
 /// Parses arguments, waits, runs CMD when healthy; returns the exit code.
 pub fn run() -> i32 {
-    // healthwait has no --json: the error document is never asked for.
-    let cli: cli::Cli = match hotswap_cli::parse_args(cli::TOOL, |m, _| m.to_string()) {
+    // healthwait has no --json, so no error document (a `--json` of CMD's is not one).
+    let cli: cli::Cli = match hotswap_cli::parse_args(cli::TOOL, None) {
         Ok(cli) => cli,
         Err(code) => return code,
     };

@@ -35,7 +35,7 @@ pub fn report(tool: &str, err: &dyn Display) {
 /// parses the output gets one JSON document whatever went wrong. `Err` holds the exit code.
 pub fn parse_args<C: clap::Parser>(
     tool: &str,
-    json_error: impl Fn(&str, i32) -> String,
+    json_error: Option<&dyn Fn(&str, i32) -> String>,
 ) -> Result<C, i32> {
     let err = match C::try_parse() {
         Ok(c) => return Ok(c),
@@ -54,10 +54,14 @@ pub fn parse_args<C: clap::Parser>(
     }
     let text = err.render().to_string();
     eprint!("{tool}: {text}");
-    if std::env::args_os().any(|a| a == "--json") {
+    // Only the tool's own arguments count: a `--json` after `--` belongs to a command it runs.
+    let asked = std::env::args_os()
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    if let (true, Some(doc)) = (asked, json_error) {
         let first = text.lines().next().unwrap_or_default();
         let message = first.strip_prefix("error: ").unwrap_or(first);
-        emit_error_doc(&json_error(message, code));
+        emit_error_doc(&doc(message, code));
     }
     Err(code)
 }

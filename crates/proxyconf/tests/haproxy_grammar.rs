@@ -433,12 +433,14 @@ fn proxy_names_haproxy_refuses_are_refused() {
         let err = Config::load(&conf, Some(ProxyKind::Haproxy)).expect_err("refused");
         assert!(matches!(err, Error::Syntax { .. }), "{err}");
     }
-    // Names haproxy accepts, and a bad one in a branch it never reads.
-    let body = ".if 0\nbackend x;y\n.endif\nbackend ok.v2:blue_green-1\n    server a 127.0.0.1:1\n";
+    // Names haproxy accepts: a bad one in a branch it never reads, a `defaults` name no section
+    // refers to, and one it builds from the environment.
+    let body = ".if 0\nbackend x;y\n.endif\ndefaults web@v2\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nbackend \"be_${HOTSWAP_NEVER_SET_IN_TESTS}\"\n    server b 127.0.0.1:2\nbackend ok.v2:blue_green-1\n    server a 127.0.0.1:1\n";
     let conf = write(dir.path(), "ok.cfg", haproxy_conf(dir.path(), body));
     haproxy_c(&conf).expect("haproxy accepts it");
     let cfg = Config::load(&conf, Some(ProxyKind::Haproxy)).expect("loads");
-    assert_eq!(cfg.upstreams[0].name, "ok.v2:blue_green-1");
+    assert_eq!(cfg.upstreams.len(), 2, "{:?}", cfg.upstreams);
+    assert_eq!(cfg.upstreams[1].name, "ok.v2:blue_green-1");
     let nginx = write(
         dir.path(),
         "nginx.conf",

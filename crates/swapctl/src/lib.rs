@@ -110,9 +110,10 @@ impl ExitStatus for Error {
 
 /// Parses arguments, runs the command, returns the exit code.
 pub fn run() -> i32 {
-    let cli: Cli = match hotswap_cli::parse_args("swapctl", |message, code| {
+    let doc = |message: &str, code: i32| {
         serde_json::json!({ "error": { "message": message, "exit_code": code } }).to_string()
-    }) {
+    };
+    let cli: Cli = match hotswap_cli::parse_args("swapctl", Some(&doc)) {
         Ok(cli) => cli,
         Err(code) => return code,
     };

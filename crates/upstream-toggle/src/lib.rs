@@ -19,7 +19,7 @@ type Result<T> = std::result::Result<T, proxyconf::Error>;
 pub fn run() -> i32 {
     // `COMPLETE=bash upstream-toggle` prints the shell registration; the shell then asks here.
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
-    let cli: Cli = match hotswap_cli::parse_args(TOOL, output::error_json) {
+    let cli: Cli = match hotswap_cli::parse_args(TOOL, Some(&output::error_json)) {
         Ok(cli) => cli,
         Err(code) => return code,
     };

@@ -178,20 +178,20 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
     Ok(inv)
 }
 
-/// haproxy refuses to start on a proxy section without a name, or whose name has a character other
-/// than letters, digits, `.`, `:`, `_` and `-` (`invalid_char()`). Checking it here also stops an
-/// nginx config read as haproxy (its `listen 80;` is a haproxy `listen` section) from passing for
-/// one with a `listen` named `80;`.
+/// haproxy refuses to start on a `frontend`, `backend` or `listen` without a name, or whose name
+/// has a character other than letters, digits, `.`, `:`, `_` and `-` (`invalid_char()`; a
+/// `defaults` name is checked only where a section names it). Checking it here also stops an nginx
+/// config read as haproxy (its `listen 80;` is a haproxy `listen` section) from passing for one
+/// with a `listen` named `80;`. A name with `$` is left alone: haproxy expands `"${VAR}"` first.
 fn check_proxy_name(src: &Source, line: &Line, sec: &[u8]) -> Result<()> {
+    if !matches!(sec, b"frontend" | b"backend" | b"listen") {
+        return Ok(());
+    }
     let sec_text = String::from_utf8_lossy(sec);
-    let name = line.words.get(1).map(|w| w.value.as_slice());
-    let message = match (sec, name) {
-        (b"frontend" | b"backend" | b"listen", None) => {
-            format!("'{sec_text}' needs a name (haproxy rejects it without one)")
-        }
-        (b"frontend" | b"backend" | b"listen" | b"defaults", Some(n))
-            if !(sec == b"defaults" && n == b"from") =>
-        {
+    let message = match line.words.get(1).map(|w| w.value.as_slice()) {
+        None => format!("'{sec_text}' needs a name (haproxy rejects it without one)"),
+        Some(n) if n.contains(&b'$') => return Ok(()),
+        Some(n) => {
             let bad = n
                 .iter()
                 .find(|&&c| !(c.is_ascii_alphanumeric() || matches!(c, b'.' | b':' | b'_' | b'-')));
@@ -204,7 +204,6 @@ fn check_proxy_name(src: &Source, line: &Line, sec: &[u8]) -> Result<()> {
                 String::from_utf8_lossy(n)
             )
         }
-        _ => return Ok(()),
     };
     Err(Error::Syntax {
         at: src.at(line.words.get(1).map_or(line.start, |w| w.span.start)),
