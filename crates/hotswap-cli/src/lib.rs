@@ -36,10 +36,7 @@ pub type ErrorDoc = dyn Fn(&str, i32) -> String;
 /// error is printed as clap renders it, after the tool's prefix (`TOOL: error: ...`), and when the
 /// arguments ask for `--json`, `json_error(message, exit code)` also goes to stdout: a script that
 /// parses the output gets one JSON document whatever went wrong. `Err` holds the exit code.
-pub fn parse_args<C: clap::Parser>(
-    tool: &str,
-    json_error: Option<&ErrorDoc>,
-) -> Result<C, i32> {
+pub fn parse_args<C: clap::Parser>(tool: &str, json_error: Option<&ErrorDoc>) -> Result<C, i32> {
     let err = match C::try_parse() {
         Ok(c) => return Ok(c),
         Err(e) => e,

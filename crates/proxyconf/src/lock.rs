@@ -123,7 +123,8 @@ fn read_holder(file: &mut File) -> String {
     // (`flock FILE cmd`) leaves an older holder's line, maybe of a process that has exited.
     match line_pid(line) {
         Some(pid) if !alive(pid) => format!(
-            "another process (the last holder written there, pid {pid}, has exited: {line})"
+            "another process (the last holder written there, pid {pid}, is not running here: it \
+             has exited, or runs in another pid namespace: {line})"
         ),
         _ => line.to_string(),
     }
@@ -181,7 +182,7 @@ mod tests {
             let held = File::open(&lock).expect("open");
             held.lock().expect("lock"); // as `flock FILE cmd` would: the line is not rewritten
             let who = deploy_holder(&config).expect("held");
-            assert_eq!(who.contains("has exited"), exited, "{who}");
+            assert_eq!(who.contains("is not running here"), exited, "{who}");
             assert!(who.contains(&line), "{who}");
             held.unlock().expect("unlock");
         }

@@ -119,8 +119,8 @@ impl Selector {
     }
 
     /// Why no server could be written the way this selector is, if so: an unclosed `[`, nothing
-    /// after `UPSTREAM/`, a port past 65535.
-    pub fn malformed(&self) -> Option<String> {
+    /// after `UPSTREAM/`, a port past 65535 (on nginx only: a haproxy server name may hold a `:`).
+    pub fn malformed(&self, kind: crate::ProxyKind) -> Option<String> {
         let s = self.server.as_str();
         if s.starts_with('[') && !s.contains(']') {
             return Some(format!(
@@ -131,6 +131,9 @@ impl Selector {
             return Some(format!(
                 "'{s}' names no server after the '/'; write UPSTREAM/SERVER, such as app/127.0.0.1:8080"
             ));
+        }
+        if kind != crate::ProxyKind::Nginx {
+            return None;
         }
         let (_, port) = s.rsplit_once(':')?;
         let out_of_range = !port.is_empty()
@@ -267,6 +270,8 @@ pub struct Outcome {
     pub change: Change,
     /// A remark for the operator (such as a method fallback).
     pub note: Option<String>,
+    /// Not named: its line is one a named server's upstream shares through an include.
+    pub shared: bool,
 }
 
 impl Outcome {
@@ -275,6 +280,7 @@ impl Outcome {
             server,
             change,
             note,
+            shared: false,
         }
     }
 }
@@ -429,6 +435,7 @@ fn finish(
         server: i,
         mut change,
         note,
+        shared,
     } in chosen
     {
         let s = &cfg.servers[i];
@@ -438,6 +445,7 @@ fn finish(
                 server: i,
                 change,
                 note,
+                shared,
             });
             continue;
         }
@@ -463,6 +471,7 @@ fn finish(
             server: i,
             change,
             note,
+            shared,
         });
     }
     let mut splices = BTreeMap::new();
@@ -508,7 +517,7 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<Outcome>> {
     if matches.is_empty() {
         // A selector no server could be written as is the operator's typo, not a missing server
         // (a filtered load first goes back for the whole config, which may still match it).
-        if let Some(why) = sel.malformed().filter(|_| !cfg.partial) {
+        if let Some(why) = sel.malformed(cfg.kind).filter(|_| !cfg.partial) {
             return Err(Error::Usage(why));
         }
         return Err(Error::NoSuchServer {
@@ -811,7 +820,10 @@ fn add_shared_lines(cfg: &Config, chosen: &mut Vec<Outcome>) {
             cfg.files[s.file].path.display(),
             cfg.upstream_of(first).name
         );
-        chosen.push(Outcome::new(j, chosen[k].change.clone(), Some(note)));
+        chosen.push(Outcome {
+            shared: true,
+            ..Outcome::new(j, chosen[k].change.clone(), Some(note))
+        });
     }
 }
 
@@ -875,18 +887,13 @@ fn safety(cfg: &Config, chosen: &[Outcome]) -> Result<()> {
             })
             .take(10)
             .collect();
-        // Reached only through a line it shares (by an include) with another upstream: say so,
-        // with the note that outcome carries.
-        let shared = |o: &Outcome| {
-            let s = &cfg.servers[o.server];
-            chosen.iter().any(|p| {
-                let t = &cfg.servers[p.server];
-                t.upstream != up && t.line_key() == s.line_key()
-            })
-        };
+        // Reached only through a line it shares (by an include) with a named upstream: say so.
+        let named_here = chosen
+            .iter()
+            .any(|o| cfg.servers[o.server].upstream == up && !o.shared);
         let through = chosen
             .iter()
-            .filter(|o| cfg.servers[o.server].upstream == up && shared(o))
+            .filter(|o| cfg.servers[o.server].upstream == up && o.shared && !named_here)
             .find_map(|o| o.note.clone());
         return Err(Error::WouldEmpty {
             group: cfg.kind.group_word(),

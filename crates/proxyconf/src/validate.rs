@@ -59,14 +59,15 @@ pub fn validate(
     };
     let dialect = cfg.kind.dialect();
     match dialect.validate(cfg, &bin, new, splices, prefix) {
-        // Rejected as it already is? Then the edit is not the cause, and the message says so
-        // (one more run of the validator, on the failure path only).
+        // Rejected as it already is, with the very same complaint? Then the edit is not the cause,
+        // and the message says so (one more validator run, on the failure path only). Another
+        // complaint, or none, leaves the blame with the edit.
         Err(Error::Rejected {
             validator, output, ..
         }) if !new.is_empty() => {
             let before_edit = matches!(
                 dialect.validate(cfg, &bin, &HashMap::new(), &HashMap::new(), prefix),
-                Err(Error::Rejected { .. })
+                Err(Error::Rejected { output: ref before, .. }) if gist(before) == gist(&output)
             );
             Err(Error::Rejected {
                 validator,
@@ -76,6 +77,20 @@ pub fn validate(
         }
         other => other,
     }
+}
+
+/// A validator's complaint without its numbers: nginx stamps each line with the time and its pid
+/// (haproxy with its pid), so two runs on the same error differ only there.
+fn gist(output: &str) -> String {
+    let mut out = String::with_capacity(output.len());
+    for c in output.chars() {
+        if !c.is_ascii_digit() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    out
 }
 
 /// `file` holds the main config's new bytes; the validator must read them from the directory the

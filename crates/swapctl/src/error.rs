@@ -393,7 +393,8 @@ pub enum Error {
     ModeNotBegun,
     /// Ctrl-C came during a mode change, which was undone.
     #[error(
-        "interrupted: the change to mode {mode} was undone; every proxy has the mode it had before ({source})"
+        "interrupted: the change to mode {mode} was undone{} ({source})",
+        if source.put_back_failed.is_empty() { "; every proxy has the mode it had before" } else { " where it could be" }
     )]
     ModeInterrupted {
         /// The mode asked for.
@@ -669,7 +670,7 @@ mod tests {
                     }),
                 }
                 .to_string(),
-                "interrupted: the change to mode read-only was undone; every proxy has the mode it had before (/b.cfg: interrupted; /a.cfg is back to normal on disk, but reloading it failed too: /a.cfg: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload)",
+                "interrupted: the change to mode read-only was undone where it could be (/b.cfg: interrupted; /a.cfg is back to normal on disk, but reloading it failed too: /a.cfg: a mode change needs a reload, and there is no `pidfile`: pass --pid-file or --reload)",
             ),
             (
                 ModeError {

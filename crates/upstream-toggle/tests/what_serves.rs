@@ -622,12 +622,15 @@ fn malformed_selectors_are_usage_errors() {
     );
     for conf in [&n, &h] {
         let before = std::fs::read(conf).expect("read");
-        for (arg, says) in [
-            ("app/", "after the '/'"),
-            ("[::1", "never closes"),
-            ("127.0.0.1:99999", "out of range"),
-            ("app/127.0.0.1:4294967296", "out of range"),
-        ] {
+        let mut bad = vec![("app/", "after the '/'"), ("[::1", "never closes")];
+        // A haproxy server name may hold a `:`, so only nginx knows a port is out of range.
+        if conf == &n {
+            bad.extend([
+                ("127.0.0.1:99999", "out of range"),
+                ("app/127.0.0.1:4294967296", "out of range"),
+            ]);
+        }
+        for (arg, says) in bad {
             let r = ut(conf, &["disable", arg]);
             assert_eq!(r.code, 2, "{arg}: {}", r.stderr);
             assert!(r.stderr.contains(says), "{arg}: {}", r.stderr);
@@ -641,6 +644,8 @@ fn malformed_selectors_are_usage_errors() {
         let r = ut(conf, &["disable", "127.0.0.1:4009"]);
         assert_eq!(r.code, 3, "{}", r.stderr);
     }
+    let r = ut(&h, &["disable", "web:70000"]);
+    assert_eq!(r.code, 3, "a haproxy name, not a port: {}", r.stderr);
 }
 
 /// A flag clap refuses is still the tool's own usage error: prefixed on stderr, exit 2, and under
@@ -734,4 +739,21 @@ fn a_config_the_validator_already_rejects_is_said_to_be_broken_before_the_edit()
         r.stderr
     );
     assert!(!r.stderr.contains("before this edit"), "{}", r.stderr);
+    // Broken before, and the edit breaks it first in another way: the edit is still to blame.
+    let both = write(
+        d.path(),
+        "both.conf",
+        nginx_conf(
+            d.path(),
+            "upstream app {\n    hash $uri;\n    server 127.0.0.1:4001;\n    # server 127.0.0.1:4002 backup;\n}\nbogus_directive on;",
+        ),
+    );
+    let r = ut(&both, &["enable", "127.0.0.1:4002", "--force"]);
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("rejected the edited config"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("backup"), "{}", r.stderr);
 }
