@@ -110,10 +110,7 @@ impl ExitStatus for Error {
 
 /// Parses arguments, runs the command, returns the exit code.
 pub fn run() -> i32 {
-    let doc = |message: &str, code: i32| {
-        serde_json::json!({ "error": { "message": message, "exit_code": code } }).to_string()
-    };
-    let cli: Cli = match hotswap_cli::parse_args("swapctl", Some(&doc)) {
+    let cli: Cli = match hotswap_cli::parse_args("swapctl", Some(&error_doc)) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
@@ -169,9 +166,13 @@ fn finished(cli: &Cli, code: i32, message: &str) {
         }
         .emit(&ev);
     } else {
-        let doc = serde_json::json!({ "error": { "message": message, "exit_code": code } });
-        hotswap_cli::emit_error_doc(&doc.to_string());
+        hotswap_cli::emit_error_doc(&error_doc(message, code));
     }
+}
+
+/// The one JSON document a command that is not a deploy prints for its error under `--json`.
+fn error_doc(message: &str, code: i32) -> String {
+    serde_json::json!({ "error": { "message": message, "exit_code": code } }).to_string()
 }
 
 /// Settings from the command line, or from `--profile` (which the command line may not override
