@@ -184,7 +184,16 @@ pub mod http_server;
 pub use http_server::{HttpServer, Reply, Seen};
 
 pub mod procs;
-pub use procs::{bin, Apps, Load, LoadReport, Proxy};
+pub use procs::{
+    alive, bin, children, port_open, sleeping, wait_apps_up, wait_sleeping, wait_until, Apps, Load,
+    LoadReport, Proxy,
+};
+
+pub mod lines;
+pub use lines::Lines;
+
+pub mod tls;
+pub use tls::TlsNginx;
 
 pub mod sshd;
 pub use sshd::Sshd;

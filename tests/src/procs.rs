@@ -21,15 +21,21 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
-fn wait_for(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+/// Waits until `ok()` holds, polling every 10 ms; panics naming `what` after `timeout`. Tests wait
+/// for conditions this way, never for a fixed time after an asynchronous step.
+pub fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
     let t = Instant::now();
     while !ok() {
-        assert!(t.elapsed() < timeout, "timed out waiting for {what}");
+        assert!(
+            t.elapsed() < timeout,
+            "timed out after {timeout:?} waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-fn port_open(port: u16) -> bool {
+/// Whether something accepts connections on 127.0.0.1:`port`.
+pub fn port_open(port: u16) -> bool {
     TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_millis(100)).is_ok()
 }
 
@@ -37,7 +43,25 @@ fn pid_of(pidfile: &Path) -> Option<i32> {
     std::fs::read_to_string(pidfile).ok()?.trim().parse().ok()
 }
 
-fn alive(pid: i32) -> bool {
+/// The children of `pid` (a proxy master's workers), read from /proc.
+pub fn children(pid: i32) -> Vec<i32> {
+    let Ok(rd) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    rd.flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| {
+            let stat = std::fs::read_to_string(format!("/proc/{p}/stat")).unwrap_or_default();
+            // The ppid is the second field after the parenthesised command name.
+            stat.rsplit_once(") ")
+                .and_then(|(_, rest)| rest.split_whitespace().nth(1)?.parse::<i32>().ok())
+                == Some(pid)
+        })
+        .collect()
+}
+
+/// Whether `pid` is a live process (not a zombie).
+pub fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
         && !std::fs::read_to_string(format!("/proc/{pid}/stat"))
             .unwrap_or_default()
@@ -72,7 +96,7 @@ impl Proxy {
         let p = Proxy {
             pidfile: pidfile.to_path_buf(),
         };
-        wait_for("nginx", Duration::from_secs(10), || {
+        wait_until("nginx", Duration::from_secs(10), || {
             port_open(port) && pid_of(pidfile).is_some()
         });
         p
@@ -96,7 +120,7 @@ impl Proxy {
         let p = Proxy {
             pidfile: pidfile.to_path_buf(),
         };
-        wait_for("haproxy", Duration::from_secs(10), || {
+        wait_until("haproxy", Duration::from_secs(10), || {
             port_open(port) && pid_of(pidfile).is_some()
         });
         p
@@ -105,6 +129,34 @@ impl Proxy {
     /// The master's pid.
     pub fn pid(&self) -> i32 {
         pid_of(&self.pidfile).expect("pid")
+    }
+
+    /// The master's live workers.
+    pub fn workers(&self) -> Vec<i32> {
+        children(self.pid())
+            .into_iter()
+            .filter(|&p| alive(p))
+            .collect()
+    }
+
+    /// `nginx -s reload -c conf`, then waits until a worker of the new generation runs: by then
+    /// the master has read the new config and opened its logs (the signal alone is asynchronous).
+    pub fn reload_nginx(&self, conf: &Path) {
+        let old = self.workers();
+        let st = Command::new(crate::require("nginx"))
+            .args(["-s", "reload", "-c"])
+            .arg(conf)
+            .status()
+            .expect("nginx -s reload");
+        assert!(st.success(), "nginx -s reload failed");
+        self.wait_new_workers(&old, "nginx's new workers after a reload");
+    }
+
+    /// Waits until the master runs a worker that is not in `old`.
+    pub fn wait_new_workers(&self, old: &[i32], what: &str) {
+        wait_until(what, Duration::from_secs(20), || {
+            self.workers().iter().any(|w| !old.contains(w))
+        });
     }
 }
 
@@ -160,7 +212,7 @@ impl Apps {
         }
         std::fs::write(dir.join("release"), "2").expect("write");
         for &p in ports {
-            wait_for("app", Duration::from_secs(10), || port_open(p));
+            wait_until("app", Duration::from_secs(10), || port_open(p));
         }
         Apps {
             dir: dir.to_path_buf(),
@@ -183,6 +235,55 @@ impl Apps {
         format!("RELEASE=1 {}/restart.sh {{port}}", self.dir.display())
     }
 
+    /// The pid of each port's app as its pid file names it ("" when there is none).
+    pub fn pids(&self, ports: &[u16]) -> Vec<String> {
+        ports
+            .iter()
+            .map(|p| {
+                std::fs::read_to_string(self.dir.join(format!("app-{p}.pid")))
+                    .unwrap_or_default()
+                    .trim()
+                    .to_string()
+            })
+            .collect()
+    }
+
+    /// Waits until a restart has started a new release on one of `ports` (its pid file changed
+    /// from `before`), and returns that port.
+    pub fn wait_restart_started(&self, ports: &[u16], before: &[String]) -> u16 {
+        let mut started = None;
+        wait_until(
+            "a restart to start a new release",
+            Duration::from_secs(30),
+            || {
+                let now = self.pids(ports);
+                started = (0..ports.len()).find(|&i| now[i] != before[i]);
+                started.is_some()
+            },
+        );
+        started.map(|i| ports[i]).unwrap_or_default()
+    }
+
+    /// Waits until no restart script of these apps is running (one orphaned by a killed swapctl
+    /// goes on in its own process group) and every app answers.
+    pub fn wait_restarts_done(&self, ports: &[u16]) {
+        let script = self.dir.join("restart.sh").display().to_string();
+        wait_until(
+            "the restart scripts to finish",
+            Duration::from_secs(30),
+            || {
+                let Ok(rd) = std::fs::read_dir("/proc") else {
+                    return true;
+                };
+                !rd.flatten().any(|e| {
+                    std::fs::read(e.path().join("cmdline"))
+                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&script))
+                })
+            },
+        );
+        wait_apps_up(ports);
+    }
+
     /// Makes the next restart of `port` start an unhealthy release.
     pub fn break_port(&self, port: u16) {
         std::fs::write(self.dir.join(format!("broken-{port}")), "").expect("write");
@@ -202,6 +303,37 @@ impl Drop for Apps {
             }
         }
     }
+}
+
+/// Waits until every app answers on its port (a release that was booting is up).
+pub fn wait_apps_up(ports: &[u16]) {
+    wait_until("every app to answer", Duration::from_secs(30), || {
+        ports.iter().all(|&p| port_open(p))
+    });
+}
+
+/// How many `/sleep/MS` requests the test app on `port` is serving now.
+pub fn sleeping(port: u16) -> usize {
+    let Ok(mut c) = TcpStream::connect(("127.0.0.1", port)) else {
+        return 0;
+    };
+    let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = c.write_all(b"GET /sleeping HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out.split("\r\n\r\n")
+        .nth(1)
+        .and_then(|b| b.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// Waits until the apps on `ports` serve `n` long requests between them (they have arrived).
+pub fn wait_sleeping(ports: &[u16], n: usize) {
+    wait_until(
+        "the long requests to reach the apps",
+        Duration::from_secs(30),
+        || ports.iter().map(|&p| sleeping(p)).sum::<usize>() >= n,
+    );
 }
 
 /// Counts from a load run.
@@ -233,10 +365,13 @@ pub struct Load {
     handles: Vec<std::thread::JoinHandle<LoadReport>>,
     /// Requests sent so far.
     pub sent: Arc<AtomicU64>,
+    /// Requests that have ended so far (answered or failed).
+    pub done: Arc<AtomicU64>,
+    clients: u64,
 }
 
 impl Load {
-    /// Starts `clients` connections to 127.0.0.1:`port`.
+    /// Starts `clients` connections to 127.0.0.1:`port`, and returns once requests are flowing.
     pub fn start(port: u16, clients: usize) -> Load {
         Self::start_with(port, clients, true)
     }
@@ -249,17 +384,33 @@ impl Load {
     fn start_with(port: u16, clients: usize, writes: bool) -> Load {
         let stop = Arc::new(AtomicBool::new(false));
         let sent = Arc::new(AtomicU64::new(0));
+        let done = Arc::new(AtomicU64::new(0));
         let handles = (0..clients)
             .map(|i| {
-                let (stop, sent) = (stop.clone(), sent.clone());
-                std::thread::spawn(move || client(port, i, writes, &stop, &sent))
+                let (stop, sent, done) = (stop.clone(), sent.clone(), done.clone());
+                std::thread::spawn(move || client(port, i, writes, &stop, &sent, &done))
             })
             .collect();
-        Load {
+        let load = Load {
             stop,
             handles,
             sent,
-        }
+            done,
+            clients: clients as u64,
+        };
+        load.settle();
+        load
+    }
+
+    /// Waits until every client could have ended two more requests from now, so that what a
+    /// change did to the traffic (a reload, a deploy that just returned) is in the counts.
+    pub fn settle(&self) {
+        let target = self.done.load(Ordering::SeqCst) + 2 * self.clients;
+        wait_until(
+            "the load's next requests to end",
+            Duration::from_secs(30),
+            || self.done.load(Ordering::SeqCst) >= target,
+        );
     }
 
     /// Stops and sums the clients' counts.
@@ -282,7 +433,14 @@ impl Load {
     }
 }
 
-fn client(port: u16, id: usize, writes: bool, stop: &AtomicBool, sent: &AtomicU64) -> LoadReport {
+fn client(
+    port: u16,
+    id: usize,
+    writes: bool,
+    stop: &AtomicBool,
+    sent: &AtomicU64,
+    done: &AtomicU64,
+) -> LoadReport {
     let mut rep = LoadReport::default();
     let mut conn: Option<(BufReader<TcpStream>, TcpStream)> = None;
     let mut n = 0u64;
@@ -343,6 +501,7 @@ fn client(port: u16, id: usize, writes: bool, stop: &AtomicBool, sent: &AtomicU6
             }
             None => rep.errors += 1,
         }
+        done.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_micros(500));
     }
     rep

@@ -5,7 +5,6 @@ mod common;
 use common::*;
 use std::io::{Read, Write};
 use std::path::Path;
-use std::time::Duration;
 
 fn release_of(port: u16) -> String {
     let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
@@ -35,13 +34,8 @@ fn with_access_log(s: &Stack) -> Vec<u8> {
         ),
     );
     std::fs::write(&s.conf, &body).expect("write");
-    let st = std::process::Command::new(require("nginx"))
-        .args(["-s", "reload", "-c"])
-        .arg(&s.conf)
-        .status()
-        .expect("reload");
-    assert!(st.success());
-    std::thread::sleep(Duration::from_millis(300));
+    s._nginx.reload_nginx(&s.conf);
+    assert!(log.is_file(), "nginx opened {}", log.display());
     body.into_bytes()
 }
 
@@ -71,7 +65,6 @@ fn bad_release_is_rolled_back(s: &Stack, original: &[u8]) {
         .map(|p| pid_of(&s.apps.dir, *p))
         .collect();
     let load = Load::start(s.listen, 4);
-    std::thread::sleep(Duration::from_millis(200));
     let g = gate(&s.apps);
     let out = run(&deploy_args(
         s,
@@ -113,7 +106,6 @@ fn nginx_a_good_release_passes_the_gate_and_deploys_everywhere() {
     let s = nginx_stack(3, 100);
     let original = with_access_log(&s);
     let load = Load::start(s.listen, 4);
-    std::thread::sleep(Duration::from_millis(200));
     let g = gate(&s.apps);
     let out = run(&deploy_args(
         &s,

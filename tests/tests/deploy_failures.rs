@@ -11,12 +11,11 @@ fn a_release_that_never_becomes_healthy_stops_the_deploy_and_drops_nothing() {
     let s = nginx_stack(2, 100);
     s.apps.break_port(s.app_ports[0]);
     let load = Load::start(s.listen, 4);
-    std::thread::sleep(Duration::from_millis(200));
     let out = run(&deploy_args(
         &s,
         &["--health-timeout", "1500ms", "hot-swap"],
     ));
-    std::thread::sleep(Duration::from_millis(200));
+    load.settle();
     let report = load.finish();
     let t = text(&out);
     assert_eq!(out.status.code(), Some(1), "{t}");
@@ -57,22 +56,19 @@ fn a_release_that_never_becomes_healthy_stops_the_deploy_and_drops_nothing() {
 fn sigkill_mid_deploy_then_recover_brings_everything_back() {
     let s = nginx_stack(2, 800);
     let original = std::fs::read(&s.conf).expect("read");
+    let before = s.apps.pids(&s.app_ports);
     let mut child = Command::new(bin("swapctl"))
         .args(deploy_args(&s, &["hot-swap"]))
         .stderr(Stdio::null())
         .spawn()
         .expect("spawn");
     // Kill it while the first half restarts (server out, app booting).
-    let t = Instant::now();
-    while enabled_count(&s.conf) == 2 && t.elapsed() < Duration::from_secs(10) {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    std::thread::sleep(Duration::from_millis(100));
+    s.apps.wait_restart_started(&s.app_ports, &before);
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     assert_eq!(enabled_count(&s.conf), 1, "killed with one server out");
     // A stale lock after a kill does not block the next command.
-    std::thread::sleep(Duration::from_millis(1000)); // the new release finishes booting
+    s.apps.wait_restarts_done(&s.app_ports);
     let r = run(&deploy_args(&s, &["recover"]));
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(enabled_count(&s.conf), 2);
@@ -88,13 +84,15 @@ fn sigkill_mid_deploy_then_recover_brings_everything_back() {
 #[test]
 fn a_second_deploy_exits_3_and_ctrl_c_stops_after_the_current_step() {
     let s = nginx_stack(2, 700);
-    let first = Command::new(bin("swapctl"))
+    let before = s.apps.pids(&s.app_ports);
+    let mut first = Command::new(bin("swapctl"))
         .args(deploy_args(&s, &["hot-swap"]))
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(300));
+    let err = Lines::of(first.stderr.take().expect("stderr"));
+    s.apps.wait_restart_started(&s.app_ports, &before);
     let second = run(&deploy_args(&s, &["rolling"]));
     assert_eq!(second.status.code(), Some(3), "{}", text(&second));
     assert!(
@@ -107,9 +105,9 @@ fn a_second_deploy_exits_3_and_ctrl_c_stops_after_the_current_step() {
     let _ = Command::new("kill")
         .args(["-s", "INT", "--", &format!("-{}", first.id())])
         .status();
-    let out = first.wait_with_output().expect("wait");
-    let t = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(130), "{t}");
+    let status = first.wait().expect("wait");
+    let t = err.rest();
+    assert_eq!(status.code(), Some(130), "{t}");
     assert!(t.contains("interrupted: stopping waits"), "{t}");
     assert!(t.contains("out of rotation:   none"), "{t}");
     assert_eq!(enabled_count(&s.conf), 2, "nothing is left out: {t}");
@@ -176,7 +174,7 @@ fn a_request_through_the_proxy_that_never_ends_hits_the_drain_timeout() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(200));
+    wait_sleeping(&s.app_ports, 2);
     let t = Instant::now();
     let out = run(&deploy_args(&s, &["--drain-timeout", "500ms", "hot-swap"]));
     let txt = text(&out);
@@ -244,12 +242,12 @@ fn a_hung_restart_is_ended_with_its_whole_process_group_even_when_piped() {
         .trim()
         .parse()
         .expect("pid");
-    std::thread::sleep(Duration::from_millis(200));
-    assert!(
-        !std::path::Path::new(&format!("/proc/{pid}")).exists()
-            || std::fs::read_to_string(format!("/proc/{pid}/stat"))
-                .is_ok_and(|s| s.contains(") Z ")),
-        "nothing the restart started is left running (pid {pid})"
+    // The group was sent KILL before swapctl returned; the kernel ends it at once, but the
+    // orphaned grandchild is reaped by init in its own time.
+    wait_until(
+        &format!("the restart's grandchild (pid {pid}) to end"),
+        Duration::from_secs(10),
+        || !alive(pid),
     );
     // The stopped deploy left only the hung server out; recover brings it back once it answers.
     let _ = run(&deploy_args(&s, &["recover"]));
@@ -266,12 +264,13 @@ fn ctrl_c_stops_recover_and_leaves_the_unchecked_out() {
     assert_eq!(enabled_count(&s.conf), 2);
     // A health URL nothing answers: recover would try it for up to 5 s.
     let c = s.conf.display().to_string();
-    let rec = Command::new(bin("swapctl"))
+    let mut rec = Command::new(bin("swapctl"))
         .args([
             "-c",
             &c,
             "--upstream",
             "app",
+            "-v",
             "--health",
             "http://127.0.0.1:1/never",
             "recover",
@@ -280,13 +279,15 @@ fn ctrl_c_stops_recover_and_leaves_the_unchecked_out() {
         .process_group(0)
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(700));
+    // -v reports the health check's first failure: recover is checking.
+    let err = Lines::of(rec.stderr.take().expect("stderr"));
+    err.wait_for("127.0.0.1:1/never: ", Duration::from_secs(30));
     let _ = Command::new("kill")
         .args(["-s", "INT", "--", &format!("-{}", rec.id())])
         .status();
-    let done = rec.wait_with_output().expect("wait");
-    let t = String::from_utf8_lossy(&done.stderr).into_owned();
-    assert_eq!(done.status.code(), Some(130), "{t}");
+    let status = rec.wait().expect("wait");
+    let t = err.rest();
+    assert_eq!(status.code(), Some(130), "{t}");
     // "not checked", not "unhealthy": the check was cut short, not waited out.
     assert!(
         t.contains("not checked, so still out") && t.contains(&one),

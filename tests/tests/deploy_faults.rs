@@ -57,7 +57,7 @@ fn kill_at(strategy: &[&str], step: usize, servers: usize) {
     let _ = child.wait();
     let j = journal(&conf).expect("a journal exists");
     assert_eq!(j["status"], "running", "killed mid-deploy at step {step}");
-    std::thread::sleep(Duration::from_millis(400)); // a release that was booting finishes
+    apps.wait_restarts_done(&app_ports);
     let out = swapctl(&[&args[..8], &["recover"]].concat());
     assert_eq!(
         out.status.code(),

@@ -2,7 +2,6 @@
 
 mod common;
 use common::*;
-use std::time::Duration;
 
 #[test]
 fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_out() {
@@ -21,7 +20,6 @@ fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_ou
     let apps = Apps::start(d, &app_ports, 300);
     let _haproxy = Proxy::haproxy(&conf, &d.join("haproxy.pid"), listen);
     let load = Load::start(listen, 4);
-    std::thread::sleep(Duration::from_millis(300));
     let c = conf.display().to_string();
     let restart = apps.restart_template();
     let out = swapctl(&[
@@ -37,7 +35,7 @@ fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_ou
         "--batch",
         "1",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    load.settle();
     let report = load.finish();
     eprintln!("{}\nload: {report:?}", text(&out));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));

@@ -2,7 +2,6 @@
 
 mod common;
 use common::*;
-use std::time::Duration;
 
 #[test]
 fn hot_swap_of_two_ports_drops_no_request() {
@@ -15,7 +14,6 @@ fn hot_swap_of_two_ports_drops_no_request() {
     let apps = Apps::start(d, &app_ports, 300);
     let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
     let load = Load::start(listen, 4);
-    std::thread::sleep(Duration::from_millis(300));
     let c = conf.display().to_string();
     let restart = apps.restart_template();
     let out = swapctl(&[
@@ -29,7 +27,7 @@ fn hot_swap_of_two_ports_drops_no_request() {
         "http://{address}/health",
         "hot-swap",
     ]);
-    std::thread::sleep(Duration::from_millis(300));
+    load.settle();
     let report = load.finish();
     eprintln!("{}\nload: {report:?}", text(&out));
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
@@ -71,7 +69,6 @@ fn reload_command_and_rolling_batches_of_two() {
     let apps = Apps::start(d, &app_ports, 100);
     let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
     let load = Load::start(listen, 4);
-    std::thread::sleep(Duration::from_millis(200));
     let c = conf.display().to_string();
     let reload = format!("nginx -s reload -c {c}");
     let restart = apps.restart_template();
@@ -88,7 +85,7 @@ fn reload_command_and_rolling_batches_of_two() {
         "--batch",
         "2",
     ]);
-    std::thread::sleep(Duration::from_millis(200));
+    load.settle();
     let report = load.finish();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(report.failed(), 0, "{report:?}\n{}", text(&out));

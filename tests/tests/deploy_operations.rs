@@ -76,31 +76,37 @@ fn shell_words(line: &str) -> Vec<String> {
 #[test]
 fn a_second_ctrl_c_stops_at_once_after_journaling() {
     let s = nginx_stack(2, 4000);
-    let child = Command::new(bin("swapctl"))
+    let before = s.apps.pids(&s.app_ports);
+    let mut child = Command::new(bin("swapctl"))
         .args(deploy_args(&s, &["rolling"]))
         .stderr(Stdio::piped())
-        .stdout(Stdio::piped())
+        .stdout(Stdio::null())
         .process_group(0)
         .spawn()
         .expect("spawn");
+    let lines = Lines::of(child.stderr.take().expect("stderr"));
     // Step 2 restarts the first server, which takes 4 s to boot.
-    std::thread::sleep(Duration::from_millis(700));
+    s.apps.wait_restart_started(&s.app_ports, &before);
     let t = Instant::now();
-    for _ in 0..2 {
+    let ctrl_c = || {
         let _ = Command::new("kill")
             .args(["-s", "INT", "--", &format!("-{}", child.id())])
             .status();
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let out = child.wait_with_output().expect("wait");
-    let err = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert_eq!(out.status.code(), Some(130), "{err}");
-    assert!(t.elapsed() < Duration::from_secs(3), "at once: {err}");
+    };
+    // Two signals sent back to back can arrive as one; the second follows the acknowledgement.
+    ctrl_c();
+    lines.wait_for("interrupted", Duration::from_secs(10));
+    ctrl_c();
+    let status = child.wait().expect("wait");
+    let took = t.elapsed();
+    let err = lines.rest();
+    assert_eq!(status.code(), Some(130), "{err}");
+    assert!(took < Duration::from_secs(3), "at once: {err}");
     assert!(err.contains("stopped at once"), "{err}");
     let st = run(&deploy_args(&s, &["status"]));
     assert!(text(&st).contains("INTERRUPTED"), "{}", text(&st));
     // recover brings it back once it is up.
-    std::thread::sleep(Duration::from_millis(4000));
+    s.apps.wait_restarts_done(&s.app_ports);
     let r = run(&deploy_args(&s, &["recover"]));
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(enabled_count(&s.conf), 2);
@@ -225,12 +231,12 @@ fn unix_socket_servers_are_checked_over_their_socket_and_drained() {
     assert_eq!(plan.status.code(), Some(2), "{}", text(&plan));
     assert!(text(&plan).contains("use {address}"), "{}", text(&plan));
     let load = Load::start(listen, 2);
-    std::thread::sleep(Duration::from_millis(100));
     let a = format!("unix:{}", socks[0].display());
     let out = swapctl(&["-c", &c, "out", &a]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     let before = servers[0].hits.load(std::sync::atomic::Ordering::SeqCst);
-    std::thread::sleep(Duration::from_millis(300));
+    load.settle();
+    load.settle();
     assert_eq!(
         servers[0].hits.load(std::sync::atomic::Ordering::SeqCst),
         before,

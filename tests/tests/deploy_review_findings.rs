@@ -7,23 +7,13 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-fn reload(conf: &std::path::Path) {
-    let st = Command::new(require("nginx"))
-        .args(["-s", "reload", "-c"])
-        .arg(conf)
-        .status()
-        .expect("reload");
-    assert!(st.success());
-    std::thread::sleep(Duration::from_millis(300));
-}
-
 #[test]
 fn a_persons_down_line_in_one_proxy_is_left_alone_and_each_proxy_keeps_a_server() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
     let app_ports = ports(3);
     let apps = Apps::start(d, &app_ports, 0);
-    let (confs, _, _lbs) = two_nginx_lbs(d, &app_ports);
+    let (confs, _, lbs) = two_nginx_lbs(d, &app_ports);
     // On lb1, a person has marked the third server down; on lb2 it serves.
     let third = format!("server 127.0.0.1:{} max_fails=0;", app_ports[2]);
     let down = format!("server 127.0.0.1:{} max_fails=0 down;", app_ports[2]);
@@ -31,7 +21,7 @@ fn a_persons_down_line_in_one_proxy_is_left_alone_and_each_proxy_keeps_a_server(
         .expect("read")
         .replace(&third, &down);
     std::fs::write(&confs[0], &text1).expect("write");
-    reload(&confs[0]);
+    lbs[0].reload_nginx(&confs[0]);
     let originals = [
         std::fs::read(&confs[0]).expect("read"),
         std::fs::read(&confs[1]).expect("read"),
@@ -120,14 +110,25 @@ fn an_interrupted_out_leaves_what_an_earlier_out_took_out() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     // Long requests keep the old worker, so the second `out` is still draining when Ctrl-C comes.
     let slow = slow_requests(s.listen, 2, 3000);
-    std::thread::sleep(Duration::from_millis(200));
+    wait_sleeping(&s.app_ports, 2);
     let child = Command::new(bin("swapctl"))
         .args(["-c", &c, "out", &b])
         .stderr(Stdio::piped())
         .process_group(0)
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(600));
+    let state_of = |addr: &str| {
+        proxyconf::Config::load(&s.conf, None).ok().and_then(|cfg| {
+            cfg.servers
+                .iter()
+                .find(|x| x.address == addr)
+                .map(|x| x.state)
+        })
+    };
+    // The edit is in the file: swapctl is reloading or draining.
+    wait_until("the second out's edit", Duration::from_secs(30), || {
+        state_of(&b) == Some(proxyconf::State::Disabled)
+    });
     let _ = Command::new("kill")
         .args(["-s", "INT", "--", &format!("-{}", child.id())])
         .status();
@@ -189,9 +190,11 @@ fn the_proxys_connections_through_another_upstream_do_not_hold_the_drain() {
             "        location /o {\n            proxy_pass http://other;\n            proxy_http_version 1.1;\n            proxy_set_header Connection \"\";\n        }\n        location / {\n",
         );
     std::fs::write(&s.conf, &body).expect("write");
-    reload(&s.conf);
+    s._nginx.reload_nginx(&s.conf);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let (stop2, port) = (stop.clone(), s.listen);
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let answered2 = answered.clone();
     let traffic = std::thread::spawn(move || {
         let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
         let mut buf = [0u8; 4096];
@@ -203,11 +206,18 @@ fn the_proxys_connections_through_another_upstream_do_not_hold_the_drain() {
                     Ok(n) => c = n,
                     Err(_) => break,
                 }
+            } else {
+                answered2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             }
             std::thread::sleep(Duration::from_millis(5));
         }
     });
-    std::thread::sleep(Duration::from_millis(200));
+    // The other upstream's keep-alive connections exist once its requests are answered.
+    wait_until(
+        "requests through the other upstream",
+        Duration::from_secs(30),
+        || answered.load(std::sync::atomic::Ordering::SeqCst) >= 5,
+    );
     let c = s.conf.display().to_string();
     let a = format!("127.0.0.1:{}", s.app_ports[0]);
     let out = swapctl(&[

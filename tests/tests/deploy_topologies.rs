@@ -69,9 +69,10 @@ impl Pair {
 fn deploy_through_both(strategy: &[&str]) {
     let p = pair(3, 300);
     let loads = [Load::start(p.listens[0], 2), Load::start(p.listens[1], 2)];
-    std::thread::sleep(Duration::from_millis(200));
     let out = run(&p.args(strategy));
-    std::thread::sleep(Duration::from_millis(200));
+    for load in &loads {
+        load.settle();
+    }
     let t = text(&out);
     for (i, load) in loads.into_iter().enumerate() {
         let r = load.finish();
@@ -172,7 +173,6 @@ fn haproxy_over_a_tcp_admin_socket_is_never_reloaded() {
     let workers = worker_pids(haproxy.pid());
     assert!(!workers.is_empty());
     let load = Load::start(listen, 4);
-    std::thread::sleep(Duration::from_millis(200));
     let c = conf.display().to_string();
     let restart = apps.restart_template();
     let plan = swapctl(&["-c", &c, "--upstream", "app", "plan", "rolling"]);
@@ -192,7 +192,7 @@ fn haproxy_over_a_tcp_admin_socket_is_never_reloaded() {
         "http://{address}/health",
         "rolling",
     ]);
-    std::thread::sleep(Duration::from_millis(200));
+    load.settle();
     let r = load.finish();
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(r.failed(), 0, "{r:?}\n{}", text(&out));

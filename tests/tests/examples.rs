@@ -3,7 +3,6 @@
 mod common;
 use common::*;
 use std::process::Command;
-use std::time::Duration;
 
 #[test]
 fn the_shell_hot_swap_example_deploys_without_failures() {
@@ -27,7 +26,7 @@ fn the_shell_hot_swap_example_deploys_without_failures() {
         .env("FRONT", format!("http://127.0.0.1:{listen}/"))
         .output()
         .expect("run example");
-    std::thread::sleep(Duration::from_millis(200));
+    load.settle();
     let report = load.finish();
     assert!(out.status.success(), "{}", text(&out));
     assert_eq!(report.failed(), 0, "{report:?}");
@@ -76,7 +75,7 @@ fn example(d: &std::path::Path) -> Example {
 }
 
 fn finish(ex: Example, out: &std::process::Output, tool: &str) {
-    std::thread::sleep(Duration::from_millis(200));
+    ex.load.settle();
     let Example {
         conf,
         original,

@@ -32,22 +32,15 @@ impl Pair {
     fn start(d: &Path) -> Pair {
         let app_ports = ports(2);
         let apps = Apps::start(d, &app_ports, 200);
-        let mut started = Vec::new();
-        for name in ["lb1", "lb2"] {
-            let dir = d.join(name);
-            std::fs::create_dir_all(&dir).expect("mkdir");
-            let listen = free_port();
-            let conf = nginx_fixture(&dir, listen, &app_ports);
-            let original = std::fs::read(&conf).expect("read");
-            let nginx = Proxy::nginx(&conf, &dir.join("nginx.pid"), listen);
-            started.push((conf, original, nginx, listen));
-        }
         // The load starts once both load balancers are up.
-        let lbs: Vec<Lb> = started
+        let (confs, listens, proxies) = two_nginx_lbs(d, &app_ports);
+        let lbs: Vec<Lb> = confs
             .into_iter()
-            .map(|(conf, original, nginx, listen)| Lb {
+            .zip(listens)
+            .zip(proxies)
+            .map(|((conf, listen), nginx)| Lb {
+                original: std::fs::read(&conf).expect("read"),
                 conf,
-                original,
                 load: Load::start(listen, 2),
                 _nginx: nginx,
             })
@@ -100,7 +93,9 @@ exec {d}/restart.sh "$port"
     /// Stops the load and checks both load balancers: no failed request, the new release
     /// served, the config byte-identical to before; and every app restarted.
     fn finish(self, tool: &str) {
-        std::thread::sleep(Duration::from_millis(200));
+        for lb in &self.lbs {
+            lb.load.settle();
+        }
         for (i, lb) in self.lbs.into_iter().enumerate() {
             let report = lb.load.finish();
             assert_eq!(report.failed(), 0, "{tool}: lb{}: {report:?}", i + 1);

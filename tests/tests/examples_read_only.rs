@@ -80,7 +80,7 @@ exit {exit_code}
     /// and the message, a GET 200), the config is byte-identical, and swapctl shows it normal.
     /// Returns the load's report and the stack, still running.
     fn finish(self, tool: &str) -> (LoadReport, Stack) {
-        std::thread::sleep(Duration::from_millis(200));
+        self.load.settle();
         let Site {
             original,
             load,

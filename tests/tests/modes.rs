@@ -31,7 +31,6 @@ fn modes_under_load(conf: &std::path::Path, listen: u16) {
     let original = std::fs::read(conf).expect("read");
     let c = conf.display().to_string();
     let reads = Load::start_reads(listen, 3);
-    std::thread::sleep(Duration::from_millis(200));
     let on = swapctl(&[
         "-c",
         &c,
@@ -60,10 +59,12 @@ fn modes_under_load(conf: &std::path::Path, listen: u16) {
     );
     let st = swapctl(&["-c", &c, "--upstream", "app", "status"]);
     assert!(text(&st).contains("mode read-only"), "{}", text(&st));
-    std::thread::sleep(Duration::from_millis(200));
+    reads.settle();
     let off = swapctl(&["-c", &c, "--upstream", "app", "mode", "normal"]);
     assert_eq!(off.status.code(), Some(0), "{}", text(&off));
-    std::thread::sleep(Duration::from_millis(200));
+    wait_until("150 reads in all", Duration::from_secs(30), || {
+        reads.done.load(std::sync::atomic::Ordering::SeqCst) >= 150
+    });
     let r = reads.finish();
     assert_eq!(r.failed(), 0, "no read fails while switching: {r:?}");
     assert!(r.ok > 100, "{r:?}");

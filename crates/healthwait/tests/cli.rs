@@ -1,6 +1,6 @@
 //! healthwait against real servers started by the tests.
 
-use hotswap_tests::{free_port, HttpServer, Reply};
+use hotswap_tests::{free_port, HttpServer, Lines, Reply, TlsNginx};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
@@ -27,12 +27,14 @@ fn ok200() -> HttpServer {
 fn reports_each_state_change_until_healthy() {
     let port = free_port();
     let url = format!("http://127.0.0.1:{port}/health");
-    let child = Command::new(env!("CARGO_BIN_EXE_healthwait"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthwait"))
         .args(["-t", "20s", &url])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(300));
+    let lines = Lines::of(child.stderr.take().expect("stderr"));
+    // The server starts once healthwait has found nothing there.
+    lines.wait_for("connection refused", Duration::from_secs(20));
     let server = HttpServer::tcp(&format!("127.0.0.1:{port}"), |n, _| {
         if n < 5 {
             Reply::Status(503, "starting".into())
@@ -40,9 +42,9 @@ fn reports_each_state_change_until_healthy() {
             Reply::Status(200, "ok".into())
         }
     });
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(code(&out), 0);
-    let e = err(&out);
+    let status = child.wait().expect("wait");
+    assert_eq!(status.code(), Some(0));
+    let e = lines.rest();
     let mut lines: Vec<&str> = e.lines().collect();
     assert!(
         lines
@@ -212,20 +214,19 @@ fn successes_need_consecutive_rounds_so_flapping_never_passes() {
 fn down_waits_until_the_target_fails() {
     let s = ok200();
     let url = s.url("/");
-    let child = Command::new(env!("CARGO_BIN_EXE_healthwait"))
+    let mut child = Command::new(env!("CARGO_BIN_EXE_healthwait"))
         .args(["--down", "-t", "10s", &url])
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
-    std::thread::sleep(Duration::from_millis(300));
+    let lines = Lines::of(child.stderr.take().expect("stderr"));
+    // The server goes away once healthwait has seen it up.
+    lines.wait_for("status 200", Duration::from_secs(10));
     drop(s);
-    let out = child.wait_with_output().expect("wait");
-    assert_eq!(code(&out), 0, "{}", err(&out));
-    assert!(
-        err(&out).contains("down (connection refused)"),
-        "{}",
-        err(&out)
-    );
+    let status = child.wait().expect("wait");
+    let e = lines.rest();
+    assert_eq!(status.code(), Some(0), "{e}");
+    assert!(e.contains("down (connection refused)"), "{e}");
 }
 
 #[test]
@@ -298,59 +299,16 @@ fn quiet_and_usage_errors() {
 }
 
 #[test]
-fn https_with_a_self_signed_certificate() {
-    let nginx = hotswap_tests::require("nginx");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let st = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-        ])
-        .arg("-keyout")
-        .arg(d.join("key.pem"))
-        .arg("-out")
-        .arg(d.join("cert.pem"))
-        .output()
-        .expect("openssl");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
-    let port = free_port();
-    let body = format!(
-        "    server {{\n        listen 127.0.0.1:{port} ssl;\n        ssl_certificate {d}/cert.pem;\n        ssl_certificate_key {d}/key.pem;\n        location / {{ return 200 \"secure ok\"; }}\n    }}\n",
-        d = d.display()
-    );
-    let conf = d.join("nginx.conf");
-    std::fs::write(&conf, hotswap_tests::nginx_conf(d, &body)).expect("write");
-    std::fs::create_dir_all(d.join("tmp")).expect("mkdir");
-    let mut child = Command::new(nginx)
-        .args(["-e", "stderr", "-g", "daemon off;", "-c"])
-        .arg(&conf)
-        .spawn()
-        .expect("nginx");
-    let url = format!("https://127.0.0.1:{port}/");
+fn https_needs_insecure_for_a_certificate_the_system_does_not_trust() {
+    let tls = TlsNginx::start("secure ok");
+    let url = tls.url();
     let o = hw(&["-t", "5s", "--insecure", "--body", "secure ok", &url]);
     let strict = hw(&["-t", "1s", &url]);
-    // SIGQUIT lets the master stop its workers; SIGKILL would orphan them.
-    let _ = Command::new("kill")
-        .args(["-QUIT", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
     assert_eq!(code(&o), 0, "{}", err(&o));
     assert_eq!(
         code(&strict),
         124,
-        "a self-signed certificate fails without --insecure"
+        "a certificate from an unknown CA fails without --insecure"
     );
     assert!(
         err(&strict).to_lowercase().contains("certificate") || err(&strict).contains("tls"),
@@ -374,21 +332,25 @@ fn a_live_indicator_on_a_terminal_only_and_verbose_shows_every_round() {
     // On a terminal (script(1) gives it one), the spinner draws and is cleared.
     let port = free_port();
     let late = format!("http://127.0.0.1:{port}/");
-    let starter = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(700));
-        HttpServer::tcp(&format!("127.0.0.1:{port}"), |_, _| {
-            Reply::Status(200, "ok".into())
-        })
-    });
     let tty = Command::new("script")
         .args(["-qec"])
-        .arg(format!("{} -t 5s {late}", env!("CARGO_BIN_EXE_healthwait")))
+        .arg(format!(
+            "{} -t 20s {late}",
+            env!("CARGO_BIN_EXE_healthwait")
+        ))
         .arg("/dev/null")
-        .output();
-    let _late_server = starter.join().expect("join");
-    if let Ok(tty) = tty {
-        let shown = String::from_utf8_lossy(&tty.stdout);
-        assert!(tty.status.success(), "{shown}");
+        .stdout(std::process::Stdio::piped())
+        .spawn();
+    if let Ok(mut tty) = tty {
+        let lines = Lines::of(tty.stdout.take().expect("stdout"));
+        // The server starts once healthwait is waiting on the terminal.
+        lines.wait_for("waiting for", Duration::from_secs(20));
+        let _late_server = HttpServer::tcp(&format!("127.0.0.1:{port}"), |_, _| {
+            Reply::Status(200, "ok".into())
+        });
+        let status = tty.wait().expect("wait");
+        let shown = lines.rest();
+        assert!(status.success(), "{shown}");
         assert!(
             shown.contains("waiting for") && shown.contains('\x1b'),
             "{shown:?}"

@@ -139,47 +139,12 @@ fn expect_header_checks_a_response_header() {
 
 #[test]
 fn cacert_trusts_a_private_ca() {
-    let nginx = hotswap_tests::require("nginx");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let d = dir.path();
-    let sh = |script: &str| {
-        let o = Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .current_dir(d)
-            .output()
-            .expect("sh");
-        assert!(
-            o.status.success(),
-            "{script}: {}",
-            String::from_utf8_lossy(&o.stderr)
-        );
-    };
-    sh("openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=test-ca -keyout ca.key -out ca.pem");
-    sh("openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout leaf.key -out leaf.csr");
-    sh("printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\\n' > ext.cnf && openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext.cnf -out leaf.pem");
-    let port = free_port();
-    let body = format!(
-        "    server {{\n        listen 127.0.0.1:{port} ssl;\n        ssl_certificate {d}/leaf.pem;\n        ssl_certificate_key {d}/leaf.key;\n        location / {{ return 200 \"private ok\"; }}\n    }}\n",
-        d = d.display()
-    );
-    let conf = d.join("nginx.conf");
-    std::fs::write(&conf, hotswap_tests::nginx_conf(d, &body)).expect("write");
-    std::fs::create_dir_all(d.join("tmp")).expect("mkdir");
-    let mut child = Command::new(nginx)
-        .args(["-e", "stderr", "-g", "daemon off;", "-c"])
-        .arg(&conf)
-        .spawn()
-        .expect("nginx");
-    let url = format!("https://127.0.0.1:{port}/");
-    let ca = d.join("ca.pem").display().to_string();
+    let tls = hotswap_tests::TlsNginx::start("private ok");
+    let url = tls.url();
+    let ca = tls.ca.display().to_string();
     let trusted = hw(&["-t", "5s", "--cacert", &ca, "--body", "private ok", &url]);
     let system = hw(&["-t", "1s", &url]);
     let missing = hw(&["-t", "1s", "--cacert", "/nonexistent/ca.pem", &url]);
-    let _ = Command::new("kill")
-        .args(["-QUIT", &child.id().to_string()])
-        .status();
-    let _ = child.wait();
     assert_eq!(code(&trusted), 0, "{}", err(&trusted));
     assert_eq!(
         code(&system),

@@ -1,5 +1,5 @@
 //! A test app like the ones we deploy: boots slowly, speaks HTTP/1.1 with keep-alive, answers
-//! `/health`, and stops gracefully on SIGTERM (finishes in-flight requests, closes idle connections).
+//! `/health` (and `/sleeping`: how many `/sleep/MS` requests are in progress), and stops gracefully on SIGTERM (finishes in-flight requests, closes idle connections).
 //! Usage: hotswap-testapp PORT RELEASE [--boot MS] [--pidfile F] [--unhealthy] [--stop MS]
 //!        [--fail-rate PCT]   (answers 500 to that share of requests other than /health: a bad release)
 
@@ -67,6 +67,9 @@ fn main() {
     std::thread::sleep(Duration::from_millis(stop_ms));
 }
 
+/// `/sleep/MS` requests in progress.
+static SLEEPING: AtomicUsize = AtomicUsize::new(0);
+
 /// Requests answered (other than /health), for `--fail-rate`.
 static SERVED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
@@ -123,12 +126,17 @@ fn serve(
         }
         let mut body = vec![0u8; len];
         r.read_exact(&mut body)?;
-        // `/sleep/MS`: a long request (a report, an upload) that holds its connection.
+        // `/sleep/MS`: a long request (a report, an upload) that holds its connection;
+        // `/sleeping` says how many are in progress, so a test can wait until they arrived.
         if let Some(ms) = path.strip_prefix("/sleep/").and_then(|m| m.parse().ok()) {
+            SLEEPING.fetch_add(1, Ordering::SeqCst);
             std::thread::sleep(Duration::from_millis(ms));
+            SLEEPING.fetch_sub(1, Ordering::SeqCst);
         }
         let stopping = term.load(Ordering::SeqCst);
-        let (code, text) = if path.starts_with("/health") {
+        let (code, text) = if path == "/sleeping" {
+            (200, SLEEPING.load(Ordering::SeqCst).to_string())
+        } else if path.starts_with("/health") {
             if unhealthy {
                 (503, "unhealthy".to_string())
             } else {
