@@ -139,8 +139,9 @@ impl Proxy {
             .collect()
     }
 
-    /// `nginx -s reload -c conf`, then waits until a worker of the new generation runs: by then
-    /// the master has read the new config and opened its logs (the signal alone is asynchronous).
+    /// `nginx -s reload -c conf`, then waits until a worker of the new generation runs (the
+    /// master has read the new config and opened its logs) and the old ones have exited (no
+    /// request is served by the old config any more): the signal alone is asynchronous.
     pub fn reload_nginx(&self, conf: &Path) {
         let old = self.workers();
         let st = Command::new(crate::require("nginx"))
@@ -150,6 +151,11 @@ impl Proxy {
             .expect("nginx -s reload");
         assert!(st.success(), "nginx -s reload failed");
         self.wait_new_workers(&old, "nginx's new workers after a reload");
+        wait_until(
+            "nginx's old workers to exit after a reload",
+            Duration::from_secs(20),
+            || old.iter().all(|&p| !alive(p)),
+        );
     }
 
     /// Waits until the master runs a worker that is not in `old`.
