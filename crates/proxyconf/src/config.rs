@@ -2,7 +2,7 @@
 
 use crate::error::{Error, LooksLike, Result};
 use crate::inventory::{Include, Inventory, Settings};
-use crate::server::{Params, ProxyKind, Server, Upstream};
+use crate::server::{Params, ProxyKind, Server, State, Upstream};
 use crate::source::{read, Source};
 use std::path::{Path, PathBuf};
 
@@ -138,10 +138,47 @@ impl Config {
         })
     }
 
-    /// Whether server `i` takes traffic as the file stands: enabled, read by the proxy, not a
-    /// backup, not `weight 0`, and whatever it `track`s is up.
+    /// Whether server `i` takes traffic as the file stands: enabled, read by the proxy, not
+    /// `weight 0`, whatever it `track`s is up, and, for a backup, no primary of its group serves
+    /// (then nginx uses every backup, haproxy the first one, or all with `option allbackups`).
     pub fn serves(&self, i: usize) -> bool {
-        crate::serving::serves(&self.servers, i, &|j| self.servers[j].state)
+        let state = |j: usize| self.servers[j].state;
+        let s = &self.servers[i];
+        if !s.backup {
+            return crate::serving::serves(&self.servers, i, &state);
+        }
+        let u = &self.upstreams[s.upstream];
+        if u.serving > 0 || !crate::serving::usable(&self.servers, i, &state) {
+            return false;
+        }
+        u.all_backups
+            || !(0..i).any(|j| {
+                let o = &self.servers[j];
+                o.upstream == s.upstream
+                    && o.backup
+                    && crate::serving::usable(&self.servers, j, &state)
+            })
+    }
+
+    /// A live, enabled copy of server `i` in its upstream: the same address on nginx, the same
+    /// name on haproxy (which rejects a second server of that name). Beside one, a marked line
+    /// of `i` is a stale leftover that no enable brings back.
+    pub fn live_twin(&self, i: usize) -> Option<usize> {
+        let s = &self.servers[i];
+        let port = self.kind.dialect().default_port();
+        let key = |t: &Server| match self.kind {
+            ProxyKind::Haproxy => t.name.clone(),
+            ProxyKind::Nginx => Some(crate::address::normalize(&t.address, port)),
+        };
+        let wanted = key(s)?;
+        (0..self.servers.len()).find(|&j| {
+            let t = &self.servers[j];
+            j != i
+                && t.upstream == s.upstream
+                && t.is_live()
+                && t.state == State::Enabled
+                && key(t).as_ref() == Some(&wanted)
+        })
     }
 
     /// `file:line` of a server, for messages.

@@ -4,13 +4,28 @@
 use crate::config::Config;
 use similar::TextDiff;
 use std::io::Write;
+use std::path::Path;
 
-/// A unified diff of every changed file, with paths as the config names them.
+/// A file's name in a diff header: relative to the working directory when it is below it, as
+/// `diff -u` names what it was given, so `patch -p1` applies the diff where the command ran.
+fn shown(path: &Path) -> String {
+    let cwd = std::env::current_dir().ok();
+    let real = cwd.as_deref().and_then(|c| c.canonicalize().ok());
+    cwd.iter()
+        .chain(real.iter())
+        .find_map(|dir| path.strip_prefix(dir).ok())
+        .filter(|rel| !rel.as_os_str().is_empty())
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}
+
+/// A unified diff of every changed file, named as [`shown`] says.
 pub fn unified(cfg: &Config, new_files: &[crate::plan::Edited]) -> Vec<u8> {
     let mut out = Vec::new();
     for crate::plan::Edited { file, bytes: new } in new_files {
         let old = &cfg.files[*file].bytes;
-        let path = cfg.files[*file].path.display().to_string();
+        let path = shown(&cfg.files[*file].path);
         let diff = TextDiff::from_lines(old.as_slice(), new.as_slice());
         let groups = diff.grouped_ops(3);
         if groups.is_empty() {

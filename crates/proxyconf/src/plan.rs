@@ -65,8 +65,13 @@ fn ends_with_host(text: &[u8], host: &[u8]) -> bool {
 /// `UPSTREAM/SERVER`, or a server alone (a socket path or a bracketed address keeps its slashes).
 fn scoped(arg: &str) -> IResult<&str, (Option<&str>, &str)> {
     let whole = |i| map(rest, |s| (None, s)).parse(i);
+    // A haproxy `proto@` prefix (`unix@/run/app.sock`, `ipv4@...`) is never a scope: no upstream
+    // or backend name holds an `@` (haproxy refuses one in a proxy name).
     let unscoped = verify(rest, |s: &str| {
-        s.starts_with("unix:") || s.starts_with('/') || s.starts_with('[')
+        s.starts_with("unix:")
+            || s.starts_with('/')
+            || s.starts_with('[')
+            || s.split('/').next().is_some_and(|head| head.contains('@'))
     });
     alt((
         map(unscoped, |s| (None, s)),
@@ -358,7 +363,7 @@ pub fn plan(
                     .as_ref()
                     .is_none_or(|u| &cfg.upstream_of(s).name == u);
                 if in_scope && s.marked() && s.state == State::Disabled {
-                    chosen.push(Outcome::new(i, Change::Enabled, None));
+                    chosen.push(enable_unless_twin(cfg, i));
                 }
             }
         }
@@ -392,12 +397,92 @@ pub fn for_servers(
                 Outcome::new(i, Change::Disabled { method: m, marked }, note)
             }
             (Request::Disable { .. }, _) => Outcome::new(i, Change::AlreadyDisabled, None),
-            (_, State::Disabled) => Outcome::new(i, Change::Enabled, None),
+            (_, State::Disabled) => enable_unless_twin(cfg, i),
             (_, State::Enabled) => Outcome::new(i, Change::AlreadyEnabled, None),
         };
         chosen.push(entry);
     }
     finish(cfg, chosen, req, force, now)
+}
+
+/// A line that a hashing upstream shares (a pool it includes with a round-robin one) is taken out
+/// with `down`, which keeps that upstream's keys where they are; commenting it out would remap most
+/// of them. A comment asked for in so many words is refused instead.
+fn keep_hashing_stable(cfg: &Config, chosen: &mut [Outcome], req: &Request) -> Result<()> {
+    let mut sharing: HashMap<(usize, usize), BTreeSet<usize>> = HashMap::new();
+    for o in chosen.iter() {
+        let s = &cfg.servers[o.server];
+        sharing.entry(s.line_key()).or_default().insert(s.upstream);
+    }
+    // Only a line that several upstreams share: one that only a hashing upstream holds keeps
+    // the method it was given.
+    let hashed: HashMap<(usize, usize), usize> = chosen
+        .iter()
+        .filter(|o| {
+            let s = &cfg.servers[o.server];
+            matches!(o.change, Change::Disabled { .. })
+                && cfg.upstream_of(s).hashing
+                && sharing.get(&s.line_key()).is_some_and(|u| u.len() > 1)
+        })
+        .map(|o| {
+            (
+                cfg.servers[o.server].line_key(),
+                cfg.servers[o.server].upstream,
+            )
+        })
+        .collect();
+    let asked_comment = matches!(
+        req,
+        Request::Disable {
+            method: Some(Method::Comment),
+            ..
+        }
+    );
+    for o in chosen.iter_mut() {
+        let s = &cfg.servers[o.server];
+        let Change::Disabled {
+            method: Method::Comment,
+            marked,
+        } = o.change
+        else {
+            continue;
+        };
+        let Some(&up) = hashed.get(&s.line_key()) else {
+            continue;
+        };
+        let hash = &cfg.upstreams[up].name;
+        if asked_comment {
+            return Err(Error::Refused(format!(
+                "{} is shared with upstream {hash}, which hashes its keys over its servers: \
+                 commenting the line out would move most of them; take it out with the method `down`",
+                cfg.location(s)
+            )));
+        }
+        o.change = Change::Disabled {
+            method: Method::Down,
+            marked,
+        };
+        o.note = Some(format!(
+            "marked `down`, not commented out: the line is shared with upstream {hash}, whose hashing stays stable that way"
+        ));
+    }
+    Ok(())
+}
+
+/// Enables server `i`, unless a person already put it back by hand beside the marked line: then
+/// the marked line is a stale leftover, left as it is and named with the live one, since a second
+/// live copy doubles the server's weight (nginx) or makes the config invalid (haproxy).
+fn enable_unless_twin(cfg: &Config, i: usize) -> Outcome {
+    let Some(j) = cfg.live_twin(i) else {
+        return Outcome::new(i, Change::Enabled, None);
+    };
+    let note = format!(
+        "left as it is: a stale leftover, since {} already serves {} (put back by hand); delete the marked line {} when it is no longer wanted",
+        cfg.location(&cfg.servers[j]),
+        cfg.servers[i].name.as_deref().unwrap_or(&cfg.servers[i].address),
+        cfg.location(&cfg.servers[i]),
+    );
+    Outcome::new(i, Change::AlreadyEnabled, Some(note))
 }
 
 fn finish(
@@ -423,6 +508,7 @@ fn finish(
     }
 
     add_shared_lines(cfg, &mut chosen);
+    keep_hashing_stable(cfg, &mut chosen, req)?;
     if !force {
         safety(cfg, &chosen)?;
     }
@@ -461,6 +547,9 @@ fn finish(
                     _ => Default::default(),
                 };
                 let mark = marked.then(|| marker::render(now, reason.as_deref(), lines, split));
+                if let (Some(m), Shape::Live(l)) = (&mark, &s.shape) {
+                    check_marked_line(cfg, s, l, m)?;
+                }
                 disable_splices(cfg, s, *method, mark)
             }
             (Change::Enabled, _) => enable_splices(cfg, s),
@@ -479,6 +568,39 @@ fn finish(
         splices.insert(f, splice::normalize(s)?);
     }
     Ok(Plan { outcomes, splices })
+}
+
+/// nginx reads a comment of 4096 bytes or more as an error ("too long parameter"): a marked line,
+/// the server commented out and its marker after it, stays below that on every proxy.
+const MAX_MARKED_LINE: usize = 4095;
+
+/// Refuses a marker (its reason) that would make the server's last line longer than
+/// [`MAX_MARKED_LINE`].
+fn check_marked_line(
+    cfg: &Config,
+    s: &Server,
+    l: &crate::server::LiveShape,
+    mark: &str,
+) -> Result<()> {
+    let b = &cfg.files[s.file].bytes;
+    let first = b[..l.start]
+        .iter()
+        .rposition(|&c| c == b'\n')
+        .map_or(0, |p| p + 1);
+    let last = l.cont_lines.last().copied().unwrap_or(first);
+    // `# ` before the line and the marker (which starts with its blank) after it.
+    let len = l.line_end.saturating_sub(last) + 2 + mark.len();
+    if len <= MAX_MARKED_LINE {
+        return Ok(());
+    }
+    Err(Error::Usage(format!(
+        "the reason is too long: marked with it, the line of {} at {} would be {len} bytes, and \
+         nginx refuses a comment of {} bytes or more; shorten the reason by {} bytes",
+        s.address,
+        cfg.location(s),
+        MAX_MARKED_LINE + 1,
+        len - MAX_MARKED_LINE
+    )))
 }
 
 /// An error listing the upstream names when `name` is none of them.
@@ -564,7 +686,14 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<Outcome>> {
             }
             _ => {
                 if let Some(&i) = live_on.first() {
-                    out.push(Outcome::new(i, Change::AlreadyEnabled, None));
+                    // A marked line beside the live one is a stale leftover: named, never enabled.
+                    let stale = ms.iter().find(|&&j| {
+                        cfg.servers[j].marked() && cfg.servers[j].state == State::Disabled
+                    });
+                    out.push(match stale {
+                        Some(&j) => enable_unless_twin(cfg, j),
+                        None => Outcome::new(i, Change::AlreadyEnabled, None),
+                    });
                     continue;
                 }
                 let marked = servers(&|s| s.marked() && s.state == State::Disabled);
@@ -840,18 +969,19 @@ fn safety(cfg: &Config, chosen: &[Outcome]) -> Result<()> {
     }
     let after = |j: usize| changes.get(&j).copied().unwrap_or(cfg.servers[j].state);
     let changed_ups: BTreeSet<usize> = changes.keys().map(|&i| cfg.servers[i].upstream).collect();
-    // A config read whole is recounted, so trackers in any group are counted exactly.
+    // A config read whole is recounted, so trackers in any group are counted exactly. What
+    // could serve after the edit counts backups too: they take over when no primary is left.
     let mut haproxy_after = vec![0; cfg.upstreams.len()];
     let recount = cfg.kind.dialect().recounts_serving();
     if recount && !changes.is_empty() {
         for j in 0..cfg.servers.len() {
-            if crate::serving::serves(&cfg.servers, j, &after) {
+            if crate::serving::usable(&cfg.servers, j, &after) {
                 haproxy_after[cfg.servers[j].upstream] += 1;
             }
         }
     }
     for (up, u) in cfg.upstreams.iter().enumerate() {
-        if u.serving == 0 || changes.is_empty() {
+        if u.serving + u.backups == 0 || changes.is_empty() {
             continue;
         }
         let serving_after = if recount {
@@ -863,11 +993,11 @@ fn safety(cfg: &Config, chosen: &[Outcome]) -> Result<()> {
                     .iter()
                     .filter(|(&i, &st)| {
                         let s = &cfg.servers[i];
-                        st == to && s.upstream == up && !s.backup && s.active && !s.weight_zero
+                        st == to && s.upstream == up && s.active && !s.weight_zero
                     })
                     .count()
             };
-            (u.serving + delta(State::Enabled)).saturating_sub(delta(State::Disabled))
+            (u.serving + u.backups + delta(State::Enabled)).saturating_sub(delta(State::Disabled))
         } else {
             continue;
         };

@@ -94,6 +94,15 @@ pub struct Upstream {
     pub span: std::ops::Range<usize>,
     /// How many of its servers are enabled and not backups (counted even when not listed).
     pub serving: usize,
+    /// How many of its backups could serve (enabled, read, not `weight 0`, tracking nothing
+    /// that is out): they take the traffic when no primary serves.
+    pub backups: usize,
+    /// Every usable backup serves at once when no primary does (nginx always; haproxy with
+    /// `option allbackups`), instead of only the first.
+    pub all_backups: bool,
+    /// haproxy: switched off with the proxy-level `disabled` keyword (here or in its defaults),
+    /// so it serves nothing and no edit can leave it empty.
+    pub switched_off: bool,
     /// How many live (not commented-out), non-backup server lines it has, enabled or not: nginx
     /// rejects an upstream without one.
     pub live: usize,

@@ -2,13 +2,18 @@
 
 use crate::server::{Server, State};
 
-/// Whether `servers[i]` takes traffic when server `j` is in `state(j)`: a live line, enabled,
-/// read by the proxy, not a backup, not `weight 0`, and whatever it `track`s is up.
+/// Whether `servers[i]`, a primary, takes traffic when server `j` is in `state(j)`: a live line,
+/// enabled, read by the proxy, not a backup, not `weight 0`, and whatever it `track`s is up.
 pub(crate) fn serves(servers: &[Server], i: usize, state: &dyn Fn(usize) -> State) -> bool {
+    !servers[i].backup && usable(servers, i, state)
+}
+
+/// Whether `servers[i]` would take traffic when its group routes to it, backup or not: a live
+/// line, enabled, read by the proxy, not `weight 0`, and whatever it `track`s is up.
+pub(crate) fn usable(servers: &[Server], i: usize, state: &dyn Fn(usize) -> State) -> bool {
     let s = &servers[i];
     s.is_live()
         && state(i) == State::Enabled
-        && !s.backup
         && s.active
         && !s.weight_zero
         && tracked_up(servers, s.tracks, state)
@@ -39,8 +44,6 @@ pub(crate) fn why_not(
     let s = &servers[i];
     Some(if !s.is_live() || state(i) != State::Enabled {
         "disabled"
-    } else if s.backup {
-        "backup"
     } else if !s.active {
         "inside an .if branch that is off or cannot be evaluated here"
     } else if s.weight_zero {

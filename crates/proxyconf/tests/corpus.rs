@@ -113,6 +113,11 @@ fn try_round_trip(
     if s.state != State::Enabled || !s.is_live() || s.template.is_some() {
         return Ok(false);
     }
+    // A second live copy makes the disabled line a stale leftover, which enable leaves as it is
+    // by design: no round trip to check.
+    if cfg.live_twin(i).is_some() {
+        return Ok(false);
+    }
     let (addr, line) = (s.address.clone(), s.line);
     let path = cfg.files[s.file].path.clone();
     let req = Request::Disable {

@@ -76,8 +76,9 @@ pub struct ServerRow<'a> {
     pub template: Option<&'a str>,
     /// Inside a haproxy `.if` block.
     pub conditional: bool,
-    /// Takes traffic as the file stands (enabled, read by the proxy, not a backup, not
-    /// `weight 0`, and whatever it `track`s is up).
+    /// Takes traffic as the file stands (enabled, read by the proxy, not `weight 0`, and
+    /// whatever it `track`s is up; a backup only while no primary of its group serves: every
+    /// backup on nginx, the first on haproxy, or all with `option allbackups`).
     pub serves: bool,
 }
 

@@ -135,12 +135,12 @@ fn apply(
         force: edit.force,
         waiting: Some(|m| eprintln!("upstream-toggle: {m}")),
     };
-    // Only servers a selector may name (and marked ones, for --all) need a full inventory entry.
+    // Only servers a selector may name need a full inventory entry. A bulk enable reads every
+    // server: a marked line is left alone when a live copy of it exists anywhere in its upstream.
     let bulk = matches!(req, Request::EnableMarked { .. });
-    let keep = |address: &[u8], commented: bool| {
-        (bulk && commented) || selectors.iter().any(|s| s.may_match(address))
-    };
-    let done = commit::edit(path, kind, opts, Some(&keep), |cfg| {
+    let keep = |address: &[u8], _commented: bool| selectors.iter().any(|s| s.may_match(address));
+    let filter: Option<&proxyconf::inventory::Keep<'_>> = (!bulk).then_some(&keep);
+    let done = commit::edit(path, kind, opts, filter, |cfg| {
         plan(cfg, &selectors, &req, edit.force, SystemTime::now())
     })?;
     for w in &done.warnings {

@@ -200,3 +200,114 @@ fn a_full_disk_leaves_the_original_and_no_temp_file() {
     assert_eq!(read(&conf), orig);
     assert!(temp_files(&mnt).is_empty(), "{:?}", temp_files(&mnt));
 }
+
+/// The diff names files as `diff -u` would: relative to the working directory (an included file
+/// too), so `patch -p1` there applies it; a file outside it keeps its absolute path.
+#[test]
+fn dry_run_diff_names_files_relative_to_the_working_directory() {
+    let d = tmp();
+    let etc = d.path().join("etc");
+    write(
+        &etc,
+        "pool.inc",
+        "server 127.0.0.1:4001;\nserver 127.0.0.1:4002;\n",
+    );
+    let conf = write(
+        &etc,
+        "nginx.conf",
+        nginx_conf(
+            &etc,
+            "    upstream app {\n        include pool.inc;\n    }\n",
+        ),
+    );
+    nginx_t(&conf).expect("valid");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream-toggle"))
+        .current_dir(d.path())
+        .args([
+            "-c",
+            "etc/nginx.conf",
+            "disable",
+            "127.0.0.1:4002",
+            "--dry-run",
+        ])
+        .output()
+        .expect("run");
+    let diff = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        diff.starts_with("--- a/etc/pool.inc\n+++ b/etc/pool.inc\n"),
+        "{diff}"
+    );
+    let patched = std::process::Command::new(require("patch"))
+        .args(["-p1", "--dry-run"])
+        .current_dir(d.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().expect("stdin").write_all(diff.as_bytes())?;
+            c.wait_with_output()
+        })
+        .expect("patch");
+    assert!(
+        patched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&patched.stdout)
+    );
+    // From elsewhere, the path stays absolute.
+    let r = ut(&conf, &["disable", "127.0.0.1:4002", "--dry-run"]).ok();
+    let abs = etc.join("pool.inc").canonicalize().expect("path");
+    assert!(
+        r.stdout.starts_with(&format!("--- a/{}", abs.display()))
+            || r.stdout
+                .starts_with(&format!("--- a/{}", etc.join("pool.inc").display())),
+        "{}",
+        r.stdout
+    );
+}
+
+/// A reason long enough to push the marked line past what nginx reads as one comment (4096
+/// bytes) is a usage error and nothing is written, with or without validation; one byte less is
+/// written and nginx accepts it.
+#[test]
+fn a_reason_that_would_make_nginx_refuse_the_line_is_a_usage_error() {
+    let d = tmp();
+    let conf = many_servers(d.path(), 2);
+    let orig = read(&conf);
+    let marked_len = |reason: &str| {
+        ut(&conf, &["disable", "127.0.0.1:20001", "--reason", reason]).ok();
+        let len = text(&conf)
+            .lines()
+            .find(|l| l.contains("20001"))
+            .map(str::len)
+            .expect("marked line");
+        ut(&conf, &["enable", "127.0.0.1:20001"]).ok();
+        assert_eq!(read(&conf), orig);
+        len
+    };
+    let room = 4095 - marked_len("r");
+    let longest = "r".repeat(1 + room);
+    assert_eq!(marked_len(&longest), 4095);
+    let mut cmd = vec!["disable", "127.0.0.1:20001", "--reason", &longest];
+    ut(&conf, &cmd).ok();
+    nginx_t(&conf).expect("a 4095-byte marked line is one nginx reads");
+    ut(&conf, &["enable", "127.0.0.1:20001"]).ok();
+    let too_long = format!("{longest}r");
+    cmd[3] = &too_long;
+    for extra in [&[][..], &["--no-validate"][..], &["--dry-run"][..]] {
+        let args: Vec<&str> = cmd.iter().chain(extra).copied().collect();
+        let r = ut(&conf, &args);
+        assert_eq!(r.code, 2, "{extra:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("too long") && r.stderr.contains("by 1 bytes"),
+            "{}",
+            r.stderr
+        );
+        assert_eq!(read(&conf), orig, "nothing written");
+    }
+}

@@ -281,7 +281,7 @@ fn refusals_explain_shared_lines_and_list_why_the_others_do_not_serve() {
     let conf = nginx(
         d.path(),
         "upstream a { include pool.inc; server 10.0.0.9:80; }
-upstream c { include pool.inc; server 10.0.0.5:80 down; server 10.0.0.6:80 backup; }",
+upstream c { include pool.inc; server 10.0.0.5:80 down; server 10.0.0.6:80 backup down; }",
     );
     let before = read(&conf);
     let r = ut(&conf, &["disable", "a/10.0.0.1:80"]);

@@ -192,7 +192,7 @@ fn refusing_the_last_server_and_force() {
         r.stderr
     );
     assert_eq!(read(&conf), before);
-    // A backup does not count as serving.
+    // A backup serves once no primary does: the last primary may go, the backup then may not.
     ut(
         &conf,
         &[
@@ -204,11 +204,14 @@ fn refusing_the_last_server_and_force() {
         ],
     )
     .ok();
-    let r = ut(
+    ut(
         &conf,
         &["disable", &format!("unix:{}/app.sock", d.path().display())],
-    );
-    assert_eq!(r.code, 4, "only the backup would be left: {}", r.stderr);
+    )
+    .ok();
+    nginx_t(&conf).expect("valid with only the backup serving");
+    let r = ut(&conf, &["disable", "127.0.0.1:4041"]);
+    assert_eq!(r.code, 4, "the backup is all that serves: {}", r.stderr);
     // --force takes the last one out; commenting it out would empty the upstream, so it is marked down.
     let r = ut(&conf, &["disable", "admin/127.0.0.1:4040", "--force"]).ok();
     assert!(r.stdout.contains("(down, marked)"), "{}", r.stdout);
@@ -232,5 +235,36 @@ fn unknown_servers_exit_3_and_list_what_exists() {
             "{}",
             r.stderr
         );
+    }
+}
+
+/// Every address `list` prints selects its server, haproxy's `proto@` prefixes included, plain
+/// and scoped to its backend.
+#[test]
+fn every_address_form_list_prints_is_a_selector() {
+    let d = tmp();
+    let body = "backend app
+    server u unix@/run/app.sock
+    server v ipv4@127.0.0.1:8081
+    server w ipv6@[::1]:8082
+    server x 127.0.0.1:8083
+    server y tcp@127.0.0.1:8084
+";
+    let conf = write(d.path(), "haproxy.cfg", haproxy_conf(d.path(), body));
+    haproxy_c(&conf).expect("fixture valid");
+    let before = read(&conf);
+    let printed: Vec<String> = list(&conf)
+        .iter()
+        .map(|r| r["address"].as_str().expect("address").to_string())
+        .collect();
+    assert_eq!(printed.len(), 5, "{printed:?}");
+    for addr in &printed {
+        for sel in [addr.clone(), format!("app/{addr}")] {
+            let r = ut(&conf, &["disable", &sel]).ok();
+            assert!(r.stdout.contains("disabled"), "{sel}: {}", r.stdout);
+            haproxy_c(&conf).expect("valid");
+            ut(&conf, &["enable", &sel]).ok();
+            assert_eq!(read(&conf), before, "{sel}");
+        }
     }
 }

@@ -757,3 +757,121 @@ fn a_config_the_validator_already_rejects_is_said_to_be_broken_before_the_edit()
     );
     assert!(r.stderr.contains("backup"), "{}", r.stderr);
 }
+
+/// A server that both arms of `.if … .else … .endif` define exists whatever the condition, so it
+/// serves; with no `.else`, an unknown condition still counts as not read.
+#[test]
+fn a_server_in_every_arm_of_an_if_else_serves() {
+    let d = tmp();
+    let body = "backend app
+.if defined(HAPROXY_MWORKER)
+    server s1 127.0.0.1:1 check
+.elif version_atleast(2.0)
+    server s1 127.0.0.1:1 check inter 5s
+.else
+    server s1 127.0.0.1:1
+.endif
+    server s2 127.0.0.1:2
+backend half
+.if defined(HAPROXY_MWORKER)
+    server h1 127.0.0.1:3
+.endif
+    server h2 127.0.0.1:4
+";
+    let conf = haproxy(d.path(), body);
+    let all = list(&conf);
+    let s1: Vec<bool> = rows(&all, "127.0.0.1:1")
+        .iter()
+        .map(|r| r["serves"].as_bool().expect("bool"))
+        .collect();
+    assert_eq!(s1, [true, true, true], "{all:?}");
+    assert_eq!(rows(&all, "127.0.0.1:3")[0]["serves"], false);
+    ut(&conf, &["disable", "app/s2"]).ok();
+    haproxy_c(&conf).expect("valid");
+    refused(&ut(&conf, &["disable", "half/h2"]), &["half"]);
+    // Taking s1 out takes out every copy, and then nothing is left.
+    refused(&ut(&conf, &["disable", "app/s1"]), &["app"]);
+}
+
+/// A person put a server back by hand and left the tool's marked line beside it: no enable makes
+/// a second live copy; the marked line is named as a stale leftover with the live one.
+#[test]
+fn a_stale_marked_line_beside_a_live_copy_is_never_enabled() {
+    let d = tmp();
+    let conf = nginx(
+        d.path(),
+        "upstream app {\n    server 127.0.0.1:4001;\n    server 127.0.0.1:4002;\n}",
+    );
+    ut(&conf, &["disable", "127.0.0.1:4001"]).ok();
+    // Put back by hand: a new line, the marked one left.
+    let by_hand = text(&conf).replace(
+        "    server 127.0.0.1:4002;\n",
+        "    server 127.0.0.1:4002;\n    server 127.0.0.1:4001;\n",
+    );
+    std::fs::write(&conf, &by_hand).expect("write");
+    nginx_t(&conf).expect("valid");
+    for args in [&["enable", "--all"][..], &["enable", "127.0.0.1:4001"][..]] {
+        let r = ut(&conf, args).ok();
+        assert!(
+            r.stdout.contains("stale leftover") && r.stdout.contains("nginx.conf:11"),
+            "{args:?}: {}",
+            r.stdout
+        );
+        assert_eq!(text(&conf), by_hand, "{args:?}: nothing written");
+    }
+    let h = tmp();
+    let hconf = haproxy(
+        h.path(),
+        "backend app\n    server s1 127.0.0.1:4001\n    server s2 127.0.0.1:4002\n",
+    );
+    ut(&hconf, &["disable", "s1", "--method", "comment"]).ok();
+    let by_hand = text(&hconf).replace(
+        "    server s2 127.0.0.1:4002\n",
+        "    server s2 127.0.0.1:4002\n    server s1 127.0.0.1:4011\n",
+    );
+    std::fs::write(&hconf, &by_hand).expect("write");
+    haproxy_c(&hconf).expect("valid");
+    let r = ut(&hconf, &["enable", "--all"]).ok();
+    assert!(r.stdout.contains("stale leftover"), "{}", r.stdout);
+    assert_eq!(text(&hconf), by_hand);
+    haproxy_c(&hconf).expect("still valid: no second s1");
+}
+
+/// A pool included by a round-robin and a hashing upstream is taken out with `down` (the hash
+/// keeps its keys); a comment asked for explicitly is refused.
+#[test]
+fn a_pool_shared_with_a_hashing_upstream_is_taken_out_with_down() {
+    let d = tmp();
+    write(
+        d.path(),
+        "pool.inc",
+        "server 127.0.0.1:4001;\nserver 127.0.0.1:4002;\n",
+    );
+    let conf = nginx(
+        d.path(),
+        "upstream rr {\n    include pool.inc;\n}\nupstream sticky {\n    hash $request_uri consistent;\n    include pool.inc;\n}",
+    );
+    let pool = d.path().join("pool.inc");
+    let before = read(&pool);
+    let r = ut(
+        &conf,
+        &["disable", "rr/127.0.0.1:4001", "--method", "comment"],
+    );
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("sticky") && r.stderr.contains("down"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(read(&pool), before);
+    let r = ut(&conf, &["disable", "rr/127.0.0.1:4001"]).ok();
+    assert!(r.stdout.contains("sticky"), "{}", r.stdout);
+    let line = text(&pool).lines().next().unwrap_or_default().to_string();
+    assert!(
+        line.starts_with("server 127.0.0.1:4001 down;"),
+        "down, not commented out: {line}"
+    );
+    nginx_t(&conf).expect("valid");
+    ut(&conf, &["enable", "rr/127.0.0.1:4001"]).ok();
+    assert_eq!(read(&pool), before);
+}

@@ -84,8 +84,12 @@ fn or(a: Tri, b: Tri) -> Tri {
 /// One open `.if` block: whether an earlier branch was taken, and whether the current one is.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Branch {
-    /// Line start of the `.if`, for errors.
+    /// Line start of the `.if`, for errors; it also names the block.
     pub start: usize,
+    /// Which arm is current: 0 for the `.if`, then one more per `.elif` and `.else`.
+    pub arm: usize,
+    /// An `.else` closes the arms: exactly one of them is read, whatever the conditions.
+    pub has_else: bool,
     taken: Tri,
     current: Tri,
 }
@@ -95,6 +99,8 @@ impl Branch {
     pub fn open(start: usize, cond: Tri) -> Branch {
         Branch {
             start,
+            arm: 0,
+            has_else: false,
             taken: cond,
             current: cond,
         }
@@ -102,12 +108,15 @@ impl Branch {
 
     /// `.elif COND`.
     pub fn elif(&mut self, cond: Tri) {
+        self.arm += 1;
         self.current = and(self.taken.map(|t| !t), cond);
         self.taken = or(self.taken, cond);
     }
 
     /// `.else`.
     pub fn otherwise(&mut self) {
+        self.arm += 1;
+        self.has_else = true;
         self.current = self.taken.map(|t| !t);
         self.taken = Some(true);
     }

@@ -35,12 +35,15 @@ const SECTIONS: &[&[u8]] = &[
     b"acme",
 ];
 
-/// What `default-server` lines hand down.
+/// What `default-server` lines (and a defaults section's `option allbackups`) hand down.
 #[derive(Debug, Clone, Copy, Default)]
 struct Defaults {
     disabled: bool,
     backup: bool,
     weight_zero: bool,
+    all_backups: bool,
+    /// The proxy-level `disabled` keyword: the section does not run.
+    switched_off: bool,
 }
 
 impl Defaults {
@@ -49,6 +52,25 @@ impl Defaults {
         self.disabled = scan.disabled().unwrap_or(self.disabled);
         self.backup = scan.backup.unwrap_or(self.backup);
         self.weight_zero = scan.weight_zero.unwrap_or(self.weight_zero);
+    }
+}
+
+/// `Some(true)` for `option allbackups`, `Some(false)` for `no option allbackups`.
+fn all_backups_option(line: &Line) -> Option<bool> {
+    let w: Vec<&[u8]> = line.words.iter().map(|w| w.value.as_slice()).collect();
+    match w.as_slice() {
+        [b"option", b"allbackups", ..] => Some(true),
+        [b"no", b"option", b"allbackups", ..] => Some(false),
+        _ => None,
+    }
+}
+
+/// `Some(true)` for a proxy-level `disabled` line, `Some(false)` for `enabled`.
+fn switched_off(line: &Line) -> Option<bool> {
+    match line.words.as_slice() {
+        [w] if w.value == b"disabled" => Some(true),
+        [w] if w.value == b"enabled" => Some(false),
+        _ => None,
     }
 }
 
@@ -75,6 +97,10 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
     let mut defaults_name: Option<Vec<u8>> = None;
     let mut current: Option<(usize, Defaults)> = None;
     let mut conds: Vec<Branch> = Vec::new();
+    // For each live server inside `.if` blocks whose innermost block's surroundings are read:
+    // (server, block start, arm); and each closed block's arms when it has an `.else`.
+    let mut in_arms: Vec<(usize, usize, usize)> = Vec::new();
+    let mut closed_with_else: HashMap<usize, usize> = HashMap::new();
     let mut settings = Settings::default();
     let mut in_global = false;
 
@@ -89,6 +115,11 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
         };
         let kw = first.value.as_slice();
         if kw.starts_with(b".") {
+            if kw == b".endif" {
+                if let Some(b) = conds.last().filter(|b| b.has_else) {
+                    closed_with_else.insert(b.start, b.arm + 1);
+                }
+            }
             conditional(src, line, kw, &mut conds)?;
             continue;
         }
@@ -120,6 +151,7 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
                 continue;
             }
             if sec == b"backend" || sec == b"listen" {
+                let defaults = inherited.unwrap_or(last_defaults);
                 upstreams.push(Upstream {
                     name: String::from_utf8_lossy(&name.unwrap_or_default()).into_owned(),
                     file: 0,
@@ -128,6 +160,9 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
                     hashing: false,
                     span: line.start..line.end,
                     serving: 0,
+                    backups: 0,
+                    all_backups: defaults.all_backups,
+                    switched_off: defaults.switched_off,
                     live: 0,
                 });
                 current = Some((upstreams.len() - 1, inherited.unwrap_or(last_defaults)));
@@ -138,8 +173,15 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
             global_setting(src, line, &mut settings);
             continue;
         }
-        if in_defaults && kw == b"default-server" {
-            last_defaults.apply(&line.words[1..]);
+        let all_backups = all_backups_option(line).filter(|_| !skipped);
+        // Switched off only when surely read: an unknown branch must not hide servers that serve.
+        let off = switched_off(line).filter(|_| cond::active(&conds) == Some(true));
+        if in_defaults && (kw == b"default-server" || all_backups.is_some() || off.is_some()) {
+            match (all_backups, off) {
+                (Some(on), _) => last_defaults.all_backups = on,
+                (_, Some(off)) => last_defaults.switched_off = off,
+                _ => last_defaults.apply(&line.words[1..]),
+            }
             if let Some(n) = &defaults_name {
                 named_defaults.insert(n.clone(), last_defaults);
             }
@@ -148,10 +190,23 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
         let Some((up, defaults)) = current.as_mut() else {
             continue;
         };
+        if let Some(on) = all_backups {
+            upstreams[*up].all_backups = on;
+            continue;
+        }
+        if let Some(off) = off {
+            upstreams[*up].switched_off = off;
+            continue;
+        }
         match kw {
             b"default-server" => defaults.apply(&line.words[1..]),
             b"server" | b"server-template" => {
                 servers.push(live_server(src, line, *up, *defaults, &conds)?);
+                if let Some((last, outer)) = conds.split_last() {
+                    if cond::active(outer) == Some(true) {
+                        in_arms.push((servers.len() - 1, last.start, last.arm));
+                    }
+                }
             }
             _ => {}
         }
@@ -163,6 +218,13 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
             looks_like: None,
         });
     }
+    read_in_every_arm(&mut servers, &in_arms, &closed_with_else);
+    // A switched-off proxy does not run: none of its servers takes traffic.
+    for s in servers.iter_mut() {
+        if upstreams[s.upstream].switched_off {
+            s.active = false;
+        }
+    }
     resolve_tracks(&upstreams, &mut servers);
     for i in 0..servers.len() {
         if servers[i].is_live() && !servers[i].backup {
@@ -170,6 +232,9 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
         }
         if serving::serves(&servers, i, &|j| servers[j].state) {
             upstreams[servers[i].upstream].serving += 1;
+        }
+        if servers[i].backup && serving::usable(&servers, i, &|j| servers[j].state) {
+            upstreams[servers[i].upstream].backups += 1;
         }
     }
     inv.upstreams = upstreams;
@@ -275,6 +340,45 @@ fn conditional(src: &Source, line: &Line, kw: &[u8], conds: &mut Vec<Branch>) ->
         _ => {}
     }
     Ok(())
+}
+
+/// A server that every arm of an `.if … .else … .endif` defines (same backend, same name) exists
+/// whatever the conditions say: haproxy reads exactly one of those lines. Each copy counts as read
+/// (an unknown condition alone would count none).
+fn read_in_every_arm(
+    servers: &mut [Server],
+    in_arms: &[(usize, usize, usize)],
+    closed_with_else: &HashMap<usize, usize>,
+) {
+    let mut arms_of: HashMap<(usize, usize, &str), Vec<usize>> = HashMap::new();
+    for &(i, block, arm) in in_arms {
+        let s = &servers[i];
+        if s.active || s.template.is_some() || !closed_with_else.contains_key(&block) {
+            continue;
+        }
+        if let Some(name) = s.name.as_deref() {
+            arms_of
+                .entry((block, s.upstream, name))
+                .or_default()
+                .push(arm);
+        }
+    }
+    let whole: Vec<(usize, usize, String)> = arms_of
+        .into_iter()
+        .filter(|((block, _, _), arms)| {
+            let n = closed_with_else[block];
+            (0..n).all(|a| arms.contains(&a))
+        })
+        .map(|((block, up, name), _)| (block, up, name.to_string()))
+        .collect();
+    for (block, up, name) in whole {
+        for &(i, b, _) in in_arms.iter().filter(|(_, b, _)| *b == block) {
+            let s = &mut servers[i];
+            if b == block && s.upstream == up && s.name.as_deref() == Some(name.as_str()) {
+                s.active = true;
+            }
+        }
+    }
 }
 
 /// Points each `track [BACKEND/]SERVER` at the live server it names (one haproxy reads, if any).

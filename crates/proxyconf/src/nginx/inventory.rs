@@ -261,6 +261,9 @@ impl Walker<'_> {
         if !down && !backup {
             self.inv.upstreams[up].serving += 1;
         }
+        if !down && backup {
+            self.inv.upstreams[up].backups += 1;
+        }
         let address = d.args.first().map(|_| val(0)).unwrap_or_default();
         if let Some(keep) = self.keep {
             if !keep(&address, d.trailing_comment.is_some()) {
@@ -477,6 +480,10 @@ impl Visitor for Walker<'_> {
                     hashing: false,
                     span: d.start..d.start,
                     serving: 0,
+                    backups: 0,
+                    // nginx balances over every backup once no primary can take a request.
+                    all_backups: true,
+                    switched_off: false,
                     live: 0,
                 });
                 Frame::Upstream(self.inv.upstreams.len() - 1, Vec::new())
