@@ -67,11 +67,29 @@ fn the_install_command_places_binaries_man_pages_and_completions() {
 #[test]
 fn the_deb_and_the_static_tarball_install_and_run() {
     let root = workspace_root();
-    let out = Command::new("bash")
-        .arg(root.join("scripts/package"))
-        .output()
-        .expect("scripts/package");
-    assert!(out.status.success(), "{}", text(&out));
+    match std::env::var_os("HOTSWAP_PACKAGE_STATUS") {
+        // scripts/test runs scripts/package in the background: wait for it to finish.
+        Some(status) => {
+            let status = std::path::PathBuf::from(status);
+            wait_until(
+                "scripts/package (started by scripts/test) to finish",
+                std::time::Duration::from_secs(1800),
+                || std::fs::read_to_string(&status).is_ok_and(|s| s.ends_with('\n')),
+            );
+            let log = std::env::var_os("HOTSWAP_PACKAGE_LOG")
+                .and_then(|p| std::fs::read_to_string(p).ok())
+                .unwrap_or_default();
+            let code = std::fs::read_to_string(&status).unwrap_or_default();
+            assert_eq!(code.trim(), "0", "scripts/package failed:\n{log}");
+        }
+        None => {
+            let out = Command::new("bash")
+                .arg(root.join("scripts/package"))
+                .output()
+                .expect("scripts/package");
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    }
     let dist = root.join("dist");
     let sums = Command::new("sha256sum")
         .args(["--check", "SHA256SUMS"])
