@@ -62,16 +62,24 @@ fn ends_with_host(text: &[u8], host: &[u8]) -> bool {
     text.len() >= host.len() && text[text.len() - host.len()..].eq_ignore_ascii_case(host)
 }
 
+/// haproxy's address prefixes (`PROTO@ADDRESS`).
+const PROTO_PREFIXES: &[&str] = &[
+    "ipv4", "ipv6", "tcp", "tcp4", "tcp6", "udp", "udp4", "udp6", "quic4", "quic6", "unix", "abns",
+    "abnsz", "fd", "sockpair", "uxst", "uxdg", "rhttp",
+];
+
 /// `UPSTREAM/SERVER`, or a server alone (a socket path or a bracketed address keeps its slashes).
 fn scoped(arg: &str) -> IResult<&str, (Option<&str>, &str)> {
     let whole = |i| map(rest, |s| (None, s)).parse(i);
-    // A haproxy `proto@` prefix (`unix@/run/app.sock`, `ipv4@...`) is never a scope: no upstream
-    // or backend name holds an `@` (haproxy refuses one in a proxy name).
+    // A haproxy address with a `proto@` prefix (`unix@/run/app.sock`, `ipv4@...`) is never a
+    // scope: haproxy refuses an `@` in a proxy name (an nginx upstream may hold one, so only the
+    // prefixes haproxy knows count).
     let unscoped = verify(rest, |s: &str| {
         s.starts_with("unix:")
             || s.starts_with('/')
             || s.starts_with('[')
-            || s.split('/').next().is_some_and(|head| head.contains('@'))
+            || s.split_once('@')
+                .is_some_and(|(proto, _)| PROTO_PREFIXES.contains(&proto))
     });
     alt((
         map(unscoped, |s| (None, s)),

@@ -267,4 +267,17 @@ fn every_address_form_list_prints_is_a_selector() {
             assert_eq!(read(&conf), before, "{sel}");
         }
     }
+    // An nginx upstream name may hold an `@`: only haproxy's prefixes are addresses.
+    let n = tmp();
+    let nconf = write(
+        n.path(),
+        "nginx.conf",
+        nginx_conf(
+            n.path(),
+            "    upstream app@eu {\n        server 127.0.0.1:1;\n        server 127.0.0.1:2;\n    }\n",
+        ),
+    );
+    nginx_t(&nconf).expect("fixture valid");
+    let r = ut(&nconf, &["disable", "app@eu/127.0.0.1:1"]).ok();
+    assert!(r.stdout.contains("app@eu"), "{}", r.stdout);
 }
