@@ -92,13 +92,20 @@ exec {d}/restart.sh "$port"
 
     /// Stops the load and checks both load balancers: no failed request, the new release
     /// served, the config byte-identical to before; and every app restarted.
-    fn finish(self, tool: &str) {
+    /// `account` is what the tool printed, shown with any failure.
+    fn finish(self, tool: &str, account: &str) {
         for lb in &self.lbs {
             lb.load.settle();
         }
+        let restarts = std::fs::read_to_string(self.dir.join("restarts.log")).unwrap_or_default();
         for (i, lb) in self.lbs.into_iter().enumerate() {
             let report = lb.load.finish();
-            assert_eq!(report.failed(), 0, "{tool}: lb{}: {report:?}", i + 1);
+            assert_eq!(
+                report.failed(),
+                0,
+                "{tool}: lb{}: {report:?}\nrestarts:\n{restarts}\n{tool} said:\n{account}",
+                i + 1
+            );
             assert!(report.ok > 0, "{tool}: lb{}: {report:?}", i + 1);
             assert!(
                 report.releases.iter().any(|r| r == "release=2"),
@@ -222,7 +229,7 @@ fn the_ansible_out_in_playbook_drains_both_load_balancers() {
     for p in &pair.app_ports {
         assert_steps(&t, &format!("127.0.0.1:{p}"), "ansible");
     }
-    pair.finish("ansible");
+    pair.finish("ansible", &t);
 }
 
 #[test]
@@ -235,6 +242,7 @@ fn the_capistrano_cycle_host_task_drains_both_load_balancers() {
     let pair = Pair::start(d);
     let sshd = Sshd::start(d);
     // One app server at a time, as a deploy script would call it.
+    let mut account = String::new();
     for &p in &pair.app_ports {
         let out = Command::new("cap")
             .current_dir(workspace_root().join("scripts/examples/capistrano"))
@@ -253,6 +261,7 @@ fn the_capistrano_cycle_host_task_drains_both_load_balancers() {
         let t = text(&out);
         assert!(out.status.success(), "capistrano, app {p}: {t}");
         assert_steps(&t, &format!("127.0.0.1:{p}"), "capistrano");
+        account.push_str(&t);
     }
-    pair.finish("capistrano");
+    pair.finish("capistrano", &account);
 }
