@@ -23,15 +23,24 @@ pub fn bin(name: &str) -> PathBuf {
 
 /// Waits until `ok()` holds, polling every 10 ms; panics naming `what` after `timeout`. Tests wait
 /// for conditions this way, never for a fixed time after an asynchronous step.
-pub fn wait_until(what: &str, timeout: Duration, mut ok: impl FnMut() -> bool) {
+pub fn wait_until(what: &str, timeout: Duration, ok: impl FnMut() -> bool) {
+    assert!(
+        holds_within(timeout, ok),
+        "timed out after {timeout:?} waiting for {what}"
+    );
+}
+
+/// Whether `ok()` comes to hold within `timeout`, polling every 10 ms (for clean-up, where a
+/// panic would be worse than going on).
+pub fn holds_within(timeout: Duration, mut ok: impl FnMut() -> bool) -> bool {
     let t = Instant::now();
     while !ok() {
-        assert!(
-            t.elapsed() < timeout,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        if t.elapsed() >= timeout {
+            return false;
+        }
         std::thread::sleep(Duration::from_millis(10));
     }
+    true
 }
 
 /// Whether something accepts connections on 127.0.0.1:`port`.
@@ -170,11 +179,7 @@ impl Drop for Proxy {
     fn drop(&mut self) {
         if let Some(pid) = pid_of(&self.pidfile) {
             kill(pid, "TERM");
-            let t = Instant::now();
-            while alive(pid) && t.elapsed() < Duration::from_secs(5) {
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            if alive(pid) {
+            if !holds_within(Duration::from_secs(5), || !alive(pid)) {
                 kill(pid, "KILL");
             }
         }

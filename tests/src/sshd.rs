@@ -2,7 +2,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A running sshd; killed on drop.
 pub struct Sshd {
@@ -48,12 +48,13 @@ impl Sshd {
             .arg(&cfg)
             .spawn()
             .expect("start sshd");
-        let t = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(t.elapsed() < Duration::from_secs(10), "sshd did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Sshd { child, port, key }
+        let sshd = Sshd { child, port, key };
+        crate::wait_until(
+            "sshd to accept connections",
+            Duration::from_secs(10),
+            || crate::port_open(port),
+        );
+        sshd
     }
 }
 

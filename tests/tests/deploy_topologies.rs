@@ -311,11 +311,11 @@ fn a_standalone_haproxy_is_reloaded_with_sf_and_confirmed_through_its_pid_file()
     let standalone = Proxy {
         pidfile: pidfile.clone(),
     };
-    let t0 = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        "the proxy to accept connections",
+        Duration::from_secs(10),
+        || port_open(listen),
+    );
     let first = standalone.pid();
     let c = conf.display().to_string();
     let restart = apps.restart_template();
@@ -384,11 +384,11 @@ fn nginx_started_with_a_prefix() {
     let _nginx = Proxy {
         pidfile: d.join("logs/nginx.pid"),
     };
-    let t0 = std::time::Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", listen)).is_err() {
-        assert!(t0.elapsed() < Duration::from_secs(10));
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_until(
+        "the proxy to accept connections",
+        Duration::from_secs(10),
+        || port_open(listen),
+    );
     let load = Load::start(listen, 2);
     let c = conf.display().to_string();
     let prefix = d.display().to_string();

@@ -102,6 +102,13 @@ fn round_trip(
     }
 }
 
+/// Writes a plan's edited files over the config's own.
+fn write_edits(cfg: &Config, p: &plan::Plan) {
+    for proxyconf::Edited { file: f, bytes } in p.apply(cfg) {
+        std::fs::write(&cfg.files[f].path, bytes).expect("write");
+    }
+}
+
 fn try_round_trip(
     cfg: &Config,
     main: &Path,
@@ -126,9 +133,7 @@ fn try_round_trip(
     };
     let p = plan::for_servers(cfg, &[i], &req, true, SystemTime::now())
         .map_err(|e| Violation(e.to_string()))?;
-    for proxyconf::Edited { file: f, bytes } in p.apply(cfg) {
-        std::fs::write(&cfg.files[f].path, bytes).expect("write");
-    }
+    write_edits(cfg, &p);
     let after = Config::load(main, Some(kind))
         .map_err(|e| Violation(format!("edited file no longer parses: {e}")))?;
     let j = after
@@ -146,9 +151,7 @@ fn try_round_trip(
     }
     let p = plan::for_servers(&after, &[j], &Request::Enable, true, SystemTime::now())
         .map_err(|e| Violation(e.to_string()))?;
-    for proxyconf::Edited { file: f, bytes } in p.apply(&after) {
-        std::fs::write(&after.files[f].path, bytes).expect("write");
-    }
+    write_edits(&after, &p);
     Ok(true)
 }
 

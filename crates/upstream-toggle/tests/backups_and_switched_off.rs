@@ -31,6 +31,19 @@ fn reached(port: u16) -> Vec<String> {
     seen
 }
 
+/// A running nginx on a free port that proxies to `upstream app { servers }`: (config, port, nginx).
+fn nginx_in_front(d: &Path, servers: &str) -> (std::path::PathBuf, u16, Proxy) {
+    let port = free_port();
+    let body = format!(
+        "    upstream app {{\n{servers}    }}\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://app; }}\n    }}\n"
+    );
+    let conf = write(d, "nginx.conf", nginx_conf(d, &body));
+    std::fs::create_dir_all(d.join("tmp")).expect("mkdir");
+    nginx_t(&conf).expect("valid");
+    let nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), port);
+    (conf, port, nginx)
+}
+
 /// `serves` from `list --json`, by address.
 fn serves(conf: &Path, addr: &str) -> bool {
     let all = list(conf);
@@ -43,16 +56,13 @@ fn serves(conf: &Path, addr: &str) -> bool {
 fn nginx_backups_serve_when_every_primary_is_down_and_the_last_one_stays() {
     let d = tmp();
     let (b, c) = (app("b"), app("c"));
-    let port = free_port();
-    let body = format!(
-        "    upstream app {{\n        server 127.0.0.1:1 down;\n        server {b} backup;\n        server {c} backup;\n    }}\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://app; }}\n    }}\n",
-        b = b.addr,
-        c = c.addr
+    let (conf, port, nginx) = nginx_in_front(
+        d.path(),
+        &format!(
+            "        server 127.0.0.1:1 down;\n        server {} backup;\n        server {} backup;\n",
+            b.addr, c.addr
+        ),
     );
-    let conf = write(d.path(), "nginx.conf", nginx_conf(d.path(), &body));
-    std::fs::create_dir_all(d.path().join("tmp")).expect("mkdir");
-    nginx_t(&conf).expect("valid");
-    let nginx = Proxy::nginx(&conf, &d.path().join("nginx.pid"), port);
     // nginx balances over both backups: list says so.
     assert_eq!(reached(port), ["b", "c"]);
     assert!(!serves(&conf, "127.0.0.1:1"));
@@ -77,15 +87,13 @@ fn nginx_backups_serve_when_every_primary_is_down_and_the_last_one_stays() {
 fn nginx_the_last_primary_may_go_when_a_backup_takes_over() {
     let d = tmp();
     let (a, b) = (app("a"), app("b"));
-    let port = free_port();
-    let body = format!(
-        "    upstream app {{\n        server {a};\n        server {b} backup;\n    }}\n    server {{\n        listen 127.0.0.1:{port};\n        location / {{ proxy_pass http://app; }}\n    }}\n",
-        a = a.addr,
-        b = b.addr
+    let (conf, port, nginx) = nginx_in_front(
+        d.path(),
+        &format!(
+            "        server {};\n        server {} backup;\n",
+            a.addr, b.addr
+        ),
     );
-    let conf = write(d.path(), "nginx.conf", nginx_conf(d.path(), &body));
-    std::fs::create_dir_all(d.path().join("tmp")).expect("mkdir");
-    let nginx = Proxy::nginx(&conf, &d.path().join("nginx.pid"), port);
     assert_eq!(reached(port), ["a"]);
     assert!(serves(&conf, &a.addr) && !serves(&conf, &b.addr));
     ut(&conf, &["disable", &a.addr]).ok();
