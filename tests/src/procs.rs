@@ -105,9 +105,13 @@ impl Proxy {
         let p = Proxy {
             pidfile: pidfile.to_path_buf(),
         };
-        wait_until("nginx", Duration::from_secs(10), || {
-            port_open(port) && pid_of(pidfile).is_some()
-        });
+        // The master listens and writes its pid before it forks a worker: a reload sent
+        // before the first worker runs would be mistaken for that worker's start.
+        wait_until(
+            "nginx and its first worker",
+            Duration::from_secs(10),
+            || port_open(port) && pid_of(pidfile).is_some() && !p.workers().is_empty(),
+        );
         p
     }
 
@@ -152,7 +156,11 @@ impl Proxy {
     /// master has read the new config and opened its logs) and the old ones have exited (no
     /// request is served by the old config any more): the signal alone is asynchronous.
     pub fn reload_nginx(&self, conf: &Path) {
-        let old = self.workers();
+        let mut old = Vec::new();
+        wait_until("nginx's current workers", Duration::from_secs(10), || {
+            old = self.workers();
+            !old.is_empty()
+        });
         let st = Command::new(crate::require("nginx"))
             .args(["-s", "reload", "-c"])
             .arg(conf)
@@ -356,6 +364,8 @@ pub struct LoadReport {
     pub non_2xx: u64,
     /// Requests that got no answer even after a retry on a fresh connection.
     pub errors: u64,
+    /// Why they got none (distinct reasons, for the failure message).
+    pub error_reasons: Vec<String>,
     /// Requests retried once on a fresh connection because the proxy had closed the reused
     /// keep-alive connection before answering (what browsers and HTTP libraries do); not failures.
     pub retried: u64,
@@ -434,6 +444,11 @@ impl Load {
             total.non_2xx += r.non_2xx;
             total.errors += r.errors;
             total.retried += r.retried;
+            for why in r.error_reasons {
+                if !total.error_reasons.contains(&why) {
+                    total.error_reasons.push(why);
+                }
+            }
             for rel in r.releases {
                 if !total.releases.contains(&rel) {
                     total.releases.push(rel);
@@ -467,16 +482,22 @@ fn client(
         // A reused keep-alive connection the proxy closed before answering is retried once on a
         // fresh connection, as every HTTP client does; anything else counts.
         let mut answer = None;
+        let mut why = String::new();
         for attempt in 0..2 {
             let reused = conn.is_some();
             if conn.is_none() {
                 match TcpStream::connect(("127.0.0.1", port)) {
                     Ok(s) => {
-                        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+                        // Longer than nginx's proxy_read_timeout (60 s): a hung upstream shows
+                        // as the proxy's 504, and a starved machine is not a dropped request.
+                        let _ = s.set_read_timeout(Some(Duration::from_secs(90)));
                         let w = s.try_clone().expect("clone");
                         conn = Some((BufReader::new(s), w));
                     }
-                    Err(_) => break,
+                    Err(e) => {
+                        why = format!("connecting: {e}");
+                        break;
+                    }
                 }
             }
             let Some((r, w)) = conn.as_mut() else { break };
@@ -485,9 +506,10 @@ fn client(
                     answer = Some(a);
                     break;
                 }
-                Err(got_bytes) => {
+                Err(e) => {
                     conn = None;
-                    if got_bytes || !reused || attempt == 1 {
+                    why = e.why;
+                    if e.got_bytes || !reused || attempt == 1 {
                         break;
                     }
                     rep.retried += 1;
@@ -510,7 +532,12 @@ fn client(
                     conn = None;
                 }
             }
-            None => rep.errors += 1,
+            None => {
+                rep.errors += 1;
+                if !rep.error_reasons.contains(&why) {
+                    rep.error_reasons.push(why);
+                }
+            }
         }
         done.fetch_add(1, Ordering::SeqCst);
         std::thread::sleep(Duration::from_micros(500));
@@ -518,27 +545,51 @@ fn client(
     rep
 }
 
-/// One request/response; Err(true) when some response bytes had arrived.
+/// Why an exchange got no answer, and whether some response bytes had arrived.
+struct NoAnswer {
+    got_bytes: bool,
+    why: String,
+}
+
+fn no_answer(got_bytes: bool, at: &str) -> impl FnOnce(std::io::Error) -> NoAnswer + '_ {
+    move |e| NoAnswer {
+        got_bytes,
+        why: format!("{at}: {e}"),
+    }
+}
+
+/// One request/response.
 fn exchange(
     r: &mut BufReader<TcpStream>,
     w: &mut TcpStream,
     req: &str,
-) -> Result<(u16, String, bool), bool> {
-    w.write_all(req.as_bytes()).map_err(|_| false)?;
+) -> Result<(u16, String, bool), NoAnswer> {
+    let closed = |got_bytes, at: &str| NoAnswer {
+        got_bytes,
+        why: format!("{at}: closed by the peer"),
+    };
+    w.write_all(req.as_bytes())
+        .map_err(no_answer(false, "sending"))?;
     let mut status = String::new();
-    if r.read_line(&mut status).map_err(|_| false)? == 0 {
-        return Err(false);
+    if r.read_line(&mut status)
+        .map_err(no_answer(false, "reading the status"))?
+        == 0
+    {
+        return Err(closed(false, "reading the status"));
     }
     let code: u16 = status
         .split_whitespace()
         .nth(1)
         .and_then(|c| c.parse().ok())
-        .ok_or(true)?;
+        .ok_or_else(|| closed(true, "a malformed status line"))?;
     let (mut len, mut close) = (0usize, false);
     loop {
         let mut h = String::new();
-        if r.read_line(&mut h).map_err(|_| true)? == 0 {
-            return Err(true);
+        if r.read_line(&mut h)
+            .map_err(no_answer(true, "reading the headers"))?
+            == 0
+        {
+            return Err(closed(true, "reading the headers"));
         }
         if h.trim().is_empty() {
             break;
@@ -552,6 +603,7 @@ fn exchange(
         }
     }
     let mut body = vec![0u8; len];
-    r.read_exact(&mut body).map_err(|_| true)?;
+    r.read_exact(&mut body)
+        .map_err(no_answer(true, "reading the body"))?;
     Ok((code, String::from_utf8_lossy(&body).into_owned(), close))
 }
