@@ -370,9 +370,22 @@ pub fn plan(
                 let in_scope = upstream
                     .as_ref()
                     .is_none_or(|u| &cfg.upstream_of(s).name == u);
-                if in_scope && s.marked() && s.state == State::Disabled {
-                    chosen.push(enable_unless_twin(cfg, i));
+                if !(in_scope && s.marked() && s.state == State::Disabled) {
+                    continue;
                 }
+                // A damaged marker may have been pasted onto a person's line: only a person
+                // who names the server brings it back.
+                chosen.push(match &s.damaged {
+                    Some(why) => Outcome::new(
+                        i,
+                        Change::AlreadyDisabled,
+                        Some(format!(
+                            "left out: {why}; check the lines, then enable it by name ({})",
+                            s.name.as_deref().unwrap_or(&s.address)
+                        )),
+                    ),
+                    None => enable_unless_twin(cfg, i),
+                });
             }
         }
         _ => {
@@ -482,7 +495,7 @@ fn keep_hashing_stable(cfg: &Config, chosen: &mut [Outcome], req: &Request) -> R
 /// live copy doubles the server's weight (nginx) or makes the config invalid (haproxy).
 fn enable_unless_twin(cfg: &Config, i: usize) -> Outcome {
     let Some(j) = cfg.live_twin(i) else {
-        return Outcome::new(i, Change::Enabled, None);
+        return enabled(cfg, i);
     };
     let note = format!(
         "left as it is: a stale leftover, since {} already serves {} (put back by hand); delete the marked line {} when it is no longer wanted",
@@ -491,6 +504,14 @@ fn enable_unless_twin(cfg: &Config, i: usize) -> Outcome {
         cfg.location(&cfg.servers[i]),
     );
     Outcome::new(i, Change::AlreadyEnabled, Some(note))
+}
+
+/// Brought back; a damaged marker's server says what it restored.
+fn enabled(cfg: &Config, i: usize) -> Outcome {
+    let note = cfg.servers[i].damaged.as_ref().map(|why| {
+        format!("{why}; restored the directive as it now reads, from its first line to the marker")
+    });
+    Outcome::new(i, Change::Enabled, note)
 }
 
 fn finish(
@@ -743,10 +764,7 @@ fn select(cfg: &Config, sel: &Selector, req: &Request) -> Result<Vec<Outcome>> {
                         list.join("\n")
                     )));
                 };
-                out.extend(
-                    pick.into_iter()
-                        .map(|i| Outcome::new(i, Change::Enabled, None)),
-                );
+                out.extend(pick.into_iter().map(|i| enabled(cfg, i)));
             }
         }
     }

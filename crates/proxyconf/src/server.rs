@@ -131,6 +131,9 @@ pub struct Server {
     pub method: Option<Method>,
     /// Present when upstream-toggle took it out (boxed: most servers have none).
     pub marker: Option<Box<Marker>>,
+    /// Why its marker no longer fits the lines it marks (a person edited them): it is listed,
+    /// restored only when named, and left alone by a bulk enable.
+    pub damaged: Option<String>,
     /// haproxy `server-template` range, such as `1-5`.
     pub template: Option<String>,
     /// Inside a haproxy `.if` block.
@@ -231,6 +234,7 @@ impl Server {
             state: State::Enabled,
             method: None,
             marker: None,
+            damaged: None,
             template: None,
             conditional: false,
             active: true,

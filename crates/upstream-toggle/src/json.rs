@@ -72,6 +72,9 @@ pub struct ServerRow<'a> {
     pub disabled_at: Option<&'a str>,
     /// The marker's `--reason`.
     pub reason: Option<&'a str>,
+    /// The marker no longer fits the lines it marks (a person edited them): why, naming the
+    /// marker's line. Such a server is restored only when named, never by `enable --all`.
+    pub damaged: Option<&'a str>,
     /// The haproxy `server-template` range.
     pub template: Option<&'a str>,
     /// Inside a haproxy `.if` block.
@@ -160,6 +163,7 @@ pub fn server_row(cfg: &Config, i: usize) -> ServerRow<'_> {
         marked: s.marked(),
         disabled_at: s.marker.as_ref().map(|m| m.at.as_str()),
         reason: s.marker.as_ref().and_then(|m| m.reason.as_deref()),
+        damaged: s.damaged.as_deref(),
         template: s.template.as_deref(),
         conditional: s.conditional,
         serves: cfg.serves(i),

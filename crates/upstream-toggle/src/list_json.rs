@@ -58,6 +58,8 @@ fn row(r: &ServerRow<'_>, out: &mut impl Write) -> Result<()> {
     optional(r.disabled_at, f.out)?;
     f.key(b",\n    \"reason\": ")?;
     optional(r.reason, f.out)?;
+    f.key(b",\n    \"damaged\": ")?;
+    optional(r.damaged, f.out)?;
     f.key(b",\n    \"template\": ")?;
     optional(r.template, f.out)?;
     f.key(b",\n    \"conditional\": ")?;

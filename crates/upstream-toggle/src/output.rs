@@ -51,6 +51,9 @@ pub fn list_table(cfg: &Config, shown: &[usize]) -> String {
             }
             notes.push(n);
         }
+        if let Some(d) = &s.damaged {
+            notes.push(format!("damaged marker: {d}"));
+        }
         rows.push(vec![
             cfg.location(s),
             cfg.upstream_of(s).name.clone(),

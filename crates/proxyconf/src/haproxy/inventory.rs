@@ -103,12 +103,24 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
     let mut closed_with_else: HashMap<usize, usize> = HashMap::new();
     let mut settings = Settings::default();
     let mut in_global = false;
+    let mut warnings = Vec::new();
 
     for line in &lines {
         let Some(first) = line.words.first() else {
             if let (Some(c), Some((up, d))) = (&line.comment, current) {
-                if let Some(s) = commented_server(src, line, c.clone(), up, d, &conds) {
-                    servers.push(s);
+                match commented_server(src, line, c.clone(), up, d, &conds) {
+                    Some(s) => servers.push(s),
+                    // A marker never hides a server: one on a line that reads as none is named.
+                    None if marker::find(&src.bytes, c.clone()).is_some() => {
+                        warnings.push(format!(
+                            "{}:{}: a marker of upstream-toggle on a line that is no server \
+                             (`#server NAME ADDRESS ...`): nothing will restore it; fix the line by \
+                             hand, or delete the marker",
+                            src.path.display(),
+                            src.line(line.start)
+                        ));
+                    }
+                    None => {}
                 }
             }
             continue;
@@ -239,6 +251,7 @@ pub(crate) fn load(main: Source) -> Result<Inventory> {
     }
     inv.upstreams = upstreams;
     inv.servers = servers;
+    inv.warnings = warnings;
     inv.settings = settings;
     Ok(inv)
 }
@@ -531,6 +544,13 @@ fn commented_server(
         .take_while(|c| matches!(c, b' ' | b'\t'))
         .count();
     let (marker_span, mark) = found.map_or((None, None), |(r, m)| (Some(r), Some(Box::new(m))));
+    // The tool writes `lines=1` on haproxy, whose server lines never continue: more was pasted.
+    let damaged = mark.as_ref().filter(|m| m.lines > 1).map(|m| {
+        format!(
+            "its marker says lines={} but a haproxy server is one line: it was pasted or edited by hand",
+            m.lines
+        )
+    });
     let scan = keywords::scan(&w[3..].iter().map(|p| &p.value).collect::<Vec<_>>());
     // Uncommented, the line must serve: drop its own `disabled` words after the last `enabled`,
     // and when none is left to say so, add `enabled` over an inherited `default-server disabled`.
@@ -558,6 +578,7 @@ fn commented_server(
         state: State::Disabled,
         method: Some(Method::Comment),
         marker: mark,
+        damaged,
         conditional: !conds.is_empty(),
         active: cond::active(conds) == Some(true),
         inherited_disabled: defaults.disabled,

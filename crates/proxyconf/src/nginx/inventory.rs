@@ -364,18 +364,41 @@ impl Walker<'_> {
                 .unzip();
             let src = &self.inv.files[file];
             let mut found = Vec::new();
+            let mut used = vec![false; lines.len()];
             let mut i = 0;
             while i < lines.len() {
                 match commented_server(src, &lines, &numbers, i) {
-                    Some((server, used)) => {
+                    Some((server, n)) => {
                         found.push(Server {
                             upstream: up,
                             file,
                             ..server
                         });
-                        i += used;
+                        used[i..i + n].iter_mut().for_each(|u| *u = true);
+                        i += n;
                     }
                     None => i += 1,
+                }
+            }
+            // A marker no server above took (its `lines=` no longer fits) never hides a server.
+            for m in (0..lines.len()).filter(|&m| !used[m]) {
+                let Some((_, mark)) = marker::find(&src.bytes, lines[m].clone()) else {
+                    continue;
+                };
+                match damaged_group(src, &lines, &numbers, m, mark.lines) {
+                    Some(server) => found.push(Server {
+                        upstream: up,
+                        file,
+                        ..server
+                    }),
+                    None => self.inv.warnings.push(format!(
+                        "{}:{}: a marker of upstream-toggle with no server directive above it that \
+                         can be read (it says lines={}): nothing will restore it; uncomment the \
+                         server by hand, or delete the marker",
+                        src.path.display(),
+                        numbers[m],
+                        mark.lines
+                    )),
                 }
             }
             self.inv.servers.extend(found);
@@ -522,6 +545,41 @@ impl Visitor for Walker<'_> {
     }
 }
 
+/// Most lines a damaged marker's directive is looked for above it.
+const MAX_DAMAGED_SPAN: usize = 16;
+
+/// The server directive that ends on the marker's line `lines[m]` when its `lines=` does not fit
+/// (a person deleted or added a line, or pasted the marker): the nearest comment line above that
+/// starts a directive ending exactly there, listed with a note saying what does not match.
+fn damaged_group(
+    src: &Source,
+    lines: &[Range<usize>],
+    numbers: &[usize],
+    m: usize,
+    said: usize,
+) -> Option<Server> {
+    let mut i = m;
+    loop {
+        if let Some((server, _)) = read_group(src, lines, numbers, i, m - i, m - i + 1) {
+            let spans = m - i + 1;
+            let plural = |n: usize| if n == 1 { "line" } else { "lines" };
+            return Some(Server {
+                damaged: Some(format!(
+                    "its marker (line {}) says lines={said} but the directive it ends spans {spans} {}: \
+                     the lines were edited by hand",
+                    numbers[m],
+                    plural(spans)
+                )),
+                ..server
+            });
+        }
+        if i == 0 || m - i + 1 >= MAX_DAMAGED_SPAN || numbers[i - 1] + 1 != numbers[i] {
+            return None;
+        }
+        i -= 1;
+    }
+}
+
 /// Tries to read `server ... ;` from comment lines starting at `lines[i]`; `numbers` are their
 /// line numbers.
 fn commented_server(
@@ -550,6 +608,24 @@ fn commented_server(
         Some(_) => return None,
         None => (0, run.min(8)),
     };
+    read_group(src, lines, numbers, i, first_k, limit)
+}
+
+/// Reads `server ... ;` from the comment lines `lines[i..i + limit]`, ending on line
+/// `i + first_k` or later.
+fn read_group(
+    src: &Source,
+    lines: &[Range<usize>],
+    numbers: &[usize],
+    i: usize,
+    first_k: usize,
+    limit: usize,
+) -> Option<(Server, usize)> {
+    let b = &src.bytes;
+    let body = |r: &Range<usize>| &b[r.start + 1..r.end];
+    if !body(&lines[i]).trim_ascii_start().starts_with(b"server") {
+        return None;
+    }
     let mut text = Vec::new();
     // Where each comment line's body sits in `text` and in the file: (text start, file start).
     let mut pieces: Vec<(usize, usize)> = Vec::new();
