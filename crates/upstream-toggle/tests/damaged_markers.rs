@@ -108,7 +108,10 @@ fn nginx_an_added_line_and_a_pasted_marker_keep_their_servers_listed() {
     );
     let row = damaged_row(&conf, "127.0.0.1:8083", line_of("8083"));
     assert!(
-        row["damaged"].as_str().unwrap().contains("lines=5"),
+        row["damaged"]
+            .as_str()
+            .expect("a damage note")
+            .contains("lines=5"),
         "{row:#}"
     );
     bulk_enable_leaves_it(&conf, "127.0.0.1:8082");
@@ -170,15 +173,18 @@ fn haproxy_a_pasted_multi_line_marker_keeps_the_server_and_a_marker_on_no_server
     );
     haproxy_c(&conf).expect("valid before");
     let body = text(&conf);
-    let web2_line = body.lines().position(|l| l.contains("web2")).unwrap() + 1;
-    let web3_line = body.lines().position(|l| l.contains("web3")).unwrap() + 1;
+    let web2_line = body.lines().position(|l| l.contains("web2")).expect("web2") + 1;
+    let web3_line = body.lines().position(|l| l.contains("web3")).expect("web3") + 1;
     let all = list(&conf);
     let web2: Vec<_> = all.iter().filter(|r| r["name"] == "web2").collect();
     assert_eq!(web2.len(), 1, "{all:#?}");
     assert_eq!(web2[0]["state"], "disabled");
     assert_eq!(web2[0]["line"], web2_line);
     assert!(
-        web2[0]["damaged"].as_str().unwrap().contains("lines=3"),
+        web2[0]["damaged"]
+            .as_str()
+            .expect("a damage note")
+            .contains("lines=3"),
         "{:#}",
         web2[0]
     );
