@@ -223,7 +223,10 @@ impl Apps {
         // Release 1 starts through the same script, detached, so the test does not own (or reap) it.
         std::fs::write(dir.join("release"), "1").expect("write");
         for &p in ports {
-            let st = Command::new(&path)
+            // Through sh, which only reads the script: exec'ing a file just written fails with
+            // ETXTBSY while a child another test thread forked still holds the write descriptor.
+            let st = Command::new("sh")
+                .arg(&path)
                 .arg(p.to_string())
                 .status()
                 .expect("start app");
@@ -284,9 +287,12 @@ impl Apps {
     }
 
     /// Waits until no restart script of these apps is running (one orphaned by a killed swapctl
-    /// goes on in its own process group) and every app answers.
+    /// goes on in its own process group) and every app answers. A swapctl killed between forking
+    /// the script and its exec leaves a child that still looks like swapctl: that counts too.
     pub fn wait_restarts_done(&self, ports: &[u16]) {
         let script = self.dir.join("restart.sh").display().to_string();
+        let dir = self.dir.display().to_string();
+        let swapctl = bin("swapctl").display().to_string();
         wait_until(
             "the restart scripts to finish",
             Duration::from_secs(30),
@@ -295,8 +301,10 @@ impl Apps {
                     return true;
                 };
                 !rd.flatten().any(|e| {
-                    std::fs::read(e.path().join("cmdline"))
-                        .is_ok_and(|c| String::from_utf8_lossy(&c).contains(&script))
+                    std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                        let c = String::from_utf8_lossy(&c);
+                        c.contains(&script) || (c.starts_with(&swapctl) && c.contains(&dir))
+                    })
                 })
             },
         );

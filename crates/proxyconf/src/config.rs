@@ -165,20 +165,27 @@ impl Config {
     /// of `i` is a stale leftover that no enable brings back.
     pub fn live_twin(&self, i: usize) -> Option<usize> {
         let s = &self.servers[i];
-        let port = self.kind.dialect().default_port();
-        let key = |t: &Server| match self.kind {
-            ProxyKind::Haproxy => t.name.clone(),
-            ProxyKind::Nginx => Some(crate::address::normalize(&t.address, port)),
-        };
-        let wanted = key(s)?;
+        let wanted = self.copy_key(s)?;
         (0..self.servers.len()).find(|&j| {
             let t = &self.servers[j];
             j != i
                 && t.upstream == s.upstream
                 && t.is_live()
                 && t.state == State::Enabled
-                && key(t).as_ref() == Some(&wanted)
+                && self.copy_key(t).as_ref() == Some(&wanted)
         })
+    }
+
+    /// What makes two lines of one upstream copies of one server: the address on nginx
+    /// (normalised), the name on haproxy.
+    pub fn copy_key(&self, s: &Server) -> Option<String> {
+        match self.kind {
+            ProxyKind::Haproxy => s.name.clone(),
+            ProxyKind::Nginx => Some(crate::address::normalize(
+                &s.address,
+                self.kind.dialect().default_port(),
+            )),
+        }
     }
 
     /// `file:line` of a server, for messages.

@@ -506,6 +506,60 @@ fn enable_unless_twin(cfg: &Config, i: usize) -> Outcome {
     Outcome::new(i, Change::AlreadyEnabled, Some(note))
 }
 
+/// An enable brings back one line per server and upstream: when several marked lines hold the
+/// same server (a stale leftover beside the line just taken out), the newest marker's comes back
+/// (the later line within one second) and the others stay as they are, named (two copies double a server's weight on nginx, and
+/// haproxy rejects a second server of one name).
+fn one_copy_each(cfg: &Config, chosen: &mut [Outcome]) {
+    let mut newest: HashMap<(usize, String), usize> = HashMap::new();
+    let at = |o: &Outcome| {
+        cfg.servers[o.server]
+            .marker
+            .as_ref()
+            .map(|m| m.at.clone())
+            .unwrap_or_default()
+    };
+    for (n, o) in chosen.iter().enumerate() {
+        let s = &cfg.servers[o.server];
+        let Some(key) = cfg.copy_key(s).filter(|_| o.change == Change::Enabled) else {
+            continue;
+        };
+        newest
+            .entry((s.upstream, key))
+            .and_modify(|k| {
+                // In one second, the later line (a leftover usually sits where it was).
+                let old = &chosen[*k];
+                if (at(o), s.line_key()) > (at(old), cfg.servers[old.server].line_key()) {
+                    *k = n;
+                }
+            })
+            .or_insert(n);
+    }
+    let keep: HashMap<(usize, String), usize> = newest
+        .into_iter()
+        .map(|(k, n)| (k, chosen[n].server))
+        .collect();
+    for o in chosen.iter_mut() {
+        let s = &cfg.servers[o.server];
+        let Some(&kept) = cfg
+            .copy_key(s)
+            .filter(|_| o.change == Change::Enabled)
+            .and_then(|k| keep.get(&(s.upstream, k)))
+        else {
+            continue;
+        };
+        if kept != o.server && cfg.servers[kept].line_key() != s.line_key() {
+            o.change = Change::AlreadyEnabled;
+            o.note = Some(format!(
+                "left as it is: a stale leftover, since {} brings {} back (its marker is newer); delete the marked line {} when it is no longer wanted",
+                cfg.location(&cfg.servers[kept]),
+                s.name.as_deref().unwrap_or(&s.address),
+                cfg.location(s),
+            ));
+        }
+    }
+}
+
 /// Brought back; a damaged marker's server says what it restored.
 fn enabled(cfg: &Config, i: usize) -> Outcome {
     let note = cfg.servers[i].damaged.as_ref().map(|why| {
@@ -537,6 +591,7 @@ fn finish(
     }
 
     add_shared_lines(cfg, &mut chosen);
+    one_copy_each(cfg, &mut chosen);
     keep_hashing_stable(cfg, &mut chosen, req)?;
     if !force {
         safety(cfg, &chosen)?;

@@ -819,6 +819,14 @@ fn a_stale_marked_line_beside_a_live_copy_is_never_enabled() {
         );
         assert_eq!(text(&conf), by_hand, "{args:?}: nothing written");
     }
+    // Taken out again and brought back: the line just taken out returns, the leftover stays.
+    for enable in [&["enable", "127.0.0.1:4001"][..], &["enable", "--all"][..]] {
+        ut(&conf, &["disable", "127.0.0.1:4001"]).ok();
+        let r = ut(&conf, enable).ok();
+        assert!(r.stdout.contains("stale leftover"), "{}", r.stdout);
+        assert_eq!(text(&conf), by_hand, "{enable:?}: one live copy, as before");
+        nginx_t(&conf).expect("valid");
+    }
     let h = tmp();
     let hconf = haproxy(
         h.path(),
@@ -834,6 +842,14 @@ fn a_stale_marked_line_beside_a_live_copy_is_never_enabled() {
     let r = ut(&hconf, &["enable", "--all"]).ok();
     assert!(r.stdout.contains("stale leftover"), "{}", r.stdout);
     assert_eq!(text(&hconf), by_hand);
+    haproxy_c(&hconf).expect("still valid: no second s1");
+    ut(&hconf, &["disable", "s1", "--method", "comment"]).ok();
+    ut(&hconf, &["enable", "s1"]).ok();
+    assert_eq!(
+        text(&hconf),
+        by_hand,
+        "the live s1 is back, the leftover stays"
+    );
     haproxy_c(&hconf).expect("still valid: no second s1");
 }
 
