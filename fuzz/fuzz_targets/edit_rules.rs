@@ -2,9 +2,13 @@
 //! Structure-aware: configs built from the rules that decide what serves (named defaults and
 //! `from`, `default-server disabled`, `track`, `weight 0`, `.if` branches, `cookie disabled`,
 //! a person's commented-out and `down` lines, markers with reasons, nginx files included by
-//! several upstreams). For selectors drawn from the input, disable then enable gives back every
-//! file byte for byte, no serving upstream is emptied, and a person's line is never touched.
+//! several upstreams, backups and `option allbackups`, proxies switched off with `disabled`,
+//! damaged markers whose `lines=` does not fit, stale marked copies beside a live server). For
+//! selectors drawn from the input, disable then enable gives back every file byte for byte, no
+//! serving upstream is emptied, a person's line is never touched, no enable makes a second live
+//! copy, and on nginx every marker is either a listed server's or a warning naming its line.
 use libfuzzer_sys::fuzz_target;
+use proxyconf::plan::Edited;
 use proxyconf::{Config, Method, ProxyKind, Selector};
 use std::path::PathBuf;
 
@@ -25,6 +29,8 @@ impl Bytes<'_> {
     }
 }
 
+const AT: &str = "2026-01-01T00:00:00Z";
+
 const REASONS: &[&str] = &[
     "",
     "deploy 42",
@@ -38,7 +44,7 @@ fn haproxy(b: &mut Bytes) -> Vec<u8> {
     for _ in 0..n {
         let s = 1 + b.next() % 4;
         let k = 1 + b.next() % 3;
-        let line = match b.next() % 16 {
+        let line = match b.next() % 21 {
             0 => "defaults\n".to_string(),
             1 => format!("defaults d{k}\n"),
             2 => format!("defaults d{k} from d{}\n", 1 + b.next() % 3),
@@ -62,6 +68,14 @@ fn haproxy(b: &mut Bytes) -> Vec<u8> {
                 b.pick(&["", " lines=2", " deploy 7"])
             ),
             14 => format!("    server-template t{k} 1-3 127.0.0.{s}:80\n"),
+            16 => b.pick(&["    option allbackups\n", "    disabled\n", "    enabled\n"]).to_string(),
+            // A stale copy, or one whose marker was pasted from an nginx multi-line server.
+            17 | 18 => format!(
+                "    #server s{s} 127.0.0.1:80{s}{k}{} # upstream-toggle: disabled 2026-01-01T00:00:00Z{}\n",
+                b.pick(&["", " check", " backup"]),
+                b.pick(&["", " lines=1", " lines=3", " lines=2 deploy 7"])
+            ),
+            19 => "    # retired # upstream-toggle: disabled 2026-01-01T00:00:00Z\n".to_string(),
             _ => "frontend f\n    use_backend b1 if { path_beg /x }\n".to_string(),
         };
         out.push_str(&line);
@@ -73,7 +87,18 @@ fn nginx(b: &mut Bytes) -> (Vec<u8>, Vec<u8>) {
     let mut shared = String::new();
     for _ in 0..1 + b.next() % 5 {
         let s = 1 + b.next() % 4;
-        shared.push_str(&match b.next() % 6 {
+        shared.push_str(&match b.next() % 11 {
+            6 => format!("# server 127.0.0.1:80{s}; # upstream-toggle: disabled {AT}\n"),
+            7 => format!(
+                "#server 127.0.0.1:80{s}\n#    max_fails=2; # upstream-toggle: disabled {AT} lines={}\n",
+                b.pick(&["1", "2", "3"])
+            ),
+            8 => format!(
+                "# server 127.0.0.1:80{s} weight=2; # upstream-toggle: disabled {AT} lines={}\n",
+                b.pick(&["1", "2", "4"])
+            ),
+            9 => format!("#    max_fails=2; # upstream-toggle: disabled {AT} lines=2\n"),
+            10 => format!("server 127.0.0.1:80{s} down; # upstream-toggle: disabled {AT}\n"),
             0 => format!("server 127.0.0.1:80{s};\n"),
             1 => format!("server 127.0.0.{s};\n"),
             2 => format!("# server 127.0.0.1:80{s} down;\n"),
@@ -85,6 +110,9 @@ fn nginx(b: &mut Bytes) -> (Vec<u8>, Vec<u8>) {
     let mut main = String::from("events {}\nhttp {\n");
     for u in 1..=1 + b.next() % 3 {
         main.push_str(&format!("upstream u{u} {{\n"));
+        if b.next() % 4 == 0 {
+            main.push_str("    hash $request_uri;\n");
+        }
         if b.next() % 3 != 0 {
             main.push_str("    include shared.conf;\n");
         }
@@ -139,6 +167,43 @@ fn marker_reads_back(data: &[u8]) {
     );
 }
 
+/// Every marker in an included pool (where the generator puts them all) is a listed server's or
+/// a warning naming its line: a damaged marker never makes a server vanish.
+fn markers_never_vanish(cfg: &Config) {
+    for (f, src) in cfg.files.iter().enumerate().skip(1) {
+        let b = &src.bytes;
+        let mut start = 0;
+        let mut markers = 0;
+        for line in b.split(|&c| c == b'\n') {
+            let r = start..start + line.len();
+            start = r.end + 1;
+            markers += usize::from(proxyconf::marker::find(b, r).is_some());
+        }
+        let mut servers: Vec<usize> = cfg
+            .servers
+            .iter()
+            .filter(|s| s.file == f && s.marked())
+            .map(|s| s.line)
+            .collect();
+        servers.sort();
+        servers.dedup();
+        let name = src.path.display().to_string();
+        let mut warned: Vec<&String> = cfg
+            .warnings
+            .iter()
+            .filter(|w| w.starts_with(&name) && w.contains("a marker of upstream-toggle"))
+            .collect();
+        warned.sort();
+        warned.dedup();
+        assert_eq!(
+            servers.len() + warned.len(),
+            markers,
+            "markers in {name}: listed {servers:?}, warned {warned:?}\n{}",
+            String::from_utf8_lossy(b)
+        );
+    }
+}
+
 fuzz_target!(|data: &[u8]| {
     marker_reads_back(data);
     let mut b = Bytes(data);
@@ -163,10 +228,11 @@ fuzz_target!(|data: &[u8]| {
         let Ok(cfg) = Config::load(&path, Some(ProxyKind::Nginx)) else {
             return;
         };
+        markers_never_vanish(&cfg);
         let files: Vec<PathBuf> = cfg.files.iter().map(|f| f.path.clone()).collect();
-        let mut reload = |new: &[(usize, Vec<u8>)]| {
-            for (f, bytes) in new {
-                std::fs::write(&files[*f], bytes).ok()?;
+        let mut reload = |new: &[Edited]| {
+            for e in new {
+                std::fs::write(&files[e.file], &e.bytes).ok()?;
             }
             Config::load(&path, Some(ProxyKind::Nginx)).ok()
         };
@@ -188,8 +254,8 @@ fuzz_target!(|data: &[u8]| {
         let Ok(cfg) = Config::standalone(text.clone(), ProxyKind::Haproxy) else {
             return;
         };
-        let mut reload = |new: &[(usize, Vec<u8>)]| {
-            Config::standalone(new.first()?.1.clone(), ProxyKind::Haproxy).ok()
+        let mut reload = |new: &[Edited]| {
+            Config::standalone(new.first()?.bytes.clone(), ProxyKind::Haproxy).ok()
         };
         if let Err(e) = proxyconf::roundtrip::check_selector_round_trip(
             &cfg,

@@ -506,55 +506,75 @@ fn enable_unless_twin(cfg: &Config, i: usize) -> Outcome {
     Outcome::new(i, Change::AlreadyEnabled, Some(note))
 }
 
-/// An enable brings back one line per server and upstream: when several marked lines hold the
-/// same server (a stale leftover beside the line just taken out), the newest marker's comes back
-/// (the later line within one second) and the others stay as they are, named (two copies double a server's weight on nginx, and
-/// haproxy rejects a second server of one name).
+/// An enable never makes a second live copy: when several marked lines hold the same server in
+/// one upstream (a leftover beside the line just taken out), the newest marker's comes back (the
+/// first in the file among equals) and the others stay as they are, named: a second copy doubles
+/// a server's weight on nginx, and haproxy rejects a second server of one name.
 fn one_copy_each(cfg: &Config, chosen: &mut [Outcome]) {
-    let mut newest: HashMap<(usize, String), usize> = HashMap::new();
-    let at = |o: &Outcome| {
-        cfg.servers[o.server]
+    let at = |i: usize| {
+        cfg.servers[i]
             .marker
             .as_ref()
             .map(|m| m.at.clone())
             .unwrap_or_default()
     };
-    for (n, o) in chosen.iter().enumerate() {
+    let key = |o: &Outcome| {
         let s = &cfg.servers[o.server];
-        let Some(key) = cfg.copy_key(s).filter(|_| o.change == Change::Enabled) else {
+        let k = cfg.copy_key(s).filter(|_| o.change == Change::Enabled)?;
+        Some((s.upstream, k))
+    };
+    let mut newest: HashMap<(usize, String), usize> = HashMap::new();
+    for o in chosen.iter() {
+        if let Some(k) = key(o) {
+            newest
+                .entry(k)
+                .and_modify(|n| {
+                    let line = |i: usize| cfg.servers[i].line_key();
+                    if (at(o.server), std::cmp::Reverse(line(o.server)))
+                        > (at(*n), std::cmp::Reverse(line(*n)))
+                    {
+                        *n = o.server;
+                    }
+                })
+                .or_insert(o.server);
+        }
+    }
+    let mut stale_lines = Vec::new();
+    for o in chosen.iter_mut() {
+        let Some(&kept) = key(o).and_then(|k| newest.get(&k)) else {
             continue;
         };
-        newest
-            .entry((s.upstream, key))
-            .and_modify(|k| {
-                // In one second, the later line (a leftover usually sits where it was).
-                let old = &chosen[*k];
-                if (at(o), s.line_key()) > (at(old), cfg.servers[old.server].line_key()) {
-                    *k = n;
-                }
-            })
-            .or_insert(n);
+        let s = &cfg.servers[o.server];
+        // A line an include shares may be live in one upstream already (put back by hand).
+        let twin = cfg
+            .live_twin(o.server)
+            .filter(|_| o.change == Change::Enabled);
+        let newer = twin.or((cfg.servers[kept].line_key() != s.line_key()).then_some(kept));
+        if let Some(newer) = newer {
+            *o = Outcome {
+                shared: o.shared,
+                ..enable_unless_twin(cfg, o.server)
+            };
+            if twin.is_none() {
+                o.change = Change::AlreadyEnabled;
+                o.note = Some(format!(
+                    "left as it is: a second copy, since {} brings {} back (its marker is the newest); delete the marked line {} when it is no longer wanted, or enable it by hand if the double weight was meant",
+                    cfg.location(&cfg.servers[newer]),
+                    s.name.as_deref().unwrap_or(&s.address),
+                    cfg.location(s),
+                ));
+            }
+            stale_lines.push(s.line_key());
+        }
     }
-    let keep: HashMap<(usize, String), usize> = newest
-        .into_iter()
-        .map(|(k, n)| (k, chosen[n].server))
-        .collect();
+    // One physical line: stale in one upstream that includes it, it stays out in all of them.
     for o in chosen.iter_mut() {
         let s = &cfg.servers[o.server];
-        let Some(&kept) = cfg
-            .copy_key(s)
-            .filter(|_| o.change == Change::Enabled)
-            .and_then(|k| keep.get(&(s.upstream, k)))
-        else {
-            continue;
-        };
-        if kept != o.server && cfg.servers[kept].line_key() != s.line_key() {
-            o.change = Change::AlreadyEnabled;
+        if o.change == Change::Enabled && stale_lines.contains(&s.line_key()) {
+            o.change = Change::AlreadyDisabled;
             o.note = Some(format!(
-                "left as it is: a stale leftover, since {} brings {} back (its marker is newer); delete the marked line {} when it is no longer wanted",
-                cfg.location(&cfg.servers[kept]),
-                s.name.as_deref().unwrap_or(&s.address),
-                cfg.location(s),
+                "left out: {} is also a stale leftover in another upstream that includes it, where a live copy serves; enable it there by hand if it is wanted here",
+                cfg.location(s)
             ));
         }
     }

@@ -793,6 +793,12 @@ backend half
     refused(&ut(&conf, &["disable", "app/s1"]), &["app"]);
 }
 
+/// The file with its markers' time set to a day long past.
+fn older_marker(text: &str) -> String {
+    let at = text.find("disabled 20").expect("a marker") + "disabled ".len();
+    format!("{}2025-01-01T00:00:00Z{}", &text[..at], &text[at + 20..])
+}
+
 /// A person put a server back by hand and left the tool's marked line beside it: no enable makes
 /// a second live copy; the marked line is named as a stale leftover with the live one.
 #[test]
@@ -819,11 +825,14 @@ fn a_stale_marked_line_beside_a_live_copy_is_never_enabled() {
         );
         assert_eq!(text(&conf), by_hand, "{args:?}: nothing written");
     }
-    // Taken out again and brought back: the line just taken out returns, the leftover stays.
+    // Taken out again and brought back: the line just taken out returns, the leftover (from an
+    // earlier day) stays.
+    let by_hand = older_marker(&by_hand);
+    std::fs::write(&conf, &by_hand).expect("write");
     for enable in [&["enable", "127.0.0.1:4001"][..], &["enable", "--all"][..]] {
         ut(&conf, &["disable", "127.0.0.1:4001"]).ok();
         let r = ut(&conf, enable).ok();
-        assert!(r.stdout.contains("stale leftover"), "{}", r.stdout);
+        assert!(r.stdout.contains("second copy"), "{}", r.stdout);
         assert_eq!(text(&conf), by_hand, "{enable:?}: one live copy, as before");
         nginx_t(&conf).expect("valid");
     }
@@ -843,6 +852,8 @@ fn a_stale_marked_line_beside_a_live_copy_is_never_enabled() {
     assert!(r.stdout.contains("stale leftover"), "{}", r.stdout);
     assert_eq!(text(&hconf), by_hand);
     haproxy_c(&hconf).expect("still valid: no second s1");
+    let by_hand = older_marker(&by_hand);
+    std::fs::write(&hconf, &by_hand).expect("write");
     ut(&hconf, &["disable", "s1", "--method", "comment"]).ok();
     ut(&hconf, &["enable", "s1"]).ok();
     assert_eq!(
