@@ -615,7 +615,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__plan)
-            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
+            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -639,6 +639,14 @@ _swapctl() {
                     ;;
                 --min-requests)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --observe-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-unjudged)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
                     return 0
                     ;;
                 --rollback)
@@ -865,7 +873,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__rolling)
-            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -893,6 +901,14 @@ _swapctl() {
                     ;;
                 --min-requests)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --observe-max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-unjudged)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
                     return 0
                     ;;
                 --rollback)

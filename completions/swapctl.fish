@@ -77,6 +77,9 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l canary -d 'D
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l observe -d 'How long the canaries are watched' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l max-error-rate -d 'Highest share of 5xx answers and failed connections, in percent' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l min-requests -d 'Fewest requests the gate needs to judge [default: 20]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l observe-max -d 'How long the window may grow while fewer than --min-requests arrive [default: 10 x --observe]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l on-unjudged -d 'When --observe-max passes unjudged: stop the deploy, or proceed anyway' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l rollback -d 'Command that puts one canary back on the old release when the gate fails' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l access-log -d 'nginx: the access log in swapctl\'s log_format [default: the config\'s `access_log ... swapctl`]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
@@ -176,6 +179,9 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l canary -d 'Depl
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l observe -d 'How long the canaries are watched' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l max-error-rate -d 'Highest share of 5xx answers and failed connections, in percent' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l min-requests -d 'Fewest requests the gate needs to judge [default: 20]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l observe-max -d 'How long the window may grow while fewer than --min-requests arrive [default: 10 x --observe]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l on-unjudged -d 'When --observe-max passes unjudged: stop the deploy, or proceed anyway' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l rollback -d 'Command that puts one canary back on the old release when the gate fails' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l access-log -d 'nginx: the access log in swapctl\'s log_format [default: the config\'s `access_log ... swapctl`]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F

@@ -182,7 +182,8 @@ fn an_unjudged_canary_never_lets_resume_deploy_the_rest() {
     let s = nginx_stack(3, 0);
     with_access_log(&s);
     // No traffic at all: the gate sees nothing, and the deploy stops.
-    let g = gate(&s.apps);
+    let mut g = gate(&s.apps);
+    g.extend(["--observe-max".to_string(), "3s".to_string()]);
     let out = run(&deploy_args(
         &s,
         &g.iter().map(String::as_str).collect::<Vec<_>>(),
@@ -211,4 +212,107 @@ fn an_unjudged_canary_never_lets_resume_deploy_the_rest() {
         ],
     ));
     assert_eq!(hs.status.code(), Some(2), "{}", text(&hs));
+}
+
+/// One request every `every` through the proxy on `port` until dropped: the low traffic of a
+/// quiet hour, where a window sees a handful of requests.
+struct Trickle {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Trickle {
+    fn start(port: u16, every: std::time::Duration) -> Trickle {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let handle = std::thread::spawn(move || {
+            while !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                let _ = release_of(port);
+                // The pace of the traffic, not a wait for something to happen.
+                std::thread::sleep(every);
+            }
+        });
+        Trickle {
+            stop,
+            handle: Some(handle),
+        }
+    }
+}
+
+impl Drop for Trickle {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn trickle_gate(s: &Stack, extra: &[&str]) -> std::process::Output {
+    let rollback = s.apps.rollback_template();
+    let mut args = vec![
+        "rolling",
+        "--canary",
+        "1",
+        "--observe",
+        "1s",
+        "--max-error-rate",
+        "5",
+        "--min-requests",
+        "50",
+        "--rollback",
+        &rollback,
+    ];
+    args.extend_from_slice(extra);
+    run(&deploy_args(s, &args))
+}
+
+#[test]
+fn a_trickle_to_a_failing_canary_fails_the_gate_before_min_requests() {
+    let s = nginx_stack(3, 0);
+    let original = with_access_log(&s);
+    s.apps.bad_release(100);
+    let others: Vec<String> = s.app_ports[1..]
+        .iter()
+        .map(|p| pid_of(&s.apps.dir, *p))
+        .collect();
+    let trickle = Trickle::start(s.listen, std::time::Duration::from_millis(300));
+    // Three errors exceed what 5% allows over 50 requests: no need to wait for 50.
+    let out = trickle_gate(&s, &["--observe-max", "5m"]);
+    drop(trickle);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(t.contains("canary failed"), "{t}");
+    let now: Vec<String> = s.app_ports[1..]
+        .iter()
+        .map(|p| pid_of(&s.apps.dir, *p))
+        .collect();
+    assert_eq!(now, others, "no other server was restarted");
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}
+
+#[test]
+fn a_window_that_stays_unjudged_stops_unless_asked_to_proceed() {
+    for (extra, code) in [
+        (&["--observe-max", "2s"][..], 1),
+        (&["--observe-max", "2s", "--on-unjudged", "proceed"][..], 0),
+    ] {
+        let s = nginx_stack(3, 0);
+        with_access_log(&s);
+        let trickle = Trickle::start(s.listen, std::time::Duration::from_millis(300));
+        let out = trickle_gate(&s, extra);
+        drop(trickle);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(code), "{extra:?}: {t}");
+        assert!(
+            t.contains("cannot judge") && t.contains("with 0 error(s)"),
+            "{extra:?}: shows what it saw: {t}"
+        );
+        let deployed = s
+            .app_ports
+            .iter()
+            .filter(|p| release_of(**p) == "release=2")
+            .count();
+        assert_eq!(deployed, if code == 0 { 3 } else { 1 }, "{extra:?}: {t}");
+    }
 }

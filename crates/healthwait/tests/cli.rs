@@ -226,7 +226,8 @@ fn down_waits_until_the_target_fails() {
     let status = child.wait().expect("wait");
     let e = lines.rest();
     assert_eq!(status.code(), Some(0), "{e}");
-    assert!(e.contains("down (connection refused)"), "{e}");
+    // Refused, or reset when a connection was in the closing listener's queue: down either way.
+    assert!(e.contains(": down (connection re"), "{e}");
 }
 
 #[test]

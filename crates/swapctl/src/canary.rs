@@ -81,8 +81,12 @@ pub struct Gate {
     pub observe: Duration,
     /// The highest acceptable share of errors, in percent.
     pub max_error_rate: f64,
-    /// Below this many requests the gate cannot judge, and the deploy goes on.
+    /// The gate judges once this many requests reached the canaries.
     pub min_requests: u64,
+    /// How long the window may grow while fewer than `min_requests` arrive.
+    pub observe_max: Duration,
+    /// Go on when the window ends unjudged (`--on-unjudged proceed`); else the deploy stops.
+    pub proceed_unjudged: bool,
     /// Run for each canary when the gate fails (`{port}` etc. filled).
     pub rollback: Option<String>,
     /// nginx: the access log to read, instead of the config's `access_log … swapctl`.
@@ -118,6 +122,18 @@ pub struct Figures {
     pub window: Duration,
     /// `--max-error-rate`, in percent.
     pub limit: f64,
+}
+
+impl Figures {
+    /// "N requests, E errors, in W": what an unjudged window did see.
+    pub fn seen_text(&self) -> String {
+        format!(
+            "{} request(s) with {} error(s) in {}",
+            self.seen.requests,
+            self.seen.errors,
+            healthwait::duration::round(self.window)
+        )
+    }
 }
 
 impl std::fmt::Display for Figures {
@@ -200,29 +216,63 @@ enum Mark {
     Offsets(Vec<u64>),
 }
 
-/// Watches `canaries` for `gate.observe`; Ctrl-C cuts the window short.
+/// What a window found.
+#[derive(Debug, Clone, Copy)]
+pub enum Verdict {
+    /// At least `--min-requests` arrived: judge the rate.
+    Judged(Figures),
+    /// Before that many arrived, more errors than the limit allows over `--min-requests`.
+    TooManyErrors(Figures),
+    /// `--observe-max` passed with fewer than `--min-requests`.
+    Unjudged(Figures),
+}
+
+/// How often a window that has not seen `--min-requests` yet is looked at again.
+const RECHECK: Duration = Duration::from_millis(250);
+
+/// Watches `canaries` for `gate.observe`, and on until `--min-requests` arrived, the errors
+/// already exceed what the limit allows over them, or `--observe-max` passed; Ctrl-C cuts it short.
 pub fn observe(
     fleet: &Fleet,
     gate: &Gate,
     canaries: &[ServerRef],
     cancel: &AtomicBool,
-) -> Result<Seen, Error> {
+) -> Result<Verdict, Error> {
     let srcs = sources(fleet, gate)?;
     let marks: Vec<Mark> = srcs
         .iter()
         .map(|s| mark(s, fleet, canaries))
         .collect::<Result<_, _>>()?;
-    // The window: a nap that Ctrl-C cuts short.
-    if !Deadline::after(gate.observe).nap(gate.observe, cancel) {
-        return Err(Error::Interrupted);
+    let start = std::time::Instant::now();
+    let end = Deadline::after(gate.observe.max(gate.observe_max));
+    let mut nap = gate.observe;
+    loop {
+        if !Deadline::after(nap).nap(nap, cancel) {
+            return Err(Error::Interrupted);
+        }
+        let mut seen = Seen::default();
+        for (s, m) in srcs.iter().zip(&marks) {
+            let d = measure(s, m, fleet, canaries)?;
+            seen.requests += d.requests;
+            seen.errors += d.errors;
+        }
+        let figures = Figures {
+            seen,
+            window: start.elapsed(),
+            limit: gate.max_error_rate,
+        };
+        if seen.requests >= gate.min_requests {
+            return Ok(Verdict::Judged(figures));
+        }
+        if seen.errors as f64 > gate.max_error_rate / 100.0 * gate.min_requests as f64 {
+            return Ok(Verdict::TooManyErrors(figures));
+        }
+        let left = end.left();
+        if left.is_zero() {
+            return Ok(Verdict::Unjudged(figures));
+        }
+        nap = RECHECK.min(left);
     }
-    let mut seen = Seen::default();
-    for (s, m) in srcs.iter().zip(marks) {
-        let d = measure(s, m, fleet, canaries)?;
-        seen.requests += d.requests;
-        seen.errors += d.errors;
-    }
-    Ok(seen)
 }
 
 fn haproxy_counts(
@@ -282,12 +332,12 @@ fn mark(s: &Source, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Mark, Error
     })
 }
 
-fn measure(s: &Source, m: Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Seen, Error> {
+fn measure(s: &Source, m: &Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result<Seen, Error> {
     let mut seen = Seen::default();
     match (s, m) {
         (Source::Haproxy { rt, upstream }, Mark::Counters(before)) => {
             let now = haproxy_counts(rt, upstream, &canary_names(fleet, upstream, canaries))?;
-            for (a, b) in now.iter().zip(before) {
+            for (a, b) in now.iter().zip(before.iter()) {
                 // A counter that went down was reset by a reload: count from zero.
                 let d = |x: u64, y: u64| if x >= y { x - y } else { x };
                 seen.requests += d(a.0, b.0);
@@ -296,7 +346,7 @@ fn measure(s: &Source, m: Mark, fleet: &Fleet, canaries: &[ServerRef]) -> Result
         }
         (Source::NginxLog(paths), Mark::Offsets(offsets)) => {
             let targets = targets(canaries);
-            for (p, from) in paths.iter().zip(offsets) {
+            for (p, &from) in paths.iter().zip(offsets.iter()) {
                 let text = appended(p, from)?;
                 for line in text.lines() {
                     count_line(line, &targets, &mut seen);

@@ -159,6 +159,12 @@ pub struct CanaryArgs {
     /// Fewest requests the gate needs to judge [default: 20]
     #[arg(long, value_name = "K", requires = "canary")]
     pub min_requests: Option<u64>,
+    /// How long the window may grow while fewer than --min-requests arrive [default: 10 x --observe]
+    #[arg(long, value_name = "DUR", requires = "canary")]
+    pub observe_max: Option<String>,
+    /// When --observe-max passes unjudged: stop the deploy, or proceed anyway
+    #[arg(long, value_name = "WHAT", value_parser = ["stop", "proceed"], requires = "canary")]
+    pub on_unjudged: Option<String>,
     /// Command that puts one canary back on the old release when the gate fails
     #[arg(long, value_name = "'CMD {port}'", requires = "canary")]
     pub rollback: Option<String>,
@@ -187,11 +193,19 @@ impl CanaryArgs {
         if !(0.0..=100.0).contains(&max) {
             return Err(Error::MaxErrorRate { rate: max });
         }
+        let observe_max = match &self.observe_max {
+            Some(d) => healthwait::duration::parse(d)
+                .map_err(|e| Error::duration("--observe-max", e))?
+                .max(observe),
+            None => observe * 10,
+        };
         Ok(Some(crate::canary::Gate {
             count,
             observe,
             max_error_rate: max,
             min_requests: self.min_requests.unwrap_or(20),
+            observe_max,
+            proceed_unjudged: self.on_unjudged.as_deref() == Some("proceed"),
             rollback: self.rollback.clone(),
             access_log: self.access_log.clone(),
         }))

@@ -115,6 +115,22 @@ pub enum StepError {
         /// The window.
         window: Duration,
     },
+    /// Fewer than `--min-requests` reached the canaries by `--observe-max`.
+    #[error(
+        "canary: {} reached {} (fewer than --min-requests {min_requests}): the gate cannot judge, \
+         and the deploy stops with the canaries in rotation; watch them, then run the deploy again \
+         (with --on-unjudged proceed to go on unjudged, or a longer --observe-max)",
+        figures.seen_text(),
+        names(canaries)
+    )]
+    CanaryUnjudged {
+        /// The canaries.
+        canaries: Vec<ServerRef>,
+        /// What the window saw.
+        figures: Figures,
+        /// `--min-requests`.
+        min_requests: u64,
+    },
     /// The gate failed, and taking the canaries out failed too.
     #[error("canary failed: {figures}; taking the canaries out failed: {source}")]
     CanaryTakeOut {
@@ -492,35 +508,40 @@ impl<'a> Runner<'a> {
         let Some(gate) = self.opts.canary.clone() else {
             return Ok(());
         };
-        let seen = crate::canary::observe(&self.fleet, &gate, canaries, self.cancel)?;
-        let figures = Figures {
-            seen,
-            window: gate.observe,
-            limit: gate.max_error_rate,
+        use crate::canary::Verdict;
+        let figures = match crate::canary::observe(&self.fleet, &gate, canaries, self.cancel)? {
+            Verdict::Judged(f) if f.seen.rate() <= gate.max_error_rate => {
+                self.reporter.emit(&Event::Note {
+                    message: format!("canary passed: {f}"),
+                });
+                return Ok(());
+            }
+            Verdict::Judged(f) | Verdict::TooManyErrors(f) => f,
+            Verdict::Unjudged(f) if gate.proceed_unjudged => {
+                self.reporter.emit(&Event::Note {
+                    message: format!(
+                        "canary: {} reached {} (fewer than --min-requests {}): the gate cannot judge; going on as --on-unjudged proceed asks",
+                        f.seen_text(),
+                        names(canaries),
+                        gate.min_requests
+                    ),
+                });
+                return Ok(());
+            }
+            Verdict::Unjudged(f) if f.seen.requests == 0 => {
+                return Err(StepError::CanaryBlind {
+                    canaries: canaries.to_vec(),
+                    window: f.window,
+                });
+            }
+            Verdict::Unjudged(figures) => {
+                return Err(StepError::CanaryUnjudged {
+                    canaries: canaries.to_vec(),
+                    figures,
+                    min_requests: gate.min_requests,
+                });
+            }
         };
-        if seen.requests == 0 {
-            return Err(StepError::CanaryBlind {
-                canaries: canaries.to_vec(),
-                window: gate.observe,
-            });
-        }
-        if seen.requests < gate.min_requests {
-            self.reporter.emit(&Event::Note {
-                message: format!(
-                    "canary: only {} requests reached {} (fewer than --min-requests {}): the gate cannot judge; going on",
-                    seen.requests,
-                    names(canaries),
-                    gate.min_requests
-                ),
-            });
-            return Ok(());
-        }
-        if seen.rate() <= gate.max_error_rate {
-            self.reporter.emit(&Event::Note {
-                message: format!("canary passed: {figures}"),
-            });
-            return Ok(());
-        }
         self.rolled_back = true;
         let never = AtomicBool::new(false);
         add(&mut self.journal.out, canaries);
