@@ -301,6 +301,10 @@ fn reload_master(
         (None, Err(e)) => return Err(e),
         (_, m) => m.ok(),
     };
+    if let (None, Some(pid)) = (&ctx.reload, master) {
+        procwatch::wait_catches(pid, sig as i32, sig.as_str(), ctx.drain_timeout, cancel)?;
+    }
+    // Read once the master is ready: a worker forked during its start-up is not a new one.
     let old = master.map(procwatch::children).unwrap_or_default();
     // Without --reload, a missing pid file has already failed above.
     match (&ctx.reload, master) {

@@ -29,6 +29,19 @@ pub enum Error {
         /// The timeout.
         after: Duration,
     },
+    /// The master does not handle the reload signal yet (it is still starting).
+    #[error(
+        "the master {pid} does not handle {signal} yet after {}: it is still starting, or is not the proxy's master",
+        took(*after)
+    )]
+    NotListening {
+        /// The master.
+        pid: i32,
+        /// The signal's name.
+        signal: &'static str,
+        /// The timeout.
+        after: Duration,
+    },
     /// The reload started no new worker.
     #[error(
         "no new worker process appeared within {}: the reload did not take (check the proxy's error log)",
@@ -170,6 +183,37 @@ pub fn wait_old_released(
             } else {
                 Error::NoNewWorker { after: timeout }
             }
+        },
+    )
+}
+
+/// Waits until `pid` catches signal number `signo` (its `SigCgt` in /proc/PID/status). A
+/// haproxy master ignores SIGUSR2 until its start-up is done, although its first worker may
+/// already serve: a reload sent then is lost, and the new worker never comes.
+pub fn wait_catches(
+    pid: i32,
+    signo: i32,
+    signal: &'static str,
+    timeout: Duration,
+    cancel: &AtomicBool,
+) -> Result<(), Error> {
+    let catches = || {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("SigCgt:"))
+            .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+            // No /proc (or no such line): nothing to wait for.
+            .is_none_or(|mask| mask & (1 << (signo - 1)) != 0)
+    };
+    poll(
+        timeout,
+        cancel,
+        || if catches() { Ok(()) } else { Err(()) },
+        |()| Error::NotListening {
+            pid,
+            signal,
+            after: timeout,
         },
     )
 }
@@ -317,4 +361,43 @@ pub fn wait_drained(
             after: timeout,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+
+    /// A shell that ignores SIGUSR2 until `marker` exists, then catches it (as a haproxy master
+    /// does once its start-up is over).
+    fn late_catcher(marker: &Path) -> std::process::Child {
+        Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "trap '' USR2; while [ ! -e {m} ]; do sleep 0.01; done; trap 'echo got' USR2; \
+                 while :; do sleep 0.01; done",
+                m = marker.display()
+            ))
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("sh")
+    }
+
+    #[test]
+    fn a_master_that_ignores_the_reload_signal_is_waited_for() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let marker = dir.path().join("ready");
+        let mut child = late_catcher(&marker);
+        let pid = child.id() as i32;
+        let never = AtomicBool::new(false);
+        let usr2 = nix::sys::signal::Signal::SIGUSR2 as i32;
+        // Still ignoring: the wait gives up, naming the master.
+        let e = wait_catches(pid, usr2, "SIGUSR2", Duration::from_millis(300), &never)
+            .expect_err("not yet");
+        assert!(e.to_string().contains(&pid.to_string()), "{e}");
+        std::fs::write(&marker, "").expect("write");
+        wait_catches(pid, usr2, "SIGUSR2", Duration::from_secs(30), &never).expect("catches");
+        let _ = child.kill();
+        let _ = child.wait();
+    }
 }
