@@ -160,6 +160,75 @@ fn a_regex_locations_capture_still_reaches_the_upstream_in_read_only() {
     assert_eq!(std::fs::read_to_string(&conf).expect("read"), body);
 }
 
+/// One request through the proxy: the status line's code and the path the app saw last.
+fn ask(listen: u16, method: &str, path: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", listen)).expect("connect");
+    let body = if method == "POST" { "x=1" } else { "" };
+    s.write_all(
+        format!(
+            "{method} {path} HTTP/1.1\r\nHost: t\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .as_bytes(),
+    )
+    .expect("send");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out.split_whitespace()
+        .nth(1)
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// `rewrite ... break` stops the rewrite module's directives after it: the mode's block goes
+/// before the first of them in the location, so writes are refused there too, and wherever the
+/// rewrite sits relative to the pass.
+#[test]
+fn read_only_blocks_writes_in_a_location_that_rewrites_with_break() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app = HttpServer::tcp("127.0.0.1:0", |_, _| Reply::Status(200, "ok".into()));
+    let listen = free_port();
+    let conf = nginx_fixture(d, listen, &[]);
+    let body = std::fs::read_to_string(&conf)
+        .expect("read")
+        .replace(
+            "        keepalive 16;\n",
+            &format!("        server {};\n        keepalive 16;\n", app.addr),
+        )
+        .replace(
+            "        location / {\n",
+            "        location ~ ^/rw/(.*)$ {\n            rewrite ^/rw/(.*)$ /rewritten/$1 break;\n            proxy_pass http://app;\n        }\n        location /after/ {\n            proxy_pass http://app;\n            set $seen 1;\n            rewrite ^/after/(.*)$ /later/$1 break;\n        }\n        location / {\n",
+        );
+    std::fs::write(&conf, &body).expect("write");
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let c = conf.display().to_string();
+    assert_eq!(ask(listen, "POST", "/rw/a"), "200", "writes pass before");
+    let on = swapctl(&["-c", &c, "mode", "read-only"]);
+    assert_eq!(on.status.code(), Some(0), "{}", text(&on));
+    for path in ["/rw/a", "/after/b", "/c"] {
+        assert_eq!(ask(listen, "POST", path), "503", "POST {path} is refused");
+        assert_eq!(ask(listen, "GET", path), "200", "GET {path} is served");
+    }
+    let seen: Vec<String> = app
+        .seen
+        .lock()
+        .expect("seen")
+        .iter()
+        .map(|x| x.path.clone())
+        .collect();
+    assert!(
+        seen.contains(&"/rewritten/a".to_string()) && seen.contains(&"/later/b".to_string()),
+        "the rewrites still apply to reads: {seen:?}"
+    );
+    let maint = swapctl(&["-c", &c, "mode", "maintenance"]);
+    assert_eq!(maint.status.code(), Some(0), "{}", text(&maint));
+    assert_eq!(ask(listen, "GET", "/rw/a"), "503");
+    let off = swapctl(&["-c", &c, "mode", "normal"]);
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off));
+    assert_eq!(std::fs::read_to_string(&conf).expect("read"), body);
+}
+
 #[test]
 fn a_change_one_proxy_cannot_take_puts_the_others_back_exactly_and_recover_keeps_the_old_mode() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -6,12 +6,22 @@ use crate::nginx::parser::{visit, Directive, Visitor};
 use crate::Config;
 use std::ops::Range;
 
+/// The rewrite module's directives: they run in the order written, and a `rewrite ... break`
+/// (or `break`, or a `return`) stops the ones after it, so the mode's `if` must come first.
+const REWRITE_MODULE: &[&[u8]] = &[b"rewrite", b"return", b"set", b"break", b"if"];
+
 /// nginx: every `*_pass` to the upstream, outside `if` and `limit_except` (where `if` cannot go).
+/// The block goes before the pass, or before the first rewrite-module directive of the same
+/// block when one comes earlier: a `rewrite ... break` ahead of it would skip the mode.
 pub(crate) fn anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
     struct Find<'a> {
         src: &'a [u8],
         upstream: &'a str,
         stack: Vec<Vec<u8>>,
+        /// Per open block: where its first rewrite-module directive starts.
+        first_rewrite: Vec<Option<usize>>,
+        /// Mode blocks already in place: their own `if` is not a person's directive.
+        ours: Vec<Range<usize>>,
         found: Vec<(usize, Option<Vec<u8>>)>,
         /// A pass whose host is a variable: where it goes is decided per request.
         variable: Option<usize>,
@@ -24,6 +34,7 @@ pub(crate) fn anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
                 return Ok(());
             }
             let name = d.name_bytes(self.src);
+            self.note_rewrite(name, d.start);
             let target = d
                 .arg(self.src, 0)
                 .map(|a| a.into_owned())
@@ -49,12 +60,17 @@ pub(crate) fn anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
             if host.starts_with(b"$") {
                 self.variable.get_or_insert(d.start);
             } else if host == self.upstream.as_bytes() {
-                self.found.push((d.start, self.stack.last().cloned()));
+                let first = self.first_rewrite.last().copied().flatten();
+                let at = first.map_or(d.start, |f| f.min(d.start));
+                self.found.push((at, self.stack.last().cloned()));
             }
             Ok(())
         }
         fn open(&mut self, d: &mut Directive) -> std::result::Result<(), Self::Error> {
-            self.stack.push(d.name_bytes(self.src).to_vec());
+            let name = d.name_bytes(self.src).to_vec();
+            self.note_rewrite(&name, d.start);
+            self.stack.push(name);
+            self.first_rewrite.push(None);
             Ok(())
         }
         fn close(
@@ -63,18 +79,35 @@ pub(crate) fn anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
             _: Option<Range<usize>>,
         ) -> std::result::Result<(), Self::Error> {
             self.stack.pop();
+            self.first_rewrite.pop();
             Ok(())
         }
         fn comment(&mut self, _: Range<usize>) -> std::result::Result<(), Self::Error> {
             Ok(())
         }
     }
-    let mut out = Vec::new();
+    impl Find<'_> {
+        fn note_rewrite(&mut self, name: &[u8], at: usize) {
+            if REWRITE_MODULE.contains(&name) && !self.ours.iter().any(|r| r.contains(&at)) {
+                if let Some(first) = self.first_rewrite.last_mut() {
+                    first.get_or_insert(at);
+                }
+            }
+        }
+    }
+    let existing = crate::mode::blocks(cfg);
+    let mut out: Vec<Anchor> = Vec::new();
     for (fi, f) in cfg.files.iter().enumerate() {
         let mut v = Find {
             src: &f.bytes,
             upstream,
             stack: Vec::new(),
+            first_rewrite: vec![None],
+            ours: existing
+                .iter()
+                .filter(|b| b.file == fi)
+                .map(|b| b.range.clone())
+                .collect(),
             found: Vec::new(),
             variable: None,
         };
@@ -99,9 +132,14 @@ pub(crate) fn anchors(cfg: &Config, upstream: &str) -> Result<Vec<Anchor>> {
             let first = f.first_non_blank(start);
             let indent = f.text(line_start..first);
             let split = first != start;
+            let at = if split { start } else { line_start };
+            // Two passes in one block (in `if`s refused above) share its first rewrite directive.
+            if out.iter().any(|a| a.file == fi && a.at == at) {
+                continue;
+            }
             out.push(Anchor {
                 file: fi,
-                at: if split { start } else { line_start },
+                at,
                 indent: if split { String::new() } else { indent },
                 split,
             });
