@@ -105,3 +105,137 @@ fn without_an_admin_socket_it_reloads_through_the_master() {
     assert_eq!(proxy.pid(), master, "same master, new workers");
     assert_eq!(std::fs::read_to_string(&conf).expect("read"), no_socket);
 }
+
+/// One command on haproxy's admin socket.
+fn admin(sock: &std::path::Path, cmd: &str) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
+        return String::new();
+    };
+    let _ = s.write_all(format!("{cmd}\n").as_bytes());
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// The body of one GET through the proxy on a fresh connection.
+fn who(listen: u16) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", listen)).expect("connect");
+    c.write_all(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+        .expect("send");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out.split("\r\n\r\n").nth(1).unwrap_or_default().to_string()
+}
+
+/// Someone reloads haproxy while swapctl drains a server: the file already says the server is
+/// out, so the new worker never sends it traffic.
+#[test]
+fn a_reload_during_a_drain_keeps_the_server_out() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app = |name: &'static str| {
+        HttpServer::tcp("127.0.0.1:0", move |_, s| {
+            if s.path == "/stall" && name == "web1" {
+                Reply::Stall
+            } else {
+                Reply::Status(200, name.into())
+            }
+        })
+    };
+    let (web1, web2) = (app("web1"), app("web2"));
+    let port = |s: &HttpServer| {
+        s.addr
+            .rsplit(':')
+            .next()
+            .unwrap_or("0")
+            .parse::<u16>()
+            .expect("port")
+    };
+    let listen = free_port();
+    let conf = haproxy_fixture(d, listen, &[port(&web1), port(&web2)], "");
+    let original = std::fs::read(&conf).expect("read");
+    let haproxy = Proxy::haproxy(&conf, &d.join("haproxy.pid"), listen);
+    // A request that never ends, held by web1.
+    let mut held = Vec::new();
+    wait_until(
+        "a stalled request on web1",
+        std::time::Duration::from_secs(20),
+        || {
+            let mut c = std::net::TcpStream::connect(("127.0.0.1", listen)).expect("connect");
+            c.write_all(b"GET /stall HTTP/1.1\r\nHost: t\r\n\r\n")
+                .expect("send");
+            held.push(c);
+            web1.seen
+                .lock()
+                .expect("seen")
+                .iter()
+                .any(|s| s.path == "/stall")
+        },
+    );
+    let c = conf.display().to_string();
+    let target = web1.addr.clone();
+    let mut out = std::process::Command::new(bin("swapctl"))
+        .args([
+            "-c",
+            &c,
+            "--upstream",
+            "app",
+            "--drain-timeout",
+            "60s",
+            "out",
+            &target,
+        ])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("swapctl");
+    let sock = d.join("admin.sock");
+    wait_until("web1 to drain", std::time::Duration::from_secs(20), || {
+        admin(&sock, "show stat")
+            .lines()
+            .any(|l| l.starts_with("app,web1,") && l.contains("DRAIN"))
+    });
+    // swapctl held mid-drain, someone else's reload: what the new worker does is the file's.
+    let sig = |s: &str, pid: u32| {
+        let st = std::process::Command::new("kill")
+            .args([s, &pid.to_string()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+    };
+    sig("-STOP", out.id());
+    let old = haproxy.workers();
+    let pid = haproxy.pid();
+    assert!(std::process::Command::new("kill")
+        .args(["-USR2", &pid.to_string()])
+        .status()
+        .expect("kill")
+        .success());
+    haproxy.wait_new_workers(&old, "haproxy's new worker");
+    let answers: Vec<String> = (0..20).map(|_| who(listen)).collect();
+    assert!(
+        answers.iter().all(|a| a == "web2"),
+        "the new worker sends web1 nothing: {answers:?}"
+    );
+    sig("-CONT", out.id());
+    // The old worker still holds the stalled request: the drain is not over.
+    let lines = Lines::of(out.stderr.take().expect("stderr"));
+    assert!(
+        !holds_within(std::time::Duration::from_millis(1500), || out
+            .try_wait()
+            .ok()
+            .flatten()
+            .is_some()),
+        "out returned while the old worker still held a request to web1"
+    );
+    // web1 stops, ending the stalled request (haproxy keeps a server request whose client left).
+    drop(web1);
+    let status = out.wait().expect("wait");
+    drop(held);
+    assert_eq!(status.code(), Some(0), "{}", lines.rest());
+    let back = swapctl(&["-c", &c, "--upstream", "app", "in", &target]);
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back));
+    assert_eq!(std::fs::read(&conf).expect("read"), original);
+}

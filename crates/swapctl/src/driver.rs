@@ -53,6 +53,9 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The pid file does not lead to the proxy's master.
+    #[error(transparent)]
+    Master(#[from] crate::master::Error),
     /// The pid file holds something else than a pid.
     #[error("{} does not hold a pid", path.display())]
     NotAPid {
@@ -153,8 +156,9 @@ pub trait Driver: Send {
     /// Makes the file live (a mode change) and returns once no process of the old config
     /// takes new requests.
     fn reload(&mut self, cancel: &AtomicBool) -> Result<(), Error>;
-    /// Checks, before anything changes, that changes can be applied (a configured admin socket
-    /// answers at admin level). `status` and `plan` never need it, so they work without root.
+    /// Checks, before anything changes, that changes can be applied: a configured admin socket
+    /// answers at admin level, or the pid file names the proxy's running master. `status` never
+    /// needs it; `plan` runs it.
     fn preflight(&self) -> Result<(), Error> {
         Ok(())
     }
@@ -280,6 +284,13 @@ fn read_pid(path: &Path) -> Result<i32, Error> {
         })
 }
 
+/// The master's pid from `pidfile`, once it is known to be the proxy that reads `ctx.config`.
+fn master_pid(ctx: &Ctx, pidfile: &Path) -> Result<i32, Error> {
+    let pid = read_pid(pidfile)?;
+    crate::master::check(ctx.kind, pidfile, pid, &ctx.config)?;
+    Ok(pid)
+}
+
 fn signal(pid: i32, sig: nix::sys::signal::Signal) -> Result<(), Error> {
     nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig)
         .map_err(|source| Error::Signal { pid, source })
@@ -297,7 +308,7 @@ fn reload_master(
     all_old: bool,
     cancel: &AtomicBool,
 ) -> Result<(), Error> {
-    let master = match (&ctx.reload, read_pid(pidfile)) {
+    let master = match (&ctx.reload, master_pid(ctx, pidfile)) {
         (None, Err(e)) => return Err(e),
         (_, m) => m.ok(),
     };
@@ -352,6 +363,13 @@ impl Driver for Nginx {
         reload_master(&self.ctx, &self.pidfile, sig, &[], true, cancel)
     }
 
+    fn preflight(&self) -> Result<(), Error> {
+        match &self.ctx.reload {
+            Some(_) => Ok(()),
+            None => master_pid(&self.ctx, &self.pidfile).map(|_| ()),
+        }
+    }
+
     fn describe(&self) -> String {
         match &self.ctx.reload {
             Some(cmd) => format!("nginx: edit, `{cmd}`, wait for new workers"),
@@ -385,8 +403,9 @@ impl Haproxy {
         self.problem.clone().map_or(Ok(()), |p| Err(p.into()))
     }
 
-    /// Through the admin socket: no reload. Drain, then maint; the file says the same, so a
-    /// reload or restart cannot undo it.
+    /// Through the admin socket: no reload. The file first (validated), then drain and maint:
+    /// a reload by anyone during the drain then keeps the server out instead of sending it
+    /// traffic again while it restarts.
     fn apply_runtime(
         &self,
         rt: &Runtime,
@@ -396,21 +415,45 @@ impl Haproxy {
     ) -> Result<(), Error> {
         let id =
             |s: &ServerRef| format!("{}/{}", s.upstream, s.name.as_deref().unwrap_or_default());
-        for s in take_out {
-            rt.set(&format!("set server {} state drain", id(s)))?;
-        }
+        // The workers before the drain: the admin socket only sees the current one, so a reload
+        // during the drain would hide what the old ones still hold.
+        let master = self.pidfile.as_deref().and_then(|pf| read_pid(pf).ok());
+        let before = master.map(procwatch::children).unwrap_or_default();
+        edit(&self.ctx, bring_in, take_out)?;
         let drained = take_out.iter().try_for_each(|s| {
-            rt.wait_idle(
-                &s.upstream,
-                s.name.as_deref().unwrap_or_default(),
-                self.ctx.drain_timeout,
-                cancel,
-            )?;
-            rt.set(&format!("set server {} state maint", id(s)))
-                .map_err(Error::from)
+            rt.set(&format!("set server {} state drain", id(s)))?;
+            Ok::<(), Error>(())
         });
-        if let Err(e) = drained.and_then(|()| edit(&self.ctx, bring_in, take_out)) {
-            // Nothing is in the file yet: put what this step touched back in service.
+        let drained = drained.and_then(|()| {
+            take_out.iter().try_for_each(|s| {
+                rt.wait_idle(
+                    &s.upstream,
+                    s.name.as_deref().unwrap_or_default(),
+                    self.ctx.drain_timeout,
+                    cancel,
+                )?;
+                rt.set(&format!("set server {} state maint", id(s)))
+                    .map_err(Error::from)
+            })
+        });
+        let drained = drained.and_then(|()| match master {
+            Some(pid) if procwatch::children(pid).iter().any(|p| !before.contains(p)) => {
+                let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
+                let targets = procwatch::socket_addrs(&addrs);
+                let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
+                Ok(procwatch::wait_old_released(
+                    pid,
+                    &before,
+                    tcp_only,
+                    self.ctx.drain_timeout,
+                    cancel,
+                )?)
+            }
+            _ => Ok(()),
+        });
+        if let Err(e) = drained {
+            // Undo the step: the file as it was, and what it took out back in service.
+            let _ = edit(&self.ctx, take_out, bring_in);
             for s in take_out {
                 let _ = rt.set(&format!("set server {} state ready", id(s)));
             }
@@ -526,7 +569,11 @@ impl Driver for Haproxy {
 
     fn preflight(&self) -> Result<(), Error> {
         self.preflight_problem()?;
-        Ok(self.runtime.as_ref().map_or(Ok(()), Runtime::check_admin)?)
+        match (&self.runtime, &self.ctx.reload, &self.pidfile) {
+            (Some(rt), _, _) => Ok(rt.check_admin()?),
+            (None, None, Some(pf)) => master_pid(&self.ctx, pf).map(|_| ()),
+            _ => Ok(()),
+        }
     }
 
     fn describe(&self) -> String {

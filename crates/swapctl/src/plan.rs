@@ -64,6 +64,8 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
     )?;
     fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
+    // What the deploy will need on this machine: each proxy's master or admin socket (exit 1).
+    fleet.preflight()?;
     let report = PlanReport {
         strategy: s.name().into(),
         upstream: fleet.upstream(),
