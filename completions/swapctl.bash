@@ -83,7 +83,7 @@ _swapctl() {
 
     case "${cmd}" in
         swapctl)
-            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help --version hot-swap rolling out in resume mode plan status recover help"
+            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help --version hot-swap rolling out in resume mode plan status recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -127,6 +127,10 @@ _swapctl() {
                     ;;
                 --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
                     return 0
                     ;;
                 --reload)
@@ -311,7 +315,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__hot__subcmd__swap)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +359,10 @@ _swapctl() {
                     ;;
                 --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
                     return 0
                     ;;
                 --reload)
@@ -385,7 +393,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__in)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -431,6 +439,10 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
+                    return 0
+                    ;;
                 --reload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -459,7 +471,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__mode)
-            opts="-c -k -q -v -h --message --retry-after --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
+            opts="-c -k -q -v -h --message --retry-after --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -513,6 +525,10 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
+                    return 0
+                    ;;
                 --reload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -541,7 +557,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__out)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +603,10 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
+                    return 0
+                    ;;
                 --reload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -615,7 +635,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__plan)
-            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
+            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -697,6 +717,10 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
+                    return 0
+                    ;;
                 --reload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -725,7 +749,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__recover)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -769,6 +793,10 @@ _swapctl() {
                     ;;
                 --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
                     return 0
                     ;;
                 --reload)
@@ -799,7 +827,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__resume)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -845,6 +873,10 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
+                    return 0
+                    ;;
                 --reload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -873,7 +905,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__rolling)
-            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -959,6 +991,10 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
+                    return 0
+                    ;;
                 --reload)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -987,7 +1023,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__status)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1031,6 +1067,10 @@ _swapctl() {
                     ;;
                 --drain-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --on-drain-timeout)
+                    COMPREPLY=($(compgen -W "stop proceed" -- "${cur}"))
                     return 0
                     ;;
                 --reload)

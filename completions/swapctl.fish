@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_swapctl_global_optspecs
-    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= reload= socket= pid-file= prefix= profile= json q/quiet v/verbose h/help V/version
+    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= on-drain-timeout= reload= socket= pid-file= prefix= profile= json q/quiet v/verbose h/help V/version
 end
 
 function __fish_swapctl_needs_command
@@ -33,6 +33,8 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -62,6 +64,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -91,6 +95,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'H
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -109,6 +115,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Healt
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -127,6 +135,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -145,6 +155,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'He
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -165,6 +177,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Heal
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -193,6 +207,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Heal
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -211,6 +227,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'He
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
@@ -229,6 +247,8 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'H
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F

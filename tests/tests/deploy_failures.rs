@@ -115,8 +115,8 @@ fn a_second_deploy_exits_3_and_ctrl_c_stops_after_the_current_step() {
     assert!(text(&st).contains("INTERRUPTED"), "{}", text(&st));
     assert_eq!(
         st.status.code(),
-        Some(0),
-        "nothing out, so status is not an alarm"
+        Some(1),
+        "nothing out, but the deploy stopped half-way (mixed releases): a person decides"
     );
     for p in &s.app_ports {
         assert!(
@@ -189,9 +189,63 @@ fn a_request_through_the_proxy_that_never_ends_hits_the_drain_timeout() {
     // The step is undone: nothing was restarted, so nothing stays out.
     assert!(txt.contains("out of rotation:   none"), "{txt}");
     assert_eq!(enabled_count(&s.conf), 2);
+    // A failed deploy needs a person, even with nothing left out.
+    let st = run(&deploy_args(&s, &["status"]));
+    assert_eq!(st.status.code(), Some(1), "{}", text(&st));
     for t in slow {
         let _ = t.join();
     }
+}
+
+/// `--on-drain-timeout proceed`: the server stays out and is restarted anyway, whatever is still
+/// open (a websocket or an SSE stream would never end by itself).
+#[test]
+fn on_drain_timeout_proceed_restarts_anyway() {
+    let s = nginx_stack(2, 0);
+    let port = s.listen;
+    let open: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                use std::io::{Read, Write};
+                let _ = c
+                    .write_all(b"GET /sleep/3000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut got = Vec::new();
+                let _ = c.read_to_end(&mut got);
+            })
+        })
+        .collect();
+    wait_sleeping(&s.app_ports, 2);
+    let before = s.apps.pids(&s.app_ports);
+    let out = run(&deploy_args(
+        &s,
+        &[
+            "--drain-timeout",
+            "500ms",
+            "--on-drain-timeout",
+            "proceed",
+            "hot-swap",
+        ],
+    ));
+    let txt = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{txt}");
+    assert!(
+        txt.contains("proceeding as --on-drain-timeout proceed asks"),
+        "{txt}"
+    );
+    let now = s.apps.pids(&s.app_ports);
+    assert!(
+        now.iter().zip(&before).all(|(a, b)| a != b),
+        "both restarted"
+    );
+    assert_eq!(enabled_count(&s.conf), 2);
+    // The restarts went ahead while the requests were open (this app stops gracefully, so it
+    // finishes them; one that does not, or a websocket, is cut).
+    for t in open {
+        t.join().expect("client");
+    }
+    let st = run(&deploy_args(&s, &["status"]));
+    assert_eq!(st.status.code(), Some(0), "{}", text(&st));
 }
 
 #[test]

@@ -103,3 +103,82 @@ fn sigkill_at_every_step_of_rolling() {
         kill_at(&["rolling"], step, 2);
     }
 }
+
+/// swapctl killed while a restart runs: the restart goes on in its own process group. `status`
+/// says the deploy died and the restart still runs; `recover` waits for it before it brings the
+/// server back (else it would route to an app about to stop).
+#[test]
+fn recover_waits_for_a_restart_a_killed_swapctl_left_running() {
+    let s = nginx_stack(2, 0);
+    let original = std::fs::read(&s.conf).expect("read");
+    // The restart holds until the test opens this gate: its length is the test's to decide.
+    let gate = s.apps.dir.join("gate");
+    let restart = format!(
+        "while [ ! -e {g} ]; do sleep 0.01; done; {d}/restart.sh {{port}}",
+        g = gate.display(),
+        d = s.apps.dir.display()
+    );
+    let c = s.conf.display().to_string();
+    let base = [
+        "-c",
+        c.as_str(),
+        "--upstream",
+        "app",
+        "--restart",
+        restart.as_str(),
+        "--health",
+        "http://{address}/health",
+    ];
+    let before = s.apps.pids(&s.app_ports);
+    let mut child = Command::new(bin("swapctl"))
+        .args(base)
+        .arg("hot-swap")
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let gate_text = gate.display().to_string();
+    let restart_runs = || {
+        std::fs::read_dir("/proc")
+            .expect("proc")
+            .flatten()
+            .any(|e| {
+                std::fs::read(e.path().join("cmdline")).is_ok_and(|c| {
+                    // The restart's own `sh -c`, not swapctl, whose arguments name the gate too.
+                    c.starts_with(b"sh\0-c\0") && String::from_utf8_lossy(&c).contains(&gate_text)
+                })
+            })
+    };
+    wait_until("the restart to run", Duration::from_secs(20), restart_runs);
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let st = swapctl(&[&base[..4], &["status"]].concat());
+    assert_eq!(st.status.code(), Some(1), "{}", text(&st));
+    assert!(
+        text(&st).contains("DIED") && text(&st).contains("still running"),
+        "{}",
+        text(&st)
+    );
+    let mut rec = Command::new(bin("swapctl"))
+        .args(&base[..4])
+        .arg("recover")
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("recover");
+    let lines = Lines::of(rec.stderr.take().expect("stderr"));
+    lines.wait_for("waiting for it to end", Duration::from_secs(20));
+    // The restart cannot end before the gate opens, so neither can recover.
+    assert!(rec.try_wait().expect("try_wait").is_none(), "recover waits");
+    assert_eq!(enabled_count(&s.conf), 1, "nothing brought back yet");
+    std::fs::write(&gate, "").expect("open the gate");
+    let code = rec.wait().expect("wait").code();
+    let err = lines.rest();
+    assert_eq!(code, Some(0), "{err}");
+    assert_ne!(
+        s.apps.pids(&s.app_ports),
+        before,
+        "the restart ran first: {err}"
+    );
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+    let st = swapctl(&[&base[..4], &["status"]].concat());
+    assert_eq!(st.status.code(), Some(0), "{}", text(&st));
+}

@@ -54,6 +54,10 @@ pub struct Cli {
     /// Bound on waiting for new workers and for connections to drain [default: 30s]
     #[arg(long, value_name = "DUR", global = true)]
     pub drain_timeout: Option<String>,
+    /// When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut
+    /// what is still open (websockets, SSE, long polls), as nginx's worker_shutdown_timeout would
+    #[arg(long, value_name = "WHAT", value_parser = ["stop", "proceed"], global = true)]
+    pub on_drain_timeout: Option<String>,
     /// Command that reloads the proxy, instead of signalling its master process
     #[arg(long, value_name = "'CMD'", global = true)]
     pub reload: Option<String>,

@@ -210,6 +210,8 @@ pub struct Options {
     pub restart_timeout: Duration,
     /// Bound on new workers and on draining.
     pub drain_timeout: Duration,
+    /// `--on-drain-timeout proceed`: a drain that outlasts its bound does not stop a deploy.
+    pub drain_timeout_proceeds: bool,
     /// `--reload CMD`.
     pub reload: Option<String>,
     /// `--socket`: haproxy's admin socket.
@@ -281,6 +283,9 @@ impl Options {
                 if d != Duration::from_secs(default) {
                     args.extend([flag.into(), humantime::format_duration(d).to_string()]);
                 }
+            }
+            if self.drain_timeout_proceeds {
+                args.extend(["--on-drain-timeout".into(), "proceed".into()]);
             }
         }
         args.extend(subcommand.split_whitespace().map(String::from));
@@ -685,6 +690,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
     if opts.restart.is_none() {
         return Err(Error::ResumeNoRestart);
     }
+    wait_for_orphans(opts, cancel, &reporter)?;
     let fleet = Fleet::load(opts, &reason("resume"))?;
     let serving = fleet.serving();
     let is_serving = |s: &ServerRef| serving.iter().any(|x| key(&x.address) == key(&s.address));
@@ -724,6 +730,23 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
     journal.deployed = last.deployed;
     journal.out = left_out;
     Runner::new(opts, fleet, journal, cancel, reporter).execute(&actions, "resume")
+}
+
+/// Waits (up to `--restart-timeout`) for restarts a killed swapctl left running on this journal,
+/// before anything touches their servers.
+pub fn wait_for_orphans(
+    opts: &Options,
+    cancel: &AtomicBool,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let journal = crate::journal::journal_path(&opts.configs[0]);
+    let note = |message: String| reporter.emit(&Event::Note { message });
+    crate::orphans::wait(&journal, &[], opts.restart_timeout, cancel, &note).map_err(|running| {
+        Error::RestartsRunning {
+            running,
+            after: opts.restart_timeout,
+        }
+    })
 }
 
 fn label(action: &Action) -> String {
@@ -1071,9 +1094,11 @@ fn restart_one(
         .as_fd()
         .try_clone_to_owned()
         .map_err(RestartError::Stderr)?;
+    let tag = crate::orphans::tag(&crate::journal::journal_path(&opts.configs[0]), &s.address);
     let mut child = std::process::Command::new("sh")
         .args(["-c", &cmd])
         .envs(vars.env())
+        .env(crate::orphans::ENV, tag)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::from(out))
         .process_group(0)

@@ -131,6 +131,8 @@ pub struct Ctx {
     pub reload: Option<String>,
     /// Bound on every wait (new workers, drain).
     pub drain_timeout: Duration,
+    /// `--on-drain-timeout proceed`: a drain that outlasts its bound is reported, not an error.
+    pub drain_timeout_proceeds: bool,
     /// Written into the markers of what swapctl disables.
     pub reason: String,
     /// `--pid-file`: the master's pid file, instead of the config's.
@@ -284,6 +286,35 @@ fn read_pid(path: &Path) -> Result<i32, Error> {
         })
 }
 
+impl Error {
+    /// A drain that outlasted `--drain-timeout` (the change itself is in effect).
+    fn is_drain_timeout(&self) -> bool {
+        matches!(
+            self,
+            Error::Wait(
+                procwatch::Error::OldWorkersHold { .. }
+                    | procwatch::Error::NotDrained { .. }
+                    | procwatch::Error::StillRuns { .. }
+            ) | Error::Runtime(crate::runtime::Error::NotIdle { .. })
+        )
+    }
+}
+
+/// A drain that outlasted its bound is an error, or with `--on-drain-timeout proceed` a note:
+/// the server is out, and what it still holds is cut by the restart.
+fn drained(ctx: &Ctx, r: Result<(), Error>) -> Result<(), Error> {
+    match r {
+        Err(e) if ctx.drain_timeout_proceeds && e.is_drain_timeout() => {
+            crate::report::say(&format!(
+                "{}: {e}; proceeding as --on-drain-timeout proceed asks: the restart cuts what is still open",
+                ctx.config.display()
+            ));
+            Ok(())
+        }
+        r => r,
+    }
+}
+
 /// The master's pid from `pidfile`, once it is known to be the proxy that reads `ctx.config`.
 fn master_pid(ctx: &Ctx, pidfile: &Path) -> Result<i32, Error> {
     let pid = read_pid(pidfile)?;
@@ -327,7 +358,7 @@ fn reload_master(
     let targets = procwatch::socket_addrs(&addrs);
     // Unix-socket servers cannot be told apart in /proc/net/unix: their old workers must exit.
     let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
-    Ok(match master {
+    let waited = match master {
         Some(pid) if !take_out.is_empty() || all_old => {
             procwatch::wait_old_released(pid, &old, tcp_only, ctx.drain_timeout, cancel)
         }
@@ -338,7 +369,8 @@ fn reload_master(
             ctx.drain_timeout,
             cancel,
         ),
-    }?)
+    };
+    drained(ctx, waited.map_err(Error::from))
 }
 
 struct Nginx {
@@ -420,38 +452,40 @@ impl Haproxy {
         let master = self.pidfile.as_deref().and_then(|pf| read_pid(pf).ok());
         let before = master.map(procwatch::children).unwrap_or_default();
         edit(&self.ctx, bring_in, take_out)?;
-        let drained = take_out.iter().try_for_each(|s| {
+        let drain = take_out.iter().try_for_each(|s| {
             rt.set(&format!("set server {} state drain", id(s)))?;
             Ok::<(), Error>(())
         });
-        let drained = drained.and_then(|()| {
+        let drain = drain.and_then(|()| {
             take_out.iter().try_for_each(|s| {
-                rt.wait_idle(
+                let idle = rt.wait_idle(
                     &s.upstream,
                     s.name.as_deref().unwrap_or_default(),
                     self.ctx.drain_timeout,
                     cancel,
-                )?;
+                );
+                drained(&self.ctx, idle.map_err(Error::from))?;
                 rt.set(&format!("set server {} state maint", id(s)))
                     .map_err(Error::from)
             })
         });
-        let drained = drained.and_then(|()| match master {
+        let drain = drain.and_then(|()| match master {
             Some(pid) if procwatch::children(pid).iter().any(|p| !before.contains(p)) => {
                 let addrs: Vec<String> = take_out.iter().map(|s| s.address.clone()).collect();
                 let targets = procwatch::socket_addrs(&addrs);
                 let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
-                Ok(procwatch::wait_old_released(
+                let waited = procwatch::wait_old_released(
                     pid,
                     &before,
                     tcp_only,
                     self.ctx.drain_timeout,
                     cancel,
-                )?)
+                );
+                drained(&self.ctx, waited.map_err(Error::from))
             }
             _ => Ok(()),
         });
-        if let Err(e) = drained {
+        if let Err(e) = drain {
             // Undo the step: the file as it was, and what it took out back in service.
             let _ = edit(&self.ctx, take_out, bring_in);
             for s in take_out {
@@ -488,7 +522,8 @@ impl Haproxy {
         procwatch::wait_pidfile_changed(pidfile, old, self.ctx.drain_timeout, cancel)?;
         if removing {
             // The old process holds every connection it made to what was taken out.
-            procwatch::wait_exited(old, self.ctx.drain_timeout, cancel)?;
+            let waited = procwatch::wait_exited(old, self.ctx.drain_timeout, cancel);
+            drained(&self.ctx, waited.map_err(Error::from))?;
         }
         Ok(())
     }

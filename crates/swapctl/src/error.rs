@@ -308,6 +308,25 @@ pub enum Error {
         /// Why.
         source: driver::Error,
     },
+    /// A profile's `on-drain-timeout` is neither `stop` nor `proceed`.
+    #[error("on-drain-timeout = {given:?}: use \"stop\" or \"proceed\"")]
+    OnDrainTimeout {
+        /// What was written.
+        given: String,
+    },
+    /// A restart a killed swapctl left running did not end in time.
+    #[error(
+        "{}: still running after {}; nothing was touched. Let it finish and run this again, or end it \
+         (kill -TERM -PID ends its whole process group)",
+        running.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "),
+        healthwait::duration::round(*after)
+    )]
+    RestartsRunning {
+        /// What still runs.
+        running: Vec<crate::orphans::Orphan>,
+        /// How long it was waited for.
+        after: std::time::Duration,
+    },
     /// The journal cannot be read or written.
     #[error(transparent)]
     Journal(#[from] journal::Error),

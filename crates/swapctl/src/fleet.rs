@@ -229,6 +229,7 @@ impl Fleet {
                 kind: cfg.kind,
                 reload: opts.reload.clone(),
                 drain_timeout: opts.drain_timeout,
+                drain_timeout_proceeds: opts.drain_timeout_proceeds,
                 reason: reason.to_string(),
                 pid_file: opts.pid_file.clone(),
                 prefix: opts.prefix.clone(),

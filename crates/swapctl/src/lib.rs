@@ -15,6 +15,7 @@ pub mod interrupt;
 pub mod journal;
 pub mod master;
 pub mod modes;
+pub mod orphans;
 pub mod outin;
 pub mod plan;
 pub mod procwatch;
@@ -76,12 +77,14 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::ResumeCanaryPending { .. }
         | Error::ResumeRolledBack
         | Error::ResumeNoRestart
-        | Error::ModeRefused(_) => EXIT_USAGE,
+        | Error::ModeRefused(_)
+        | Error::OnDrainTimeout { .. } => EXIT_USAGE,
         Error::Lock(LockError::Held { .. }) => EXIT_LOCKED,
         Error::Lock(LockError::Open { .. } | LockError::Lock { .. }) => EXIT_RUNTIME,
         Error::Config(e) => hotswap_cli::engine::exit_code(e),
         Error::SignalHandler(_)
         | Error::Preflight { .. }
+        | Error::RestartsRunning { .. }
         | Error::Journal(_)
         | Error::Json(_)
         | Error::Stopped { .. }
@@ -267,6 +270,12 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
             &p.drain_timeout,
             "30s",
         )?,
+        drain_timeout_proceeds: match cli.on_drain_timeout.clone().or(p.on_drain_timeout.take()) {
+            None => false,
+            Some(w) if w == "stop" => false,
+            Some(w) if w == "proceed" => true,
+            Some(w) => return Err(Error::OnDrainTimeout { given: w }),
+        },
         reload: cli.reload.clone().or(p.reload.take()),
         socket,
         pid_file: cli.pid_file.clone().or(p.pid_file.take()),

@@ -95,6 +95,8 @@ pub struct Profile {
     pub restart_timeout: Option<String>,
     /// `--drain-timeout`.
     pub drain_timeout: Option<String>,
+    /// `--on-drain-timeout`: `stop` or `proceed`.
+    pub on_drain_timeout: Option<String>,
     /// `--reload`.
     pub reload: Option<String>,
     /// `--socket`.

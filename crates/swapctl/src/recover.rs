@@ -16,6 +16,7 @@ use std::time::Duration;
 pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result<String, Error> {
     let mut fleet = Fleet::load(opts, "swapctl recover")?;
     fleet.preflight()?;
+    crate::deploy::wait_for_orphans(opts, cancel, &reporter)?;
     // An unreadable journal must not block recovery: the markers in the files still say.
     let mut journal = Journal::load(&opts.configs[0]).unwrap_or_else(|e| {
         reporter.emit(&Event::Note {
@@ -263,8 +264,13 @@ pub struct StatusReport {
     pub journal: Option<Journal>,
     /// Why the journal could not be read (move it aside; `recover` goes by the markers).
     pub unreadable: Option<String>,
-    /// False when the last deploy failed or was interrupted and left servers out (exit 1).
+    /// False when something needs a person (exit 1): the last deploy failed, was interrupted,
+    /// rolled back or died, or its journal cannot be read.
     pub ok: bool,
+    /// The journal says running, but the swapctl that wrote it is gone (killed).
+    pub died: bool,
+    /// Restart commands a killed swapctl left running.
+    pub restarts_running: Vec<crate::orphans::Orphan>,
     /// Each proxy.
     pub proxies: Vec<LiveProxy>,
 }
@@ -277,17 +283,21 @@ pub fn status(opts: &Options) -> Result<(String, bool), Error> {
         Ok(j) => (j, None),
         Err(e) => (None, Some(e.to_string())),
     };
+    let died = journal
+        .as_ref()
+        .is_some_and(|j| j.status == "running" && !swapctl_runs(j.pid));
     let ok = unreadable.is_none()
-        && journal.as_ref().is_none_or(|j| {
-            !(matches!(
-                j.status.as_str(),
-                "failed" | "interrupted" | "running" | "rolled-back"
-            ) && (!j.out.is_empty() || !j.failed.is_empty()))
-        });
+        && !died
+        && journal
+            .as_ref()
+            .is_none_or(|j| !matches!(j.status.as_str(), "failed" | "interrupted" | "rolled-back"));
+    let restarts_running = crate::orphans::find(&crate::journal::journal_path(&opts.configs[0]));
     let report = StatusReport {
         journal,
         unreadable,
         ok,
+        died,
+        restarts_running,
         proxies: fleet.members.iter().map(live).collect(),
     };
     if opts.json {
@@ -334,14 +344,17 @@ fn render(r: &StatusReport) -> String {
         )),
         None => out.push_str("no deploy has run on this config\n"),
         Some(j) => {
-            out.push_str(&format!(
-                "last deploy: {} of {} by pid {}, started {}, last update {}: {}\n",
-                j.strategy,
-                j.upstream,
-                j.pid,
-                j.started,
-                j.updated,
+            let state = if r.died {
+                format!(
+                    "DIED (pid {} is gone: it was killed mid-deploy; run `swapctl recover` or `swapctl resume`)",
+                    j.pid
+                )
+            } else {
                 j.status.to_uppercase()
+            };
+            out.push_str(&format!(
+                "last deploy: {} of {} by pid {}, started {}, last update {}: {state}\n",
+                j.strategy, j.upstream, j.pid, j.started, j.updated,
             ));
             for s in &j.steps {
                 out.push_str(&format!(
@@ -376,6 +389,11 @@ fn render(r: &StatusReport) -> String {
             }
         }
     }
+    for o in &r.restarts_running {
+        out.push_str(&format!(
+            "  {o} is still running: recover and resume wait for it\n"
+        ));
+    }
     for p in &r.proxies {
         out.push_str(&format!(
             "live state of {} in {} (mode {}{}):\n",
@@ -402,4 +420,13 @@ fn render(r: &StatusReport) -> String {
         }
     }
     out
+}
+
+/// Whether `pid` is a live swapctl (a journal's writer).
+fn swapctl_runs(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    !stat.is_empty()
+        && !stat.contains(") Z ")
+        && std::fs::read(format!("/proc/{pid}/cmdline"))
+            .is_ok_and(|c| String::from_utf8_lossy(&c).contains("swapctl"))
 }
