@@ -1,6 +1,7 @@
 //! Before anything changes, every proxy's pid file must name that proxy's running master: a stale
 //! pid file that names an unrelated live process gets it no signal, and a load balancer that is
-//! down refuses the deploy (and `plan`) before the first one is touched.
+//! down refuses the deploy (and `plan`) before the first one is touched. A unix-socket server the
+//! proxy's workers cannot open is not brought back, however healthy it looks to root.
 
 mod common;
 use common::*;
@@ -191,4 +192,61 @@ fn haproxy_without_a_socket_checks_its_master_and_its_config() {
         "rolling",
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}
+
+/// A release that creates its socket 0700: swapctl (root) finds it healthy, nginx's workers
+/// (nobody) cannot open it. `in` refuses to bring it back, naming why; once the socket lets
+/// them in, it comes back.
+#[test]
+fn a_unix_socket_the_workers_cannot_open_is_not_brought_back() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let chmod = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).expect("chmod")
+    };
+    chmod(d, 0o755);
+    let sock = d.join("app.sock");
+    let _unix_app = HttpServer::unix(&sock, |_, _| Reply::Status(200, "unix".into()));
+    chmod(&sock, 0o777);
+    let tcp_app = HttpServer::tcp("127.0.0.1:0", |_, _| Reply::Status(200, "tcp".into()));
+    let listen = free_port();
+    let conf = nginx_fixture(d, listen, &[]);
+    let body = std::fs::read_to_string(&conf)
+        .expect("read")
+        .replace("user root;", "user nobody nogroup;")
+        .replace(
+            "        keepalive 16;\n",
+            &format!(
+                "        server unix:{};\n        server {};\n        keepalive 16;\n",
+                sock.display(),
+                tcp_app.addr
+            ),
+        );
+    std::fs::write(&conf, &body).expect("write");
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let c = conf.display().to_string();
+    let target = format!("unix:{}", sock.display());
+    let base = ["-c", c.as_str(), "--upstream", "app"];
+    let out = swapctl(&[&base[..], &["out", &target]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    // The next release makes its socket 0700.
+    chmod(&sock, 0o700);
+    let health = ["--health", "http://{address}/health"];
+    let back = swapctl(&[&base[..], &health[..], &["in", &target]].concat());
+    let t = text(&back);
+    assert_eq!(back.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("workers cannot open") && t.contains("mode 700"),
+        "{t}"
+    );
+    assert_ne!(
+        std::fs::read_to_string(&conf).expect("read"),
+        body,
+        "still out"
+    );
+    chmod(&sock, 0o777);
+    let back = swapctl(&[&base[..], &health[..], &["in", &target]].concat());
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back));
+    assert_eq!(std::fs::read_to_string(&conf).expect("read"), body);
 }

@@ -38,6 +38,9 @@ pub enum HealthError {
     /// Ctrl-C cut the wait short.
     #[error("interrupted")]
     Interrupted,
+    /// Healthy to swapctl (root), but the proxy's workers cannot open its unix socket.
+    #[error("healthy, but {0}")]
+    WorkersLockedOut(String),
 }
 
 impl HealthError {
@@ -921,7 +924,17 @@ impl Runner<'_> {
             }
             Action::Observe(s) => self.observe(s),
             Action::Restart(s) => {
-                let results = restart_all(s, self.opts, cancel);
+                let results: Vec<Result<(), RestartError>> = restart_all(s, self.opts, cancel)
+                    .into_iter()
+                    .zip(s)
+                    .map(|(r, srv)| {
+                        r.and_then(|()| {
+                            self.fleet
+                                .workers_can_open(srv)
+                                .map_err(|why| HealthError::WorkersLockedOut(why).into())
+                        })
+                    })
+                    .collect();
                 if cancel.load(Ordering::SeqCst) {
                     return Err(StepError::Interrupted);
                 }

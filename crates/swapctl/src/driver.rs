@@ -168,6 +168,10 @@ pub trait Driver: Send {
     fn runtime(&self) -> Option<Runtime> {
         None
     }
+    /// The running master's pid, when its pid file names one.
+    fn master(&self) -> Option<i32> {
+        None
+    }
 }
 
 /// The driver for `ctx`: nginx reload, haproxy runtime API, or haproxy reload (master or `-sf`).
@@ -402,6 +406,10 @@ impl Driver for Nginx {
         }
     }
 
+    fn master(&self) -> Option<i32> {
+        master_pid(&self.ctx, &self.pidfile).ok()
+    }
+
     fn describe(&self) -> String {
         match &self.ctx.reload {
             Some(cmd) => format!("nginx: edit, `{cmd}`, wait for new workers"),
@@ -600,6 +608,10 @@ impl Driver for Haproxy {
 
     fn runtime(&self) -> Option<Runtime> {
         self.runtime.clone()
+    }
+
+    fn master(&self) -> Option<i32> {
+        master_pid(&self.ctx, self.pidfile.as_deref()?).ok()
     }
 
     fn preflight(&self) -> Result<(), Error> {

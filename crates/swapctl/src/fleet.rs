@@ -249,6 +249,33 @@ impl Fleet {
         Ok(Fleet { members })
     }
 
+    /// Whether every proxy that holds unix-socket server `s` can open it as its workers run (a
+    /// socket root may open can still be closed to them). Err names the proxy and what stops it.
+    pub fn workers_can_open(&self, s: &ServerRef) -> Result<(), String> {
+        let Some(path) = crate::template::unix_path(&s.address) else {
+            return Ok(());
+        };
+        for m in self.members.iter().filter(|m| {
+            m.servers
+                .iter()
+                .any(|h| key(&h.r.address) == key(&s.address))
+        }) {
+            let Some(master) = m.driver.master() else {
+                continue;
+            };
+            let workers = crate::procwatch::children(master);
+            let Some(creds) = workers
+                .iter()
+                .find_map(|&w| crate::socket_access::Creds::of_process(w))
+            else {
+                continue;
+            };
+            crate::socket_access::check(std::path::Path::new(path), &creds)
+                .map_err(|why| format!("{}'s workers cannot open it: {why}", m.config.display()))?;
+        }
+        Ok(())
+    }
+
     /// Fails before anything changes when a proxy cannot take changes (exit 1).
     pub fn preflight(&self) -> Result<(), Error> {
         for m in &self.members {

@@ -23,6 +23,7 @@ pub mod profile;
 pub mod recover;
 pub mod report;
 pub mod runtime;
+pub mod socket_access;
 pub mod template;
 
 pub use error::Error;

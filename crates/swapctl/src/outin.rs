@@ -66,16 +66,22 @@ pub fn bring_in(
             names(&chosen)
         ));
     }
-    if opts.health.is_some() {
-        for s in &chosen {
-            wait_healthy(opts, s, opts.health_timeout, cancel).map_err(|cause| {
-                Error::NotBroughtBack {
-                    server: s.clone(),
-                    cause: Box::new(cause),
-                    interrupted: cancel.load(std::sync::atomic::Ordering::SeqCst),
-                }
+    for s in &chosen {
+        let healthy = match opts.health {
+            Some(_) => wait_healthy(opts, s, opts.health_timeout, cancel),
+            None => Ok(()),
+        };
+        healthy
+            .and_then(|()| {
+                fleet
+                    .workers_can_open(s)
+                    .map_err(crate::deploy::HealthError::WorkersLockedOut)
+            })
+            .map_err(|cause| Error::NotBroughtBack {
+                server: s.clone(),
+                cause: Box::new(cause),
+                interrupted: cancel.load(std::sync::atomic::Ordering::SeqCst),
             })?;
-        }
     }
     fleet.preflight()?;
     run_one(opts, fleet, "in", Action::In(chosen), cancel, reporter)
