@@ -182,3 +182,45 @@ fn recover_waits_for_a_restart_a_killed_swapctl_left_running() {
     let st = swapctl(&[&base[..4], &["status"]].concat());
     assert_eq!(st.status.code(), Some(0), "{}", text(&st));
 }
+
+/// The journal cannot be written mid-deploy (a full disk; here its path turns into a directory
+/// during the first restart): swapctl stops as after a failed step, brings back the healthy
+/// server it had out, and prints the account naming the journal, instead of exiting with a
+/// server out and one line.
+#[test]
+fn a_journal_that_cannot_be_written_still_brings_back_what_is_healthy() {
+    let s = nginx_stack(2, 0);
+    let journal = s.conf.with_file_name(".nginx.conf.swapctl.json");
+    let restart = format!(
+        "rm -f {j} && mkdir -p {j}/blocked && {d}/restart.sh {{port}}",
+        j = journal.display(),
+        d = s.apps.dir.display()
+    );
+    let c = s.conf.display().to_string();
+    let before = s.apps.pids(&s.app_ports);
+    let out = swapctl(&[
+        "-c",
+        &c,
+        "--upstream",
+        "app",
+        "--restart",
+        &restart,
+        "--health",
+        "http://{address}/health",
+        "rolling",
+    ]);
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains(&journal.display().to_string()) && t.contains("out of rotation:   none"),
+        "names the journal and gives the account: {t}"
+    );
+    assert_eq!(
+        enabled_count(&s.conf),
+        2,
+        "the restarted server is back: {t}"
+    );
+    let now = s.apps.pids(&s.app_ports);
+    let restarted = now.iter().zip(&before).filter(|(a, b)| a != b).count();
+    assert_eq!(restarted, 1, "it stopped after the first: {t}");
+}

@@ -772,12 +772,21 @@ impl Runner<'_> {
             .collect();
         self.journal.save()?;
         let total = actions.len();
+        // A journal that cannot be written (a full disk) stops the deploy like a failed step:
+        // what is healthy comes back, and the account is printed.
+        macro_rules! persist {
+            ($step:expr) => {
+                if let Err(e) = self.journal.save() {
+                    return Err(self.journal_failed($step, total, e));
+                }
+            };
+        }
         for (i, action) in actions.iter().enumerate() {
             if self.cancel.load(Ordering::SeqCst) {
                 return Err(self.interrupted(&format!("interrupted before step {}/{total}", i + 1)));
             }
             self.journal.steps[i].state = "running".into();
-            self.journal.save()?;
+            persist!(i + 1);
             let (act, names) = action.describe();
             let step_label = label(action);
             self.reporter.emit(&Event::StepStarted {
@@ -799,7 +808,7 @@ impl Runner<'_> {
             match result {
                 Ok(()) => {
                     self.journal.steps[i].state = "done".into();
-                    self.journal.save()?;
+                    persist!(i + 1);
                     self.reporter.emit(&Event::StepDone {
                         step: i + 1,
                         total,
@@ -886,7 +895,12 @@ impl Runner<'_> {
             )
         };
         self.journal.message = Some(msg.clone());
-        self.journal.save()?;
+        if let Err(e) = self.journal.save() {
+            // Everything is done and back: only the record is behind.
+            self.reporter.emit(&Event::Note {
+                message: format!("{e}: `status` may still show this deploy as running"),
+            });
+        }
         Ok(msg)
     }
 
@@ -904,13 +918,11 @@ impl Runner<'_> {
         };
         match action {
             Action::Out(s) => {
-                add(&mut self.journal.out, s);
-                self.journal.save()?;
+                self.record_out(s)?;
                 apply(&mut self.fleet, &mut self.journal, &[], s)
             }
             Action::Swap(i, o) => {
-                add(&mut self.journal.out, o);
-                self.journal.save()?;
+                self.record_out(o)?;
                 apply(&mut self.fleet, &mut self.journal, i, o)?;
                 self.journal.out.retain(|x| !i.contains(x));
                 add(&mut self.journal.deployed, i);
@@ -960,9 +972,52 @@ impl Runner<'_> {
         }
     }
 
+    /// Records `s` as out before it is taken out; when that cannot be written, nothing is.
+    fn record_out(&mut self, s: &[ServerRef]) -> Result<(), StepError> {
+        let before = self.journal.out.clone();
+        add(&mut self.journal.out, s);
+        self.journal.save().map_err(|e| {
+            self.journal.out = before;
+            StepError::from(e)
+        })
+    }
+
+    /// The journal cannot be written: stop as after a failed step. What this deploy has out and
+    /// is healthy comes back, the account names the journal, exit 1.
+    fn journal_failed(&mut self, step: usize, total: usize, e: crate::journal::Error) -> Error {
+        self.journal.steps[step - 1].state = "failed".into();
+        self.bring_back_healthy("the journal cannot be written");
+        let account = account(
+            &self.journal,
+            &self.fleet,
+            &format!("stopped at step {step}/{total}: {e}; nothing more is changed"),
+            self.opts,
+        );
+        self.journal.status = "failed".into();
+        self.journal.message = Some(account.clone());
+        // Worth one more try: a little space may have come free.
+        let _ = self.journal.save();
+        Error::Stopped {
+            step,
+            total,
+            cause: Box::new(StepError::from(e)),
+            account,
+        }
+    }
+
     /// After the first Ctrl-C: bring back what this deploy took out and is healthy now (a short,
     /// bounded check each), journal, and return exit 130 with the account.
     fn interrupted(&mut self, headline: &str) -> Error {
+        self.bring_back_healthy("interrupted");
+        let account = account(&self.journal, &self.fleet, headline, self.opts);
+        self.journal.status = "interrupted".into();
+        self.journal.message = Some(account.clone());
+        let _ = self.journal.save();
+        Error::Interrupted { account }
+    }
+
+    /// Brings back what this deploy took out and is healthy now (a short, bounded check each).
+    fn bring_back_healthy(&mut self, why: &str) {
         let never = AtomicBool::new(false);
         let out: Vec<ServerRef> = self
             .journal
@@ -975,7 +1030,7 @@ impl Runner<'_> {
         if !out.is_empty() {
             self.reporter.emit(&Event::Note {
                 message: format!(
-                    "interrupted: checking {} for up to {} before bringing it back",
+                    "{why}: checking {} for up to {} before bringing it back",
                     names(&out),
                     ms(bound)
                 ),
@@ -994,11 +1049,6 @@ impl Runner<'_> {
                 }),
             }
         }
-        let account = account(&self.journal, &self.fleet, headline, self.opts);
-        self.journal.status = "interrupted".into();
-        self.journal.message = Some(account.clone());
-        let _ = self.journal.save();
-        Error::Interrupted { account }
     }
 }
 

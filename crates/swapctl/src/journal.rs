@@ -36,8 +36,13 @@ pub enum Error {
         source: std::io::Error,
     },
     /// Writing or syncing the temporary file failed.
-    #[error("cannot write the journal: {0}")]
-    Write(#[source] std::io::Error),
+    #[error("cannot write the journal {}: {source}", path.display())]
+    Write {
+        /// The journal file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
     /// Renaming it over the journal failed.
     #[error("cannot write {}: {source}", path.display())]
     Persist {
@@ -255,7 +260,10 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     use proxyconf::fsio::AtomicWriteError as W;
     proxyconf::fsio::write_atomic(path, bytes, 0o644).map_err(|e| match e {
         W::Create { dir, source } => Error::TempFile { dir, source },
-        W::Write { source, .. } => Error::Write(source),
+        W::Write { source, .. } => Error::Write {
+            path: path.to_path_buf(),
+            source,
+        },
         W::Replace { path, source } => Error::Persist { path, source },
         W::SyncDir { dir, source } => Error::SyncDir { dir, source },
     })
