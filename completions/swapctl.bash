@@ -557,12 +557,16 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__out)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --reason --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --reason)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -106,6 +106,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'JSO
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l reason -d 'Why, kept in the file\'s marker (`swapctl out: TEXT`)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"

@@ -352,3 +352,58 @@ fn ctrl_c_stops_recover_and_leaves_the_unchecked_out() {
     assert_eq!(again.status.code(), Some(0), "{}", text(&again));
     assert_eq!(enabled_count(&s.conf), 3);
 }
+
+/// `out` of a sick server whose requests hang: when the drain outlasts --drain-timeout, the
+/// server stays out (putting it back would send it traffic again), swapctl exits 1 naming what
+/// still holds it and the command that brings it back; --reason is in the marker.
+#[test]
+fn an_out_that_cannot_drain_stays_out() {
+    let s = nginx_stack(2, 0);
+    let original = std::fs::read(&s.conf).expect("read");
+    let port = s.listen;
+    let hung: Vec<_> = (0..2)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                use std::io::{Read, Write};
+                let _ = c
+                    .write_all(b"GET /sleep/4000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let mut sink = Vec::new();
+                let _ = c.read_to_end(&mut sink);
+            })
+        })
+        .collect();
+    wait_sleeping(&s.app_ports, 2);
+    let sick = format!("127.0.0.1:{}", s.app_ports[0]);
+    let c = s.conf.display().to_string();
+    let base = ["-c", c.as_str(), "--upstream", "app"];
+    let out = swapctl(
+        &[
+            &base[..],
+            &[
+                "--drain-timeout",
+                "500ms",
+                "out",
+                &sick,
+                "--reason",
+                "sick box, ticket 7",
+            ],
+        ]
+        .concat(),
+    );
+    let t = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{t}");
+    assert!(
+        t.contains("stays out") && t.contains("still hold") && t.contains(&format!("in {sick}")),
+        "{t}"
+    );
+    assert_eq!(enabled_count(&s.conf), 1, "it stays out: {t}");
+    let conf = std::fs::read_to_string(&s.conf).expect("read");
+    assert!(conf.contains("swapctl out: sick box, ticket 7"), "{conf}");
+    for h in hung {
+        let _ = h.join();
+    }
+    let back = swapctl(&[&base[..], &["in", &sick]].concat());
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back));
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}

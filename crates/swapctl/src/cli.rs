@@ -109,6 +109,9 @@ pub enum Command {
         /// Address, haproxy server name, or UPSTREAM/SERVER
         #[arg(required = true, value_name = "SERVER")]
         servers: Vec<String>,
+        /// Why, kept in the file's marker (`swapctl out: TEXT`)
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
     },
     /// Health-check servers (with --health) and bring them back into every proxy
     In {

@@ -215,6 +215,9 @@ pub struct Options {
     pub drain_timeout: Duration,
     /// `--on-drain-timeout proceed`: a drain that outlasts its bound does not stop a deploy.
     pub drain_timeout_proceeds: bool,
+    /// `out`: a drain that outlasts its bound leaves the server out and is noted here, never
+    /// undone (an out is not a deploy step to roll back).
+    pub late_drains: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
     /// `--reload CMD`.
     pub reload: Option<String>,
     /// `--socket`: haproxy's admin socket.

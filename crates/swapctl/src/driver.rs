@@ -133,6 +133,8 @@ pub struct Ctx {
     pub drain_timeout: Duration,
     /// `--on-drain-timeout proceed`: a drain that outlasts its bound is reported, not an error.
     pub drain_timeout_proceeds: bool,
+    /// `out`: a drain that outlasts its bound is recorded here and the change stays.
+    pub late_drains: Option<std::sync::Arc<std::sync::Mutex<Vec<String>>>>,
     /// Written into the markers of what swapctl disables.
     pub reason: String,
     /// `--pid-file`: the master's pid file, instead of the config's.
@@ -308,6 +310,14 @@ impl Error {
 /// the server is out, and what it still holds is cut by the restart.
 fn drained(ctx: &Ctx, r: Result<(), Error>) -> Result<(), Error> {
     match r {
+        Err(e) if e.is_drain_timeout() && ctx.late_drains.is_some() => {
+            if let Some(late) = &ctx.late_drains {
+                if let Ok(mut v) = late.lock() {
+                    v.push(format!("{}: {e}", ctx.config.display()));
+                }
+            }
+            Ok(())
+        }
         Err(e) if ctx.drain_timeout_proceeds && e.is_drain_timeout() => {
             crate::report::say(&format!(
                 "{}: {e}; proceeding as --on-drain-timeout proceed asks: the restart cuts what is still open",

@@ -308,6 +308,21 @@ pub enum Error {
         /// Why.
         source: driver::Error,
     },
+    /// `out` took the servers out, but connections to them outlasted `--drain-timeout`.
+    #[error(
+        "{} out of rotation, but not drained: {}; it stays out (an out is never undone). Wait, or \
+         bring it back with: {next}",
+        names(servers),
+        late.join("; ")
+    )]
+    StillDraining {
+        /// The servers.
+        servers: Vec<ServerRef>,
+        /// Per proxy, what still holds connections.
+        late: Vec<String>,
+        /// The command that brings them back.
+        next: String,
+    },
     /// A profile's `on-drain-timeout` is neither `stop` nor `proceed`.
     #[error("on-drain-timeout = {given:?}: use \"stop\" or \"proceed\"")]
     OnDrainTimeout {

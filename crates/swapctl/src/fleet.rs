@@ -230,6 +230,7 @@ impl Fleet {
                 reload: opts.reload.clone(),
                 drain_timeout: opts.drain_timeout,
                 drain_timeout_proceeds: opts.drain_timeout_proceeds,
+                late_drains: opts.late_drains.clone(),
                 reason: reason.to_string(),
                 pid_file: opts.pid_file.clone(),
                 prefix: opts.prefix.clone(),

@@ -86,6 +86,7 @@ pub fn exit_code(e: &Error) -> i32 {
         Error::SignalHandler(_)
         | Error::Preflight { .. }
         | Error::RestartsRunning { .. }
+        | Error::StillDraining { .. }
         | Error::Journal(_)
         | Error::Json(_)
         | Error::Stopped { .. }
@@ -271,6 +272,7 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
             &p.drain_timeout,
             "30s",
         )?,
+        late_drains: None,
         drain_timeout_proceeds: match cli.on_drain_timeout.clone().or(p.on_drain_timeout.take()) {
             None => false,
             Some(w) if w == "stop" => false,
@@ -314,15 +316,15 @@ fn execute(cli: &Cli) -> Result<(String, bool), Error> {
             let cancel = ctrl_c(&opts)?;
             recover::recover(&opts, &cancel, reporter).map(ok)
         }
-        Command::Out { servers } | Command::In { servers } => {
-            let is_out = matches!(cli.command, Command::Out { .. });
-            let _lock = lock(&opts, if is_out { "out" } else { "in" })?;
+        Command::Out { servers, reason } => {
+            let _lock = lock(&opts, "out")?;
             let cancel = ctrl_c(&opts)?;
-            if is_out {
-                outin::out(&opts, servers, &cancel, reporter).map(ok)
-            } else {
-                outin::bring_in(&opts, servers, &cancel, reporter).map(ok)
-            }
+            outin::out(&opts, servers, reason.as_deref(), &cancel, reporter).map(ok)
+        }
+        Command::In { servers } => {
+            let _lock = lock(&opts, "in")?;
+            let cancel = ctrl_c(&opts)?;
+            outin::bring_in(&opts, servers, &cancel, reporter).map(ok)
         }
         Command::Mode { mode: None, .. } => modes::show(&opts).map(ok),
         Command::Mode {

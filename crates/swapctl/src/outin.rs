@@ -15,10 +15,22 @@ use std::sync::atomic::AtomicBool;
 pub fn out(
     opts: &Options,
     wanted: &[String],
+    why: Option<&str>,
     cancel: &AtomicBool,
     reporter: Reporter,
 ) -> Result<String, Error> {
-    let fleet = Fleet::load(opts, &reason("out"))?;
+    // A drain that outlasts --drain-timeout leaves the server out: hung requests are what a sick
+    // backend makes, and putting it back would send it traffic again.
+    let late = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let opts = &Options {
+        late_drains: Some(late.clone()),
+        ..opts.clone()
+    };
+    let marker = match why {
+        Some(w) => format!("swapctl out: {w}"),
+        None => reason("out"),
+    };
+    let fleet = Fleet::load(opts, &marker)?;
     let serving = fleet.serving();
     let all = fleet.all();
     let chosen = select(&all, wanted, "out", &fleet)?;
@@ -40,7 +52,29 @@ pub fn out(
         });
     }
     fleet.preflight()?;
-    run_one(opts, fleet, "out", Action::Out(todo), cancel, reporter)
+    let done = run_one(
+        opts,
+        fleet,
+        "out",
+        Action::Out(todo.clone()),
+        cancel,
+        reporter,
+    )?;
+    let late = late.lock().map(|v| v.clone()).unwrap_or_default();
+    if late.is_empty() {
+        return Ok(done);
+    }
+    Err(Error::StillDraining {
+        servers: todo.clone(),
+        late,
+        next: opts.command_for(&format!(
+            "in {}",
+            todo.iter()
+                .map(|s| s.address.clone())
+                .collect::<Vec<_>>()
+                .join(" ")
+        )),
+    })
 }
 
 /// Health-checks `wanted` (with `--health`) and brings them back into every proxy.
