@@ -250,3 +250,46 @@ fn a_unix_socket_the_workers_cannot_open_is_not_brought_back() {
     assert_eq!(back.status.code(), Some(0), "{}", text(&back));
     assert_eq!(std::fs::read_to_string(&conf).expect("read"), body);
 }
+
+/// A restart program that is not there is named before anything changes, by plan and by the
+/// deploy; one that is there (after `VAR=value` words, or found in PATH) passes.
+#[test]
+fn a_restart_program_that_does_not_exist_refuses_before_anything_changes() {
+    let (_dir, confs, app_ports, lbs, apps) = pair();
+    let before: Vec<Vec<u8>> = confs
+        .iter()
+        .map(|c| std::fs::read(c).expect("read"))
+        .collect();
+    let workers = lbs[0].workers();
+    let pids = apps.pids(&app_ports);
+    let (a, b) = (
+        confs[0].display().to_string(),
+        confs[1].display().to_string(),
+    );
+    let with = |restart: &str, what: &[&str]| {
+        let mut args = vec![
+            "-c",
+            a.as_str(),
+            "-c",
+            b.as_str(),
+            "--upstream",
+            "app",
+            "--restart",
+            restart,
+        ];
+        args.extend_from_slice(what);
+        swapctl(&args)
+    };
+    for what in [&["plan", "rolling"][..], &["rolling"][..]] {
+        let out = with("RELEASE=2 /nonexistent/restart-app {port}", what);
+        let t = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{what:?}: {t}");
+        assert!(t.contains("/nonexistent/restart-app"), "{what:?}: {t}");
+        untouched(&confs, &before, &lbs[0], &workers, &apps, &app_ports, &pids);
+    }
+    let out = with("no-such-program-here {port}", &["plan", "rolling"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let ok = format!("RELEASE=2 {}", apps.restart_template());
+    let out = with(&ok, &["plan", "rolling"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+}

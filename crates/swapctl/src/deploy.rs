@@ -611,6 +611,64 @@ pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Erro
     Ok(())
 }
 
+/// Words `sh` runs without looking a program up.
+const SHELL_WORDS: &[&str] = &[
+    "!", ".", ":", "[", "{", "(", "case", "cd", "command", "eval", "exec", "exit", "export", "for",
+    "if", "set", "test", "true", "false", "umask", "until", "wait", "while",
+];
+
+/// The program a filled command starts (after `VAR=value` words), when it is one `sh` must find;
+/// Err names it when it does not exist or cannot be run. Refused before anything changes: else
+/// the deploy fails after a server is already out.
+pub fn check_programs(opts: &Options, servers: &[ServerRef]) -> Result<(), Error> {
+    let templates = [
+        ("--restart", opts.restart.as_deref()),
+        (
+            "--rollback",
+            opts.canary.as_ref().and_then(|g| g.rollback.as_deref()),
+        ),
+    ];
+    for (flag, template) in templates {
+        let (Some(template), Some(s)) = (template, servers.first()) else {
+            continue;
+        };
+        let v = Vars::new(&s.upstream, s.name.as_deref(), &s.address);
+        let Ok(cmd) = v.fill(template) else {
+            continue;
+        };
+        let Ok(words) = shell_words::split(&cmd) else {
+            continue;
+        };
+        let Some(program) = words
+            .iter()
+            .find(|w| !(w.contains('=') && !w.starts_with('=') && !w.contains('/')))
+        else {
+            continue;
+        };
+        if SHELL_WORDS.contains(&program.as_str()) || program.contains(['$', '`']) {
+            continue;
+        }
+        let runnable = |p: &std::path::Path| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        };
+        let found = if program.contains('/') {
+            runnable(std::path::Path::new(program))
+        } else {
+            std::env::var_os("PATH").is_some_and(|path| {
+                std::env::split_paths(&path).any(|d| runnable(&d.join(program)))
+            })
+        };
+        if !found {
+            return Err(Error::NoProgram {
+                flag,
+                program: program.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A hot-swap or rolling deploy.
 pub fn run(
     opts: &Options,
@@ -636,6 +694,7 @@ pub fn run(
     )?;
     fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
+    check_programs(opts, &fleet.all())?;
     fleet.preflight()?;
     let batch = match strategy {
         Strategy::Rolling(b) => Some(b),
@@ -731,6 +790,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
     }
     fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
+    check_programs(opts, &fleet.all())?;
     fleet.preflight()?;
     let mut journal = Journal::start("resume", opts, &fleet, &actions, last.servers, Some(batch));
     journal.deployed = last.deployed;

@@ -323,6 +323,17 @@ pub enum Error {
         /// The command that brings them back.
         next: String,
     },
+    /// The program a command template starts is not there, or cannot be run.
+    #[error(
+        "{flag}: the program `{program}` does not exist or is not executable (nor found in PATH); \
+         nothing was changed"
+    )]
+    NoProgram {
+        /// The flag.
+        flag: &'static str,
+        /// The program.
+        program: String,
+    },
     /// A profile's `on-drain-timeout` is neither `stop` nor `proceed`.
     #[error("on-drain-timeout = {given:?}: use \"stop\" or \"proceed\"")]
     OnDrainTimeout {

@@ -87,6 +87,7 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::Preflight { .. }
         | Error::RestartsRunning { .. }
         | Error::StillDraining { .. }
+        | Error::NoProgram { .. }
         | Error::Journal(_)
         | Error::Json(_)
         | Error::Stopped { .. }

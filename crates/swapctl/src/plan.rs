@@ -64,6 +64,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
     )?;
     fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
+    crate::deploy::check_programs(opts, &fleet.all())?;
     // What the deploy will need on this machine: each proxy's master or admin socket (exit 1).
     fleet.preflight()?;
     let report = PlanReport {
