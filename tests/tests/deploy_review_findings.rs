@@ -263,3 +263,28 @@ fn one_config_under_two_spellings_is_one_proxy_and_a_garbled_journal_blocks_noth
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(enabled_count(&s.conf), 2);
 }
+
+/// `resume` with only -c and --upstream takes the deploy's own commands and settings from its
+/// journal; a journal others could have written is refused, since resume runs its commands.
+#[test]
+fn resume_reuses_the_journals_commands_and_refuses_a_writable_journal() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = nginx_stack(2, 100);
+    let original = std::fs::read(&s.conf).expect("read");
+    s.apps.break_port(s.app_ports[0]);
+    let out = run(&deploy_args(&s, &["--health-timeout", "1s", "hot-swap"]));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    std::fs::remove_file(s.apps.dir.join(format!("broken-{}", s.app_ports[0]))).expect("fix");
+    let c = s.conf.display().to_string();
+    let bare = ["-c", c.as_str(), "--upstream", "app", "resume"];
+    let journal = s.conf.with_file_name(".nginx.conf.swapctl.json");
+    std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let r = swapctl(&bare);
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    assert!(text(&r).contains("chmod go-w"), "{}", text(&r));
+    assert_eq!(enabled_count(&s.conf), 1, "nothing changed");
+    std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o644)).expect("chmod");
+    let r = swapctl(&bare);
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}

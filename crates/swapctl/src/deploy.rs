@@ -1160,6 +1160,25 @@ impl Journal {
                 .ok()
                 .flatten()
                 .and_then(|j| j.mode_change),
+            settings: Some(crate::journal::Settings {
+                restart: opts.restart.clone(),
+                health: opts.health.clone(),
+                health_timeout: Some(humantime::format_duration(opts.health_timeout).to_string()),
+                restart_timeout: Some(humantime::format_duration(opts.restart_timeout).to_string()),
+                drain_timeout: Some(humantime::format_duration(opts.drain_timeout).to_string()),
+                on_drain_timeout: Some(
+                    if opts.drain_timeout_proceeds {
+                        "proceed"
+                    } else {
+                        "stop"
+                    }
+                    .into(),
+                ),
+                reload: opts.reload.clone(),
+                socket: opts.socket.clone(),
+                pid_file: opts.pid_file.clone(),
+                prefix: opts.prefix.clone(),
+            }),
         }
     }
 }

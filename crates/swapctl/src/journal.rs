@@ -51,6 +51,21 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// `resume` will not run commands from a journal others could have written.
+    #[error(
+        "{} is owned by uid {uid} with mode {mode:o}: resume runs its commands, so it must be owned \
+         by root or you and not writable by group or others (chown root: and chmod go-w it, or give \
+         the commands as flags)",
+        path.display()
+    )]
+    Untrusted {
+        /// The journal.
+        path: PathBuf,
+        /// Its owner.
+        uid: u32,
+        /// Its permission bits.
+        mode: u32,
+    },
     /// Syncing the directory failed.
     #[error("fsync {}: {source}", dir.display())]
     SyncDir {
@@ -159,6 +174,34 @@ pub struct Journal {
     /// The last traffic-mode change, kept beside (never instead of) the last deploy's record.
     #[serde(default)]
     pub mode_change: Option<ModeChange>,
+    /// The deploy's own settings, which `resume` reuses where no flag overrides them.
+    #[serde(default)]
+    pub settings: Option<Settings>,
+}
+
+/// The settings a deploy ran with, as `resume` needs them again.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Settings {
+    /// `--restart`.
+    pub restart: Option<String>,
+    /// `--health`.
+    pub health: Option<String>,
+    /// `--health-timeout`.
+    pub health_timeout: Option<String>,
+    /// `--restart-timeout`.
+    pub restart_timeout: Option<String>,
+    /// `--drain-timeout`.
+    pub drain_timeout: Option<String>,
+    /// `--on-drain-timeout`.
+    pub on_drain_timeout: Option<String>,
+    /// `--reload`.
+    pub reload: Option<String>,
+    /// `--socket`.
+    pub socket: Option<String>,
+    /// `--pid-file`.
+    pub pid_file: Option<PathBuf>,
+    /// `--prefix`.
+    pub prefix: Option<PathBuf>,
 }
 
 /// A traffic mode as it was put in place, to put it back exactly.
@@ -232,6 +275,26 @@ impl Journal {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(source) => Err(Error::Read { path, source }),
         }
+    }
+
+    /// The journal beside `config`, for `resume` to take commands from: it runs them as the
+    /// invoking user, so it must be owned by root or that user and not writable by group or
+    /// others (as a profile). Ok(None) when there is none.
+    pub fn load_trusted(config: &Path) -> Result<Option<Journal>, Error> {
+        use std::os::unix::fs::MetadataExt;
+        let path = journal_path(config);
+        let Ok(md) = std::fs::metadata(&path) else {
+            return Ok(None);
+        };
+        let me = nix::unistd::geteuid().as_raw();
+        if (md.uid() != 0 && md.uid() != me) || md.mode() & 0o022 != 0 {
+            return Err(Error::Untrusted {
+                path,
+                uid: md.uid(),
+                mode: md.mode() & 0o7777,
+            });
+        }
+        Journal::load(config)
     }
 
     /// The config files it covers.

@@ -44,6 +44,7 @@ pub fn exit_code(e: &Error) -> i32 {
     use journal::LockError;
     match e {
         Error::Profile(_)
+        | Error::Journal(journal::Error::Untrusted { .. })
         | Error::ProfileOverride { .. }
         | Error::ProfileKind { .. }
         | Error::Duration { .. }
@@ -245,6 +246,21 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
         .into_iter()
         .map(|c| std::path::absolute(&c).unwrap_or(c))
         .collect();
+    if matches!(cli.command, Command::Resume) {
+        // The deploy's own settings, where neither a flag nor the profile gives one.
+        if let Some(saved) = journal::Journal::load_trusted(&configs[0])?.and_then(|j| j.settings) {
+            p.restart = p.restart.take().or(saved.restart);
+            p.health = p.health.take().or(saved.health);
+            p.health_timeout = p.health_timeout.take().or(saved.health_timeout);
+            p.restart_timeout = p.restart_timeout.take().or(saved.restart_timeout);
+            p.drain_timeout = p.drain_timeout.take().or(saved.drain_timeout);
+            p.on_drain_timeout = p.on_drain_timeout.take().or(saved.on_drain_timeout);
+            p.reload = p.reload.take().or(saved.reload);
+            p.socket = p.socket.take().or(saved.socket);
+            p.pid_file = p.pid_file.take().or(saved.pid_file);
+            p.prefix = p.prefix.take().or(saved.prefix);
+        }
+    }
     let socket = cli.socket.clone().or(p.socket.take());
     if let Some(sock) = &socket {
         runtime::Runtime::parse(sock, "--socket").map_err(Error::BadSocket)?;
