@@ -250,12 +250,32 @@ fn a_change_one_proxy_cannot_take_puts_the_others_back_exactly_and_recover_keeps
         .iter()
         .map(|c| std::fs::read(c).expect("read"))
         .collect();
-    // lb2 can no longer be reloaded: the change to maintenance fails and lb1 is put back.
-    let pidfile = d.join("lb2/nginx.pid");
-    let pid = std::fs::read_to_string(&pidfile).expect("pid");
-    std::fs::remove_file(&pidfile).expect("rm");
-    let m = swapctl(&[&both[..], &["mode", "maintenance", "--message", "Maint B"]].concat());
-    std::fs::write(&pidfile, &pid).expect("restore");
+    // lb2's master hangs (stopped): it passes the checks, but no reload takes; the change to
+    // maintenance fails and lb1 is put back.
+    let pid = std::fs::read_to_string(d.join("lb2/nginx.pid")).expect("pid");
+    let kill = |sig: &str| {
+        let st = std::process::Command::new("kill")
+            .args([sig, pid.trim()])
+            .status()
+            .expect("kill");
+        assert!(st.success());
+    };
+    kill("-STOP");
+    let m = swapctl(
+        &[
+            &both[..],
+            &[
+                "--drain-timeout",
+                "2s",
+                "mode",
+                "maintenance",
+                "--message",
+                "Maint B",
+            ],
+        ]
+        .concat(),
+    );
+    kill("-CONT");
     assert_eq!(m.status.code(), Some(1), "{}", text(&m));
     // lb2's file is put back too; only its reload fails again, and the account says just that.
     assert!(
