@@ -83,7 +83,7 @@ _swapctl() {
 
     case "${cmd}" in
         swapctl)
-            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help --version hot-swap rolling out in resume mode plan status recover help"
+            opts="-c -k -q -v -h -V --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help --version hot-swap rolling out in resume mode plan status recover help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -114,6 +114,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -315,7 +335,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__hot__subcmd__swap)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -346,6 +366,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -393,7 +433,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__in)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -424,6 +464,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -471,7 +531,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__mode)
-            opts="-c -k -q -v -h --message --retry-after --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
+            opts="-c -k -q -v -h --message --retry-after --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -510,6 +570,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -557,7 +637,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__out)
-            opts="-c -k -q -v -h --reason --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --reason --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -592,6 +672,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -639,7 +739,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__plan)
-            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
+            opts="-c -k -q -v -h --batch --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help hot-swap rolling"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -709,6 +809,26 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --health-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -753,7 +873,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__recover)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -784,6 +904,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -831,7 +971,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__resume)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -862,6 +1002,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -909,7 +1069,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__rolling)
-            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --batch --only --canary --observe --max-error-rate --min-requests --observe-max --on-unjudged --rollback --access-log --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -983,6 +1143,26 @@ _swapctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --health-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1027,7 +1207,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__status)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1058,6 +1238,26 @@ _swapctl() {
                     return 0
                     ;;
                 --health)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-body-regex)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-header)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --health-cacert)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_swapctl_global_optspecs
-    string join \n c/config= k/kind= upstream= restart= health= health-timeout= restart-timeout= drain-timeout= on-drain-timeout= reload= socket= pid-file= prefix= profile= json q/quiet v/verbose h/help V/version
+    string join \n c/config= k/kind= upstream= restart= health= health-status= health-body= health-body-regex= health-header= health-cacert= health-insecure health-timeout= restart-timeout= drain-timeout= on-drain-timeout= reload= socket= pid-file= prefix= profile= json q/quiet v/verbose h/help V/version
 end
 
 function __fish_swapctl_needs_command
@@ -30,6 +30,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -40,6 +45,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -l socket -d 'haproxy admi
 complete -c swapctl -n "__fish_swapctl_needs_command" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_needs_command" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -61,6 +67,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -71,6 +82,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l socket -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -92,6 +104,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -102,6 +119,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l socket -d 'h
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -113,6 +131,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -123,6 +146,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l socket -d 'hapro
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -133,6 +157,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -143,6 +172,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l socket -d 'haprox
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -153,6 +183,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -163,6 +198,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l socket -d 'ha
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -175,6 +211,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -185,6 +226,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l socket -d 'hapr
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -205,6 +247,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -215,6 +262,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l socket -d 'hapr
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -225,6 +273,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -235,6 +288,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l socket -d 'ha
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
@@ -245,6 +299,11 @@ haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body -d 'Health: the body must contain this text' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body-regex -d 'Health: the body must match this regular expression' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
@@ -255,6 +314,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l socket -d 'h
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-insecure -d 'Health: accept any TLS certificate'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'JSON Lines of events; plan and status: one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s v -l verbose -d 'Also print each health check\'s state changes'

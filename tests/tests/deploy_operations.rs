@@ -341,3 +341,67 @@ fn a_profile_pins_the_settings_for_sudo() {
     assert_eq!(weak.status.code(), Some(2), "{}", text(&weak));
     assert!(text(&weak).contains("chmod go-w"), "{}", text(&weak));
 }
+
+/// --health takes healthwait's expectations under a health- prefix, read by healthwait's own
+/// code: a status or body the app does not give keeps the server out; an expectation a tcp://
+/// check cannot have is refused before anything changes.
+#[test]
+fn health_expectations_decide_whether_in_brings_a_server_back() {
+    let s = nginx_stack(2, 0);
+    let original = std::fs::read(&s.conf).expect("read");
+    let c = s.conf.display().to_string();
+    let first = format!("127.0.0.1:{}", s.app_ports[0]);
+    let base = ["-c", c.as_str(), "--upstream", "app"];
+    let out = swapctl(&[&base[..], &["out", &first]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let health = ["--health", "http://{address}/health"];
+    for wrong in [
+        &["--health-status", "204"][..],
+        &["--health-body", "degraded"][..],
+    ] {
+        let r = swapctl(
+            &[
+                &base[..],
+                &health[..],
+                wrong,
+                &["--health-timeout", "300ms", "in", &first],
+            ]
+            .concat(),
+        );
+        assert_eq!(r.status.code(), Some(1), "{wrong:?}: {}", text(&r));
+        assert!(text(&r).contains("stays out"), "{wrong:?}: {}", text(&r));
+        assert_eq!(enabled_count(&s.conf), 1, "{wrong:?}");
+    }
+    let r = swapctl(
+        &[
+            &base[..],
+            &[
+                "--health",
+                "tcp://{address}",
+                "--health-status",
+                "200",
+                "in",
+                &first,
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(r.status.code(), Some(2), "{}", text(&r));
+    let r = swapctl(
+        &[
+            &base[..],
+            &health[..],
+            &[
+                "--health-status",
+                "200",
+                "--health-body",
+                "ok",
+                "in",
+                &first,
+            ],
+        ]
+        .concat(),
+    );
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}

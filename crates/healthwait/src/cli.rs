@@ -194,16 +194,36 @@ fn probe_text(e: &probe::BuildError) -> String {
     }
 }
 
-/// Turns the flags into probes and wait options; every error is a usage error.
-pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
-    let body = match (&cli.body, &cli.body_regex) {
+/// What a probe expects, as flags give it (healthwait's own, or swapctl's `--health-*`): one
+/// reading of them for every tool.
+#[derive(Debug, Clone, Default)]
+pub struct Expect {
+    /// `--status LIST`.
+    pub status: Option<String>,
+    /// `--header 'K: V'`, sent with the request.
+    pub headers: Vec<String>,
+    /// `--expect-header 'K: RE'`.
+    pub expect_headers: Vec<String>,
+    /// `--body TEXT`.
+    pub body: Option<String>,
+    /// `--body-regex RE`.
+    pub body_regex: Option<String>,
+    /// `--insecure`.
+    pub insecure: bool,
+    /// `--cacert FILE`.
+    pub cacert: Option<PathBuf>,
+}
+
+/// The probe options `e` asks for; every error is a usage error.
+pub fn probe_options(e: &Expect) -> Result<ProbeOptions, Error> {
+    let body = match (&e.body, &e.body_regex) {
         (Some(t), _) => Some(Body::Contains(t.clone())),
         (None, Some(re)) => Some(Body::Matches(
             regex::bytes::Regex::new(re).map_err(Error::BodyRegex)?,
         )),
         (None, None) => None,
     };
-    let headers = cli
+    let headers = e
         .headers
         .iter()
         .map(|h| {
@@ -213,7 +233,7 @@ pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
                 .ok_or_else(|| Error::Header(h.clone()))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let expect_headers = cli
+    let expect_headers = e
         .expect_headers
         .iter()
         .map(|h| {
@@ -228,19 +248,36 @@ pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
             Ok((k.trim().to_ascii_lowercase(), re))
         })
         .collect::<Result<Vec<_>, Error>>()?;
+    Ok(ProbeOptions {
+        unix_socket: None,
+        method: None,
+        headers,
+        status: StatusSet::parse(e.status.as_deref().unwrap_or("200-399"))
+            .map_err(Error::Status)?,
+        body,
+        insecure: e.insecure,
+        cacert: e.cacert.clone(),
+        expect_headers,
+    })
+}
+
+/// Turns the flags into probes and wait options; every error is a usage error.
+pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
     let opts = ProbeOptions {
         unix_socket: cli.unix_socket.clone(),
         method: Some(match cli.method {
             MethodArg::Get => Method::Get,
             MethodArg::Head => Method::Head,
         }),
-        headers,
-        status: StatusSet::parse(cli.status.as_deref().unwrap_or("200-399"))
-            .map_err(Error::Status)?,
-        body,
-        insecure: cli.insecure,
-        cacert: cli.cacert.clone(),
-        expect_headers,
+        ..probe_options(&Expect {
+            status: cli.status.clone(),
+            headers: cli.headers.clone(),
+            expect_headers: cli.expect_headers.clone(),
+            body: cli.body.clone(),
+            body_regex: cli.body_regex.clone(),
+            insecure: cli.insecure,
+            cacert: cli.cacert.clone(),
+        })?
     };
     let targets = cli
         .targets

@@ -45,6 +45,34 @@ pub struct Cli {
     /// Health check per server: http(s)://… or tcp://… [default: tcp://{address}]
     #[arg(long, value_name = "'URL {address}'", global = true)]
     pub health: Option<String>,
+    /// Health: accepted HTTP status codes, as healthwait's --status [default: 200-399]
+    #[arg(long, value_name = "LIST", global = true)]
+    pub health_status: Option<String>,
+    /// Health: the body must contain this text
+    #[arg(
+        long,
+        value_name = "TEXT",
+        global = true,
+        conflicts_with = "health_body_regex"
+    )]
+    pub health_body: Option<String>,
+    /// Health: the body must match this regular expression
+    #[arg(long, value_name = "RE", global = true)]
+    pub health_body_regex: Option<String>,
+    /// Health: a request header 'Name: value' (repeatable), as healthwait's --header
+    #[arg(long, value_name = "'K: V'", global = true)]
+    pub health_header: Vec<String>,
+    /// Health: trust the CA certificates in this PEM file (a private CA)
+    #[arg(
+        long,
+        value_name = "FILE",
+        global = true,
+        conflicts_with = "health_insecure"
+    )]
+    pub health_cacert: Option<PathBuf>,
+    /// Health: accept any TLS certificate
+    #[arg(long, global = true)]
+    pub health_insecure: bool,
     /// Bound on each health wait [default: 60s]
     #[arg(long, value_name = "DUR", global = true)]
     pub health_timeout: Option<String>,

@@ -207,6 +207,11 @@ pub struct Options {
     pub restart: Option<String>,
     /// `--health` template (default `tcp://{address}`).
     pub health: Option<String>,
+    /// `--health-status`, `--health-body`, ...: what the health check expects, read by
+    /// healthwait's own code; `health_args` repeats them in printed next commands.
+    pub health_expect: healthwait::ProbeOptions,
+    /// The `--health-*` flags as given.
+    pub health_args: Vec<String>,
     /// Bound on each health wait.
     pub health_timeout: Duration,
     /// Bound on each restart command.
@@ -277,6 +282,7 @@ impl Options {
             }
             if let Some(h) = self.health.as_ref().filter(|_| subcommand != "status") {
                 args.extend(["--health".into(), h.clone()]);
+                args.extend(self.health_args.iter().cloned());
             }
         }
         if subcommand != "status" {
@@ -606,7 +612,23 @@ pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Erro
             v.fill(r).map_err(bad("--rollback"))?;
         }
         let url = template::health_url(health_template(opts, s), &v).map_err(bad("--health"))?;
-        healthwait::Target::parse(&url).map_err(|e| Error::health_target(s, e))?;
+        let target = healthwait::Target::parse(&url).map_err(|e| Error::health_target(s, e))?;
+        // An expectation the target cannot have (a status for a tcp:// check) is refused here.
+        let expect = healthwait::ProbeOptions {
+            unix_socket: template::unix_path(&s.address)
+                .filter(|_| url.starts_with("http://"))
+                .map(PathBuf::from),
+            ..opts.health_expect.clone()
+        };
+        if opts.health_args.iter().any(|a| a.starts_with("--health-")) {
+            if !matches!(target, healthwait::target::Target::Http { .. }) {
+                return Err(Error::health_target(
+                    s,
+                    format!("--health-* expectations need an http(s):// --health, not {target}"),
+                ));
+            }
+            healthwait::Probe::new(target, expect).map_err(|e| Error::health_target(s, e))?;
+        }
     }
     Ok(())
 }
@@ -1318,7 +1340,7 @@ pub(crate) fn wait_healthy(
         unix_socket: template::unix_path(&s.address)
             .filter(|_| url.starts_with("http://"))
             .map(PathBuf::from),
-        ..Default::default()
+        ..opts.health_expect.clone()
     };
     // healthwait's errors are taken as text, whatever their type.
     let target = healthwait::Target::parse(&url).map_err(HealthError::probe)?;

@@ -334,6 +334,9 @@ pub enum Error {
         /// The program.
         program: String,
     },
+    /// A `--health-*` flag cannot be read (healthwait's own message, naming its flag).
+    #[error("--health-*: {0}")]
+    HealthExpect(String),
     /// A profile's `on-drain-timeout` is neither `stop` nor `proceed`.
     #[error("on-drain-timeout = {given:?}: use \"stop\" or \"proceed\"")]
     OnDrainTimeout {

@@ -80,7 +80,8 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::ResumeRolledBack
         | Error::ResumeNoRestart
         | Error::ModeRefused(_)
-        | Error::OnDrainTimeout { .. } => EXIT_USAGE,
+        | Error::OnDrainTimeout { .. }
+        | Error::HealthExpect(_) => EXIT_USAGE,
         Error::Lock(LockError::Held { .. }) => EXIT_LOCKED,
         Error::Lock(LockError::Open { .. } | LockError::Lock { .. }) => EXIT_RUNTIME,
         Error::Config(e) => hotswap_cli::engine::exit_code(e),
@@ -265,7 +266,38 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
     if let Some(sock) = &socket {
         runtime::Runtime::parse(sock, "--socket").map_err(Error::BadSocket)?;
     }
+    let mut health_args: Vec<String> = Vec::new();
+    let mut flag = |name: &str, v: Option<String>| {
+        if let Some(v) = v {
+            health_args.extend([name.to_string(), v]);
+        }
+    };
+    flag("--health-status", cli.health_status.clone());
+    flag("--health-body", cli.health_body.clone());
+    flag("--health-body-regex", cli.health_body_regex.clone());
+    for h in &cli.health_header {
+        flag("--health-header", Some(h.clone()));
+    }
+    flag(
+        "--health-cacert",
+        cli.health_cacert.as_ref().map(|p| p.display().to_string()),
+    );
+    if cli.health_insecure {
+        health_args.push("--health-insecure".into());
+    }
+    let health_expect = healthwait::cli::probe_options(&healthwait::cli::Expect {
+        status: cli.health_status.clone(),
+        headers: cli.health_header.clone(),
+        expect_headers: Vec::new(),
+        body: cli.health_body.clone(),
+        body_regex: cli.health_body_regex.clone(),
+        insecure: cli.health_insecure,
+        cacert: cli.health_cacert.clone(),
+    })
+    .map_err(|e| Error::HealthExpect(e.to_string()))?;
     Ok(Options {
+        health_expect,
+        health_args,
         configs,
         kind,
         upstream: cli.upstream.clone().or(p.upstream.take()),
