@@ -28,17 +28,17 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -s c -l config -d 'Config 
 complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_needs_command" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -65,17 +65,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s c -l config
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -102,17 +102,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s c -l config 
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -129,17 +129,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -155,17 +155,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'C
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -181,17 +181,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s c -l config -
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -209,17 +209,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s c -l config -d 
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -245,17 +245,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s c -l config -d 
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -271,17 +271,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
@@ -297,17 +297,17 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config 
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Command that restarts one server; run with sh -c after placeholders are filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check per server: http(s)://… or tcp://… [default: tcp://{address}]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-status -d 'Health: accepted HTTP status codes, as healthwait\'s --status [default: 200-399]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body-regex -d 'Health: the body must match this regular expression' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-header -d 'Health: a request header \'Name: value\' (repeatable), as healthwait\'s --header' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command; it ends the command\'s whole process group [default: 120s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on waiting for new workers and for connections to drain [default: 30s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l on-drain-timeout -d 'When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut what is still open (websockets, SSE, long polls), as nginx\'s worker_shutdown_timeout would' -r -f -a "stop\t''
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r

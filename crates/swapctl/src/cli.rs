@@ -39,13 +39,13 @@ pub struct Cli {
     /// Upstream or backend to deploy (needed when the config has several)
     #[arg(long, value_name = "NAME", global = true)]
     pub upstream: Option<String>,
-    /// Command that restarts one server; run with sh -c after placeholders are filled
-    #[arg(long, value_name = "'CMD {port}'", global = true)]
+    /// Restarts one server: sh -c, with {port} {address} {name} filled
+    #[arg(long, value_name = "CMD", global = true)]
     pub restart: Option<String>,
-    /// Health check per server: http(s)://… or tcp://… [default: tcp://{address}]
-    #[arg(long, value_name = "'URL {address}'", global = true)]
+    /// Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]
+    #[arg(long, value_name = "URL", global = true)]
     pub health: Option<String>,
-    /// Health: accepted HTTP status codes, as healthwait's --status [default: 200-399]
+    /// Health: accepted status codes, e.g. 200-299,301 [default: 200-399]
     #[arg(long, value_name = "LIST", global = true)]
     pub health_status: Option<String>,
     /// Health: the body must contain this text
@@ -59,7 +59,7 @@ pub struct Cli {
     /// Health: the body must match this regular expression
     #[arg(long, value_name = "RE", global = true)]
     pub health_body_regex: Option<String>,
-    /// Health: a request header 'Name: value' (repeatable), as healthwait's --header
+    /// Health: send this request header (repeatable)
     #[arg(long, value_name = "'K: V'", global = true)]
     pub health_header: Vec<String>,
     /// Health: trust the CA certificates in this PEM file (a private CA)
@@ -76,21 +76,20 @@ pub struct Cli {
     /// Bound on each health wait [default: 60s]
     #[arg(long, value_name = "DUR", global = true)]
     pub health_timeout: Option<String>,
-    /// Bound on each restart command; it ends the command's whole process group [default: 120s]
+    /// Bound on each restart command (its process group) [default: 120s]
     #[arg(long, value_name = "DUR", global = true)]
     pub restart_timeout: Option<String>,
-    /// Bound on waiting for new workers and for connections to drain [default: 30s]
+    /// Bound on new workers and on draining [default: 30s]
     #[arg(long, value_name = "DUR", global = true)]
     pub drain_timeout: Option<String>,
-    /// When a drain outlasts --drain-timeout: stop (the server comes back), or proceed and cut
-    /// what is still open (websockets, SSE, long polls), as nginx's worker_shutdown_timeout would
-    #[arg(long, value_name = "WHAT", value_parser = ["stop", "proceed"], global = true)]
+    /// Past --drain-timeout: stop, or proceed and cut what is open (websockets)
+    #[arg(long, value_name = "WHAT", value_parser = ["stop", "proceed"], hide_possible_values = true, global = true)]
     pub on_drain_timeout: Option<String>,
     /// Command that reloads the proxy, instead of signalling its master process
     #[arg(long, value_name = "'CMD'", global = true)]
     pub reload: Option<String>,
     /// haproxy admin socket, instead of the config's `stats socket`
-    #[arg(long, value_name = "unix:PATH|tcp:HOST:PORT", global = true)]
+    #[arg(long, value_name = "SOCKET", global = true)]
     pub socket: Option<String>,
     /// The proxy master's pid file, instead of the config's `pid` / `pidfile`
     #[arg(long, value_name = "FILE", global = true)]
