@@ -4,6 +4,7 @@ pub mod cli;
 mod complete;
 pub mod json;
 mod list_json;
+mod live_hint;
 mod output;
 
 use cli::{Cli, Command, MethodArg};
@@ -146,20 +147,9 @@ fn apply(
     for w in &done.warnings {
         eprintln!("upstream-toggle: {w}");
     }
-    if !done.written.is_empty() {
-        // An edit of the file is not an edit of the running proxy: say what makes it live.
-        let how = match done.config.kind {
-            ProxyKind::Nginx => "reload nginx to apply it: nginx -s reload (or systemctl reload nginx), then wait for the old workers to exit before stopping the server",
-            ProxyKind::Haproxy => "reload haproxy to apply it (systemctl reload haproxy), or set the same state now through the runtime API: echo 'set server BACKEND/SERVER state maint' | socat stdio /run/haproxy/admin.sock",
-        };
-        eprintln!(
-            "upstream-toggle: the change is in {} but not live yet; {how}",
-            done.written
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    // An edit of the file is not an edit of the running proxy: say what makes it live.
+    if let Some(n) = live_hint::notice(&done, path, cli.prefix.as_deref()) {
+        eprintln!("upstream-toggle: {n}");
     }
     if edit.dry_run && !edit.json {
         emit(&done.diff);
