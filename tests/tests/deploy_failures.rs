@@ -138,6 +138,37 @@ fn plan_prints_steps_and_changes_nothing() {
     assert_eq!(t.matches("take out").count(), 2, "{t}");
     let out = run(&deploy_args(&s, &["plan"]));
     assert!(text(&out).contains("3. swap: bring in"), "{}", text(&out));
+    // The filled-in commands, the bounds, and what an earlier out left out.
+    let first = format!("127.0.0.1:{}", s.app_ports[0]);
+    let restart = s
+        .apps
+        .restart_template()
+        .replace("{port}", &s.app_ports[0].to_string());
+    assert!(
+        text(&out).contains(&format!(
+            "restart `{restart}`, health http://{first}/health"
+        )) && text(&out).contains("timeouts: health 1m00s, restart 2m00s, drain 30s (then stop)"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        run(&deploy_args(&s, &["out", &first])).status.code(),
+        Some(0)
+    );
+    let out = run(&deploy_args(&s, &["--json", "plan", "rolling"]));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        doc["left_out"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains(&first),
+        true,
+        "{doc:#}"
+    );
+    assert_eq!(
+        run(&deploy_args(&s, &["in", &first])).status.code(),
+        Some(0)
+    );
     assert_eq!(std::fs::read(&s.conf).expect("read"), before);
     let bad = run(&deploy_args(&s, &["rolling", "--batch", "3"]));
     assert_eq!(bad.status.code(), Some(2), "{}", text(&bad));

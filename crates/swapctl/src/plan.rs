@@ -31,6 +31,17 @@ pub struct PlanProxy {
     pub applies_by: String,
 }
 
+/// What the deploy runs for one server, templates filled.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanCommand {
+    /// The server.
+    pub server: String,
+    /// `--restart`, filled.
+    pub restart: Option<String>,
+    /// `--health`, filled.
+    pub health: String,
+}
+
 /// `plan --json`.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PlanReport {
@@ -44,6 +55,15 @@ pub struct PlanReport {
     pub proxies: Vec<PlanProxy>,
     /// The steps.
     pub steps: Vec<PlanStep>,
+    /// Per server: the restart command and the health URL, filled in.
+    pub commands: Vec<PlanCommand>,
+    /// The bounds: `--health-timeout`, `--restart-timeout`, `--drain-timeout` (and what a drain
+    /// timeout does).
+    pub timeouts: String,
+    /// The canary's gate, in words, when there is one.
+    pub canary: Option<String>,
+    /// Servers an earlier `out` (or a failed deploy) left out, as the journal records them.
+    pub left_out: Vec<String>,
 }
 
 /// Builds the plan; templates are checked as a deploy would (exit 2).
@@ -81,6 +101,43 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
             })
             .collect(),
         steps: capacity(&serving, &actions),
+        commands: servers
+            .iter()
+            .map(|s| {
+                let v = crate::template::Vars::new(&s.upstream, s.name.as_deref(), &s.address);
+                PlanCommand {
+                    server: s.to_string(),
+                    restart: opts.restart.as_deref().and_then(|r| v.fill(r).ok()),
+                    health: crate::template::health_url(
+                        opts.health.as_deref().unwrap_or("tcp://{address}"),
+                        &v,
+                    )
+                    .unwrap_or_default(),
+                }
+            })
+            .collect(),
+        timeouts: format!(
+            "health {}, restart {}, drain {} (then {})",
+            healthwait::duration::round(opts.health_timeout),
+            healthwait::duration::round(opts.restart_timeout),
+            healthwait::duration::round(opts.drain_timeout),
+            if opts.drain_timeout_proceeds { "proceed" } else { "stop" }
+        ),
+        canary: opts.canary.as_ref().map(|g| {
+            format!(
+                "the first {} server(s), watched {} (up to {} until {} requests) for at most {}% errors",
+                g.count,
+                healthwait::duration::round(g.observe),
+                healthwait::duration::round(g.observe_max),
+                g.min_requests,
+                g.max_error_rate
+            )
+        }),
+        left_out: crate::journal::Journal::load(&opts.configs[0])
+            .ok()
+            .flatten()
+            .map(|j| j.out.iter().map(ToString::to_string).collect())
+            .unwrap_or_default(),
     };
     if opts.json {
         return Ok(serde_json::to_string_pretty(&report)?);
@@ -91,6 +148,24 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
     );
     for p in &report.proxies {
         out.push_str(&format!("  {}: {}\n", p.config, p.applies_by));
+    }
+    for c in &report.commands {
+        out.push_str(&format!(
+            "  {}: restart `{}`, health {}\n",
+            c.server,
+            c.restart.as_deref().unwrap_or("-"),
+            c.health
+        ));
+    }
+    out.push_str(&format!("  timeouts: {}\n", report.timeouts));
+    if let Some(c) = &report.canary {
+        out.push_str(&format!("  canary: {c}\n"));
+    }
+    if !report.left_out.is_empty() {
+        out.push_str(&format!(
+            "  left out by an earlier command: {}\n",
+            report.left_out.join(", ")
+        ));
     }
     for st in &report.steps {
         let what = if st.action.starts_with("swap") {
