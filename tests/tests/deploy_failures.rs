@@ -157,12 +157,11 @@ fn plan_prints_steps_and_changes_nothing() {
     );
     let out = run(&deploy_args(&s, &["--json", "plan", "rolling"]));
     let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
-    assert_eq!(
+    assert!(
         doc["left_out"][0]
             .as_str()
             .unwrap_or_default()
             .contains(&first),
-        true,
         "{doc:#}"
     );
     assert_eq!(
