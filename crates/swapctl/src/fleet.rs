@@ -70,6 +70,11 @@ impl Member {
         self.driver.runtime()
     }
 
+    /// The running master's pid, when its pid file names one.
+    pub fn master(&self) -> Option<i32> {
+        self.driver.master()
+    }
+
     /// nginx's `-p`.
     pub fn prefix(&self) -> Option<PathBuf> {
         self.ctx.prefix.clone()

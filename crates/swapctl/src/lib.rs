@@ -13,6 +13,7 @@ mod error;
 pub mod fleet;
 pub mod interrupt;
 pub mod journal;
+pub mod live;
 pub mod master;
 pub mod modes;
 pub mod orphans;

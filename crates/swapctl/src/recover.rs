@@ -236,6 +236,13 @@ pub struct LiveServer {
     pub backup: bool,
     /// When upstream-toggle or swapctl took it out (its marker), RFC 3339.
     pub disabled_at: Option<String>,
+    /// What the file says: enabled or disabled.
+    pub file: String,
+    /// What the running proxy does now: serving, draining, out, down (its own health checks),
+    /// pending (the file changed and the proxy has not loaded it) or unknown.
+    pub live: String,
+    /// The file and the running proxy disagree, or a server the file enables is down.
+    pub differs: bool,
 }
 
 /// One proxy's live state.
@@ -255,6 +262,10 @@ pub struct LiveProxy {
     pub mode_since: Option<String>,
     /// Its servers.
     pub servers: Vec<LiveServer>,
+    /// nginx: a file of the config changed after the running workers started (null: cannot tell).
+    pub reload_pending: Option<bool>,
+    /// Why the live state is unknown, when it is.
+    pub live_unknown: Option<String>,
 }
 
 /// `status --json`.
@@ -275,8 +286,9 @@ pub struct StatusReport {
     pub proxies: Vec<LiveProxy>,
 }
 
-/// The last deploy and each proxy's live state, and whether all is well: false when the last
-/// deploy failed or was interrupted with servers out (or its journal cannot be read).
+/// The last deploy and each proxy's live state, and whether all is well: false when something
+/// needs a person (a failed, interrupted, rolled-back or dead deploy, an unreadable journal, a
+/// file the running proxy has not loaded, a server it does not treat as the file says).
 pub fn status(opts: &Options) -> Result<(String, bool), Error> {
     let fleet = Fleet::load(opts, "swapctl status")?;
     let (journal, unreadable) = match Journal::load(&opts.configs[0]) {
@@ -292,13 +304,19 @@ pub fn status(opts: &Options) -> Result<(String, bool), Error> {
             .as_ref()
             .is_none_or(|j| !matches!(j.status.as_str(), "failed" | "interrupted" | "rolled-back"));
     let restarts_running = crate::orphans::find(&crate::journal::journal_path(&opts.configs[0]));
+    let proxies: Vec<LiveProxy> = fleet.members.iter().map(live).collect();
+    // The file and the running proxy disagree, or a server the file enables is down.
+    let ok = ok
+        && proxies
+            .iter()
+            .all(|p| p.reload_pending != Some(true) && p.servers.iter().all(|s| !s.differs));
     let report = StatusReport {
         journal,
         unreadable,
         ok,
         died,
         restarts_running,
-        proxies: fleet.members.iter().map(live).collect(),
+        proxies,
     };
     if opts.json {
         return Ok((serde_json::to_string_pretty(&report)?, ok));
@@ -308,6 +326,21 @@ pub fn status(opts: &Options) -> Result<(String, bool), Error> {
 
 fn live(m: &crate::fleet::Member) -> LiveProxy {
     let (mode, mode_since) = proxyconf::mode::current(&m.cfg, &m.upstream);
+    let listed: Vec<&proxyconf::Server> = m
+        .cfg
+        .servers
+        .iter()
+        .filter(|s| m.cfg.upstream_of(s).name == m.upstream)
+        .collect();
+    let file: Vec<crate::live::FileServer<'_>> = listed
+        .iter()
+        .map(|s| crate::live::FileServer {
+            name: s.name.as_deref(),
+            enabled: s.state == State::Enabled,
+            marked_at: s.marker.as_ref().map(|mk| mk.at.as_str()),
+        })
+        .collect();
+    let now = crate::live::of(m, &file);
     LiveProxy {
         mode: mode.word().into(),
         mode_since,
@@ -315,23 +348,29 @@ fn live(m: &crate::fleet::Member) -> LiveProxy {
         kind: format!("{:?}", m.kind).to_lowercase(),
         upstream: m.upstream.clone(),
         applies_by: m.describe(),
-        servers: m
-            .cfg
-            .servers
+        servers: listed
             .iter()
-            .filter(|s| m.cfg.upstream_of(s).name == m.upstream)
-            .map(|s| LiveServer {
-                name: s.name.clone(),
-                address: s.address.clone(),
-                state: match (s.state, s.method) {
-                    (State::Enabled, _) => "enabled".to_string(),
-                    (State::Disabled, Some(mt)) => format!("disabled ({mt:?})").to_lowercase(),
-                    (State::Disabled, None) => "disabled".into(),
-                },
-                backup: s.backup,
-                disabled_at: s.marker.as_ref().map(|mk| mk.at.clone()),
+            .zip(&now.states)
+            .map(|(s, live)| {
+                let enabled = s.state == State::Enabled;
+                LiveServer {
+                    name: s.name.clone(),
+                    address: s.address.clone(),
+                    state: match (s.state, s.method) {
+                        (State::Enabled, _) => "enabled".to_string(),
+                        (State::Disabled, Some(mt)) => format!("disabled ({mt:?})").to_lowercase(),
+                        (State::Disabled, None) => "disabled".into(),
+                    },
+                    backup: s.backup,
+                    disabled_at: s.marker.as_ref().map(|mk| mk.at.clone()),
+                    file: if enabled { "enabled" } else { "disabled" }.into(),
+                    live: live.clone(),
+                    differs: crate::live::differs(enabled, live),
+                }
             })
             .collect(),
+        reload_pending: now.reload_pending,
+        live_unknown: now.unknown_why,
     }
 }
 
@@ -405,17 +444,27 @@ fn render(r: &StatusReport) -> String {
                 .map(|s| format!(" since {s}"))
                 .unwrap_or_default()
         ));
+        if p.reload_pending == Some(true) {
+            out.push_str(
+                "  the file changed after nginx's last reload: reload it to make it live\n",
+            );
+        }
+        if let Some(why) = &p.live_unknown {
+            out.push_str(&format!("  live state unknown: {why}\n"));
+        }
         for s in &p.servers {
             out.push_str(&format!(
-                "  {}{}  {}{}{}\n",
+                "  {}{}  file {}, live {}{}{}{}\n",
                 s.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
                 s.address,
                 s.state,
+                s.live,
                 if s.backup { ", backup" } else { "" },
                 s.disabled_at
                     .as_ref()
                     .map(|a| format!(", by upstream-toggle/swapctl at {a}"))
-                    .unwrap_or_default()
+                    .unwrap_or_default(),
+                if s.differs { "   <- differs" } else { "" }
             ));
         }
     }
