@@ -175,6 +175,27 @@ impl Proxy {
         );
     }
 
+    /// SIGUSR2 to a haproxy master (-W), once it catches that signal (a master still starting
+    /// ignores it, and the reload would be lost), then waits until a new worker runs.
+    pub fn reload_haproxy(&self) {
+        let pid = self.pid();
+        wait_until(
+            "haproxy's master to catch SIGUSR2",
+            Duration::from_secs(10),
+            || {
+                std::fs::read_to_string(format!("/proc/{pid}/status"))
+                    .unwrap_or_default()
+                    .lines()
+                    .find_map(|l| l.strip_prefix("SigCgt:"))
+                    .and_then(|m| u64::from_str_radix(m.trim(), 16).ok())
+                    .is_some_and(|m| m & (1 << 11) != 0)
+            },
+        );
+        let old = self.workers();
+        kill(pid, "USR2");
+        self.wait_new_workers(&old, "haproxy's new worker after a reload");
+    }
+
     /// Waits until the master runs a worker that is not in `old`.
     pub fn wait_new_workers(&self, old: &[i32], what: &str) {
         wait_until(what, Duration::from_secs(20), || {

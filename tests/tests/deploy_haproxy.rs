@@ -206,14 +206,7 @@ fn a_reload_during_a_drain_keeps_the_server_out() {
         assert!(st.success());
     };
     sig("-STOP", out.id());
-    let old = haproxy.workers();
-    let pid = haproxy.pid();
-    assert!(std::process::Command::new("kill")
-        .args(["-USR2", &pid.to_string()])
-        .status()
-        .expect("kill")
-        .success());
-    haproxy.wait_new_workers(&old, "haproxy's new worker");
+    haproxy.reload_haproxy();
     let answers: Vec<String> = (0..20).map(|_| who(listen)).collect();
     assert!(
         answers.iter().all(|a| a == "web2"),
