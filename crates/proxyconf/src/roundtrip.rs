@@ -171,7 +171,7 @@ pub fn check_selector_round_trip(
         // Backups serve once no primary can.
         if before.serving + before.backups > 0 && now.serving + now.backups == 0 {
             return Err(Violation(format!(
-                "upstream #{u} {} served before and serves nothing after a disable without --force",
+                "upstream #{u} {} served before and serves nothing after a disable with the safety rule on",
                 before.name
             )));
         }

@@ -179,11 +179,7 @@ fn sources(fleet: &Fleet, gate: &Gate) -> Result<Vec<Source>, Error> {
             proxyconf::ProxyKind::Nginx => {
                 let logs = match &gate.access_log {
                     Some(p) => vec![p.clone()],
-                    None => proxyconf::nginx::logs::access_logs(
-                        &m.cfg,
-                        "swapctl",
-                        m.prefix().as_deref(),
-                    ),
+                    None => m.cfg.access_logs("swapctl", m.prefix().as_deref()),
                 };
                 if logs.is_empty() {
                     return Err(Error::NoAccessLog {
