@@ -288,3 +288,43 @@ fn resume_reuses_the_journals_commands_and_refuses_a_writable_journal() {
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(std::fs::read(&s.conf).expect("read"), original);
 }
+
+/// The deploy's --health-* expectations are in the journal too: a bare `resume` keeps them, a
+/// flag given to it replaces them.
+#[test]
+fn resume_keeps_the_deploys_health_expectations_unless_told_otherwise() {
+    let s = nginx_stack(2, 100);
+    let original = std::fs::read(&s.conf).expect("read");
+    // The app's /health says "ok": this expectation fails the first restart.
+    let out = run(&deploy_args(
+        &s,
+        &[
+            "--health-body",
+            "degraded",
+            "--health-timeout",
+            "500ms",
+            "hot-swap",
+        ],
+    ));
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let c = s.conf.display().to_string();
+    let bare = [
+        "-c",
+        c.as_str(),
+        "--upstream",
+        "app",
+        "--health-timeout",
+        "500ms",
+        "resume",
+    ];
+    let r = swapctl(&bare);
+    assert_eq!(
+        r.status.code(),
+        Some(1),
+        "kept the expectation: {}",
+        text(&r)
+    );
+    let r = swapctl(&[&bare[..4], &["--health-body", "ok", "resume"]].concat());
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert_eq!(std::fs::read(&s.conf).expect("read"), original);
+}

@@ -1200,6 +1200,7 @@ impl Journal {
                 socket: opts.socket.clone(),
                 pid_file: opts.pid_file.clone(),
                 prefix: opts.prefix.clone(),
+                health_args: opts.health_args.clone(),
             }),
         }
     }

@@ -202,6 +202,9 @@ pub struct Settings {
     pub pid_file: Option<PathBuf>,
     /// `--prefix`.
     pub prefix: Option<PathBuf>,
+    /// The `--health-*` expectations, as given (`--health-status 200 --health-insecure`).
+    #[serde(default)]
+    pub health_args: Vec<String>,
 }
 
 /// A traffic mode as it was put in place, to put it back exactly.

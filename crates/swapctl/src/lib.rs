@@ -248,9 +248,11 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
         .into_iter()
         .map(|c| std::path::absolute(&c).unwrap_or(c))
         .collect();
+    let mut saved_health: Vec<String> = Vec::new();
     if matches!(cli.command, Command::Resume) {
         // The deploy's own settings, where neither a flag nor the profile gives one.
         if let Some(saved) = journal::Journal::load_trusted(&configs[0])?.and_then(|j| j.settings) {
+            saved_health = saved.health_args;
             p.restart = p.restart.take().or(saved.restart);
             p.health = p.health.take().or(saved.health);
             p.health_timeout = p.health_timeout.take().or(saved.health_timeout);
@@ -286,16 +288,11 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
     if cli.health_insecure {
         health_args.push("--health-insecure".into());
     }
-    let health_expect = healthwait::cli::probe_options(&healthwait::cli::Expect {
-        status: cli.health_status.clone(),
-        headers: cli.health_header.clone(),
-        expect_headers: Vec::new(),
-        body: cli.health_body.clone(),
-        body_regex: cli.health_body_regex.clone(),
-        insecure: cli.health_insecure,
-        cacert: cli.health_cacert.clone(),
-    })
-    .map_err(|e| Error::HealthExpect(e.to_string()))?;
+    if health_args.is_empty() {
+        health_args = saved_health;
+    }
+    let health_expect = healthwait::cli::probe_options(&expectations(&health_args))
+        .map_err(|e| Error::HealthExpect(e.to_string()))?;
     Ok(Options {
         health_expect,
         health_args,
@@ -340,6 +337,25 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
         json: cli.json,
         canary: None,
     })
+}
+
+/// The `--health-*` flags (as given, or as a journal kept them) in healthwait's terms.
+fn expectations(args: &[String]) -> healthwait::cli::Expect {
+    let mut e = healthwait::cli::Expect::default();
+    let mut it = args.iter();
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().cloned();
+        match flag.as_str() {
+            "--health-status" => e.status = value(),
+            "--health-body" => e.body = value(),
+            "--health-body-regex" => e.body_regex = value(),
+            "--health-header" => e.headers.extend(value()),
+            "--health-cacert" => e.cacert = value().map(PathBuf::from),
+            "--health-insecure" => e.insecure = true,
+            _ => {}
+        }
+    }
+    e
 }
 
 /// Runs the command: its text, and whether all is well (false only for `status` when the last
