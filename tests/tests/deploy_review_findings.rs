@@ -328,3 +328,46 @@ fn resume_keeps_the_deploys_health_expectations_unless_told_otherwise() {
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     assert_eq!(std::fs::read(&s.conf).expect("read"), original);
 }
+
+/// Two upstreams share a server: without --upstream, `out`, `status` and `in` act on every
+/// upstream that holds it, as upstream-toggle does.
+#[test]
+fn out_status_and_in_act_on_every_upstream_without_upstream() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(3);
+    let _apps = Apps::start(d, &app_ports, 0);
+    let listen = free_port();
+    let conf = nginx_fixture(d, listen, &app_ports);
+    let body = std::fs::read_to_string(&conf).expect("read").replace(
+        "    server {\n",
+        &format!(
+            "    upstream api {{\n        server 127.0.0.1:{};\n        server 127.0.0.1:{};\n    }}\n    server {{\n        location /api/ {{ proxy_pass http://api; }}\n",
+            app_ports[0], app_ports[2]
+        ),
+    );
+    std::fs::write(&conf, &body).expect("write");
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let c = conf.display().to_string();
+    let shared = format!("127.0.0.1:{}", app_ports[0]);
+    let out = swapctl(&["-c", &c, "out", &shared]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    let cfg = proxyconf::Config::load(&conf, None).expect("config");
+    let disabled: Vec<&str> = cfg
+        .servers
+        .iter()
+        .filter(|s| s.state == proxyconf::State::Disabled)
+        .map(|s| cfg.upstream_of(s).name.as_str())
+        .collect();
+    assert_eq!(disabled, ["app", "api"], "out in both upstreams");
+    let st = swapctl(&["-c", &c, "status"]);
+    assert_eq!(st.status.code(), Some(0), "{}", text(&st));
+    assert!(
+        text(&st).contains("live state of app") && text(&st).contains("live state of api"),
+        "{}",
+        text(&st)
+    );
+    let back = swapctl(&["-c", &c, "in", &shared]);
+    assert_eq!(back.status.code(), Some(0), "{}", text(&back));
+    assert_eq!(std::fs::read_to_string(&conf).expect("read"), body);
+}

@@ -218,6 +218,8 @@ pub struct Options {
     pub restart_timeout: Duration,
     /// Bound on new workers and on draining.
     pub drain_timeout: Duration,
+    /// `out`, `in`, `status`: without `--upstream`, every upstream that holds servers.
+    pub every_upstream: bool,
     /// `--on-drain-timeout proceed`: a drain that outlasts its bound does not stop a deploy.
     pub drain_timeout_proceeds: bool,
     /// `out`: a drain that outlasts its bound leaves the server out and is noted here, never

@@ -210,47 +210,18 @@ impl Fleet {
                     config: config.clone(),
                 });
             }
-            let upstream = pick_upstream(&cfg, config, opts.upstream.as_deref())?;
-            let servers = cfg
-                .servers
-                .iter()
-                .filter(|s| cfg.upstream_of(s).name == upstream && s.template.is_none())
-                .map(|s| {
-                    let live = s.is_live() && s.state == State::Enabled;
-                    Held {
-                        r: ServerRef {
-                            upstream: upstream.clone(),
-                            name: s.name.clone(),
-                            address: s.address.clone(),
-                        },
-                        serves: live && !s.backup,
-                        managed: live || s.marker.is_some(),
-                        disabled: s.state == State::Disabled,
-                    }
-                })
-                .collect();
-            let ctx = Ctx {
-                config: config.clone(),
-                kind: cfg.kind,
-                reload: opts.reload.clone(),
-                drain_timeout: opts.drain_timeout,
-                drain_timeout_proceeds: opts.drain_timeout_proceeds,
-                late_drains: opts.late_drains.clone(),
-                reason: reason.to_string(),
-                pid_file: opts.pid_file.clone(),
-                prefix: opts.prefix.clone(),
-                socket: opts.socket.clone(),
+            // `out`, `in` and `status` act on every upstream that holds servers when none is named.
+            let upstreams = match pick_upstream(&cfg, config, opts.upstream.as_deref()) {
+                Ok(u) => vec![u],
+                Err(Error::SeveralUpstreams { names, .. }) if opts.every_upstream => names
+                    .into_iter()
+                    .filter(|n| cfg.servers.iter().any(|s| &cfg.upstream_of(s).name == n))
+                    .collect(),
+                Err(e) => return Err(e),
             };
-            let driver = driver::for_config(ctx.clone(), &cfg);
-            members.push(Member {
-                config: config.clone(),
-                kind: cfg.kind,
-                upstream,
-                servers,
-                cfg,
-                ctx,
-                driver,
-            });
+            for upstream in upstreams {
+                members.push(member(opts, reason, config, cfg.clone(), upstream));
+            }
         }
         Ok(Fleet { members })
     }
@@ -537,6 +508,56 @@ impl Fleet {
 }
 
 /// The upstream of one config: `--upstream`, or the only one with servers.
+/// One proxy's member for `upstream` of its `cfg`.
+fn member(
+    opts: &Options,
+    reason: &str,
+    config: &std::path::Path,
+    cfg: Config,
+    upstream: String,
+) -> Member {
+    let servers = cfg
+        .servers
+        .iter()
+        .filter(|s| cfg.upstream_of(s).name == upstream && s.template.is_none())
+        .map(|s| {
+            let live = s.is_live() && s.state == State::Enabled;
+            Held {
+                r: ServerRef {
+                    upstream: upstream.clone(),
+                    name: s.name.clone(),
+                    address: s.address.clone(),
+                },
+                serves: live && !s.backup,
+                managed: live || s.marker.is_some(),
+                disabled: s.state == State::Disabled,
+            }
+        })
+        .collect();
+    let ctx = Ctx {
+        config: config.to_path_buf(),
+        kind: cfg.kind,
+        reload: opts.reload.clone(),
+        drain_timeout: opts.drain_timeout,
+        drain_timeout_proceeds: opts.drain_timeout_proceeds,
+        late_drains: opts.late_drains.clone(),
+        reason: reason.to_string(),
+        pid_file: opts.pid_file.clone(),
+        prefix: opts.prefix.clone(),
+        socket: opts.socket.clone(),
+    };
+    let driver = driver::for_config(ctx.clone(), &cfg);
+    Member {
+        config: config.to_path_buf(),
+        kind: cfg.kind,
+        upstream,
+        servers,
+        cfg,
+        ctx,
+        driver,
+    }
+}
+
 fn pick_upstream(
     cfg: &Config,
     config: &std::path::Path,

@@ -320,6 +320,10 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
             "30s",
         )?,
         late_drains: None,
+        every_upstream: matches!(
+            cli.command,
+            Command::Out { .. } | Command::In { .. } | Command::Status
+        ),
         drain_timeout_proceeds: match cli.on_drain_timeout.clone().or(p.on_drain_timeout.take()) {
             None => false,
             Some(w) if w == "stop" => false,
