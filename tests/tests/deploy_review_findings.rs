@@ -283,6 +283,21 @@ fn resume_reuses_the_journals_commands_and_refuses_a_writable_journal() {
     assert_eq!(r.status.code(), Some(2), "{}", text(&r));
     assert!(text(&r).contains("chmod go-w"), "{}", text(&r));
     assert_eq!(enabled_count(&s.conf), 1, "nothing changed");
+    // Given as flags, the commands need nothing from it: resume goes on, with a note.
+    let restart = s.apps.restart_template();
+    let flags = [
+        "--restart",
+        restart.as_str(),
+        "--health",
+        "http://{address}/health",
+    ];
+    let r = swapctl(&[&bare[..4], &flags[..], &["resume"]].concat());
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    assert!(
+        text(&r).contains("going by the flags given alone"),
+        "{}",
+        text(&r)
+    );
     std::fs::set_permissions(&journal, std::fs::Permissions::from_mode(0o644)).expect("chmod");
     let r = swapctl(&bare);
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));

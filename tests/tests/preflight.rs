@@ -289,7 +289,7 @@ fn a_restart_program_that_does_not_exist_refuses_before_anything_changes() {
     }
     let out = with("no-such-program-here {port}", &["plan", "rolling"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    let ok = format!("RELEASE=2 {}", apps.restart_template());
+    let ok = format!("APP_HOME=/opt/app RELEASE=2 {}", apps.restart_template());
     let out = with(&ok, &["plan", "rolling"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 }

@@ -529,6 +529,14 @@ impl<'a> Runner<'a> {
         };
         use crate::canary::Verdict;
         let figures = match crate::canary::observe(&self.fleet, &gate, canaries, self.cancel)? {
+            // Nothing seen is never a pass, whatever --min-requests or --on-unjudged say: the
+            // gate cannot see the canaries (a log that does not record them).
+            Verdict::Judged(f) | Verdict::Unjudged(f) if f.seen.requests == 0 => {
+                return Err(StepError::CanaryBlind {
+                    canaries: canaries.to_vec(),
+                    window: f.window,
+                });
+            }
             Verdict::Judged(f) if f.seen.rate() <= gate.max_error_rate => {
                 self.reporter.emit(&Event::Note {
                     message: format!("canary passed: {f}"),
@@ -546,12 +554,6 @@ impl<'a> Runner<'a> {
                     ),
                 });
                 return Ok(());
-            }
-            Verdict::Unjudged(f) if f.seen.requests == 0 => {
-                return Err(StepError::CanaryBlind {
-                    canaries: canaries.to_vec(),
-                    window: f.window,
-                });
             }
             Verdict::Unjudged(figures) => {
                 return Err(StepError::CanaryUnjudged {
@@ -637,8 +639,9 @@ pub fn check_templates(opts: &Options, servers: &[ServerRef]) -> Result<(), Erro
 
 /// Words `sh` runs without looking a program up.
 const SHELL_WORDS: &[&str] = &[
-    "!", ".", ":", "[", "{", "(", "case", "cd", "command", "eval", "exec", "exit", "export", "for",
-    "if", "set", "test", "true", "false", "umask", "until", "wait", "while",
+    "!", ".", ":", "[", "{", "(", "case", "cd", "command", "echo", "eval", "exec", "exit",
+    "export", "false", "for", "if", "kill", "printf", "set", "test", "trap", "true", "ulimit",
+    "umask", "until", "wait", "while",
 ];
 
 /// The program a filled command starts (after `VAR=value` words), when it is one `sh` must find;
@@ -663,10 +666,14 @@ pub fn check_programs(opts: &Options, servers: &[ServerRef]) -> Result<(), Error
         let Ok(words) = shell_words::split(&cmd) else {
             continue;
         };
-        let Some(program) = words
-            .iter()
-            .find(|w| !(w.contains('=') && !w.starts_with('=') && !w.contains('/')))
-        else {
+        // `NAME=value` words set the environment, whatever the value holds.
+        let assignment = |w: &str| {
+            w.split_once('=').is_some_and(|(name, _)| {
+                name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                    && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+            })
+        };
+        let Some(program) = words.iter().find(|w| !assignment(w)) else {
             continue;
         };
         if SHELL_WORDS.contains(&program.as_str()) || program.contains(['$', '`']) {
@@ -1264,16 +1271,21 @@ fn restart_one(
         .as_fd()
         .try_clone_to_owned()
         .map_err(RestartError::Stderr)?;
-    let tag = crate::orphans::tag(&crate::journal::journal_path(&opts.configs[0]), &s.address);
     let mut child = std::process::Command::new("sh")
         .args(["-c", &cmd])
         .envs(vars.env())
-        .env(crate::orphans::ENV, tag)
         .stdin(std::process::Stdio::null())
         .stdout(std::process::Stdio::from(out))
         .process_group(0)
         .spawn()
         .map_err(RestartError::Spawn)?;
+    // Kept beside the journal while it runs, so a recover after a kill waits for it.
+    let _running = crate::orphans::record(
+        &crate::journal::journal_path(&opts.configs[0]),
+        child.id() as i32,
+        &s.address,
+        &cmd,
+    );
     // Ctrl-C does not cut it short: only --restart-timeout does.
     let never = AtomicBool::new(false);
     let finished = deadline::poll(

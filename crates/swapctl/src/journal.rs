@@ -284,20 +284,37 @@ impl Journal {
     /// invoking user, so it must be owned by root or that user and not writable by group or
     /// others (as a profile). Ok(None) when there is none.
     pub fn load_trusted(config: &Path) -> Result<Option<Journal>, Error> {
-        use std::os::unix::fs::MetadataExt;
+        use std::io::Read;
+        use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
         let path = journal_path(config);
-        let Ok(md) = std::fs::metadata(&path) else {
+        // One handle, not followed through a symlink: what is checked is what is read.
+        let Ok(mut f) = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(nix::libc::O_NOFOLLOW)
+            .open(&path)
+        else {
             return Ok(None);
         };
+        let md = f.metadata().map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
         let me = nix::unistd::geteuid().as_raw();
-        if (md.uid() != 0 && md.uid() != me) || md.mode() & 0o022 != 0 {
+        if !md.is_file() || (md.uid() != 0 && md.uid() != me) || md.mode() & 0o022 != 0 {
             return Err(Error::Untrusted {
                 path,
                 uid: md.uid(),
                 mode: md.mode() & 0o7777,
             });
         }
-        Journal::load(config)
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|source| Error::Unreadable { path, source })
     }
 
     /// The config files it covers.

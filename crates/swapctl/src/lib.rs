@@ -251,7 +251,18 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
     let mut saved_health: Vec<String> = Vec::new();
     if matches!(cli.command, Command::Resume) {
         // The deploy's own settings, where neither a flag nor the profile gives one.
-        if let Some(saved) = journal::Journal::load_trusted(&configs[0])?.and_then(|j| j.settings) {
+        let trusted = match journal::Journal::load_trusted(&configs[0]) {
+            Ok(j) => j,
+            // Every command given as a flag: the journal's are not needed.
+            Err(e @ journal::Error::Untrusted { .. })
+                if cli.restart.is_some() || p.restart.is_some() =>
+            {
+                eprintln!("swapctl: {e}; going by the flags given alone");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if let Some(saved) = trusted.and_then(|j| j.settings) {
             saved_health = saved.health_args;
             p.restart = p.restart.take().or(saved.restart);
             p.health = p.health.take().or(saved.health);

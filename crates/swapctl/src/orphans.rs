@@ -1,26 +1,20 @@
-//! Restart commands a killed swapctl left running. Each restart's `sh -c` leads its own process
-//! group and carries `SWAPCTL_RESTART=<journal>#<address>` in its environment, so `status`,
-//! `recover` and `resume` can find one by its journal and wait for it before touching that server:
+//! Restart commands a killed swapctl left running. Each restart is recorded beside the journal
+//! while it runs (`.NAME.swapctl.json.restart.PID`: its start time, server and command), so
+//! `status`, `recover` and `resume` find it again and wait for it before touching that server:
 //! bringing a server back while its restart still runs routes requests to an app about to stop,
-//! and a second restart beside the first races it.
+//! and a second restart beside the first races it. The record names the exact process (pid and
+//! start time), whatever the shell does (bash execs the last command of `sh -c`) and whatever
+//! the apps it starts inherit.
 
 use crate::journal::ServerRef;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
-
-/// The environment variable that names a restart's journal and server.
-pub const ENV: &str = "SWAPCTL_RESTART";
-
-/// The value of [`ENV`] for a restart of `address` recorded in `journal`.
-pub fn tag(journal: &Path, address: &str) -> String {
-    format!("{}#{address}", journal.display())
-}
 
 /// A restart command still running.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, schemars::JsonSchema)]
 pub struct Orphan {
-    /// The `sh -c` that leads its process group.
+    /// The restart's process (it leads its process group).
     pub pid: i32,
     /// The server it restarts.
     pub address: String,
@@ -38,41 +32,71 @@ impl std::fmt::Display for Orphan {
     }
 }
 
-/// The restart commands of `journal` that still run: process-group leaders running `sh -c`
-/// whose environment carries the journal's tag. (The apps they start are not leaders, or do not
-/// run `sh -c`, so they never count.)
+/// Process `pid`'s start time in clock ticks since boot (None when it is gone or a zombie).
+fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(") ")?.1;
+    if rest.starts_with('Z') {
+        return None;
+    }
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+fn prefix(journal: &Path) -> String {
+    format!(
+        "{}.restart.",
+        journal.file_name().unwrap_or_default().to_string_lossy()
+    )
+}
+
+/// Records a running restart; the record is removed when the guard drops (the restart ended,
+/// or was ended). A killed swapctl leaves it for the next command to find.
+pub struct Record(Option<PathBuf>);
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+/// Records restart `pid` of `address` running `command`, beside `journal`. Best effort: a record
+/// that cannot be written only means a later `recover` cannot wait for it.
+pub fn record(journal: &Path, pid: i32, address: &str, command: &str) -> Record {
+    let Some(ticks) = start_ticks(pid) else {
+        return Record(None);
+    };
+    let path = journal.with_file_name(format!("{}{pid}", prefix(journal)));
+    let text = format!("{ticks}\n{address}\n{command}\n");
+    Record(std::fs::write(&path, text).ok().map(|()| path))
+}
+
+/// The restarts recorded beside `journal` that still run (a record whose process is gone, or
+/// whose pid now names another process, is stale and removed).
 pub fn find(journal: &Path) -> Vec<Orphan> {
-    let prefix = format!("{ENV}={}#", journal.display());
-    let Ok(rd) = std::fs::read_dir("/proc") else {
+    let dir = journal.parent().unwrap_or(Path::new("."));
+    let prefix = prefix(journal);
+    let Ok(rd) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
     rd.flatten()
-        .filter_map(|e| e.file_name().to_str()?.parse::<i32>().ok())
-        .filter_map(|pid| {
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-            let rest = stat.rsplit_once(") ")?.1;
-            let mut fields = rest.split_whitespace();
-            let state = fields.next()?;
-            let pgrp: i32 = fields.nth(1)?.parse().ok()?;
-            if pgrp != pid || state == "Z" {
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let pid: i32 = name.strip_prefix(&prefix)?.parse().ok()?;
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            let mut lines = text.lines();
+            let ticks: u64 = lines.next()?.parse().ok()?;
+            let address = lines.next()?.to_string();
+            let command = lines.next().unwrap_or_default().to_string();
+            if start_ticks(pid) != Some(ticks) {
+                let _ = std::fs::remove_file(e.path());
                 return None;
             }
-            let environ = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
-            let address = environ
-                .split(|&b| b == 0)
-                .find_map(|v| v.strip_prefix(prefix.as_bytes()))
-                .map(|a| String::from_utf8_lossy(a).into_owned())?;
-            let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
-            let args: Vec<String> = cmdline
-                .split(|&b| b == 0)
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            (args.first().is_some_and(|a| a.ends_with("sh")) && args.get(1)? == "-c").then(|| {
-                Orphan {
-                    pid,
-                    address,
-                    command: args.get(2).cloned().unwrap_or_default(),
-                }
+            Some(Orphan {
+                pid,
+                address,
+                command,
             })
         })
         .collect()

@@ -82,6 +82,16 @@ pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Resul
     let upstream = fleet.upstream();
     let mode_note = modes_after_recover(opts, &mut fleet, journal.as_ref(), reporter)?;
     if out.is_empty() {
+        // Nothing is out: the last deploy needs no one any more, so status stops saying so.
+        if let Some(j) = journal.as_mut().filter(|j| {
+            matches!(
+                j.status.as_str(),
+                "failed" | "interrupted" | "running" | "rolled-back"
+            )
+        }) {
+            j.status = "recovered".into();
+            let _ = j.save();
+        }
         return Ok(format!(
             "nothing to recover: swapctl has no server of {upstream} out of rotation{mode_note}"
         ));

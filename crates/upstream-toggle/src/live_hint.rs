@@ -43,6 +43,13 @@ pub fn notice(done: &Applied, main: &Path, prefix: Option<&Path>) -> Option<Stri
             )
         }
         ProxyKind::Haproxy => {
+            // A line that was commented out is no server of the running haproxy: only a reload
+            // brings it in (the runtime API would answer "No such server").
+            let new_server = done
+                .plan
+                .outcomes
+                .iter()
+                .any(|o| o.change == Change::Enabled && !cfg.servers[o.server].is_live());
             let commands: Vec<String> = done
                 .plan
                 .outcomes
@@ -67,7 +74,7 @@ pub fn notice(done: &Applied, main: &Path, prefix: Option<&Path>) -> Option<Stri
                 .iter()
                 .find(|s| s.value.is_admin())
                 .and_then(|s| socat_address(&s.value.address));
-            match (socket, commands.is_empty()) {
+            match (socket, commands.is_empty() || new_server) {
                 (Some(sock), false) => format!(
                     "make it live now through the admin socket (the file keeps it across reloads): \
                      echo '{}' | socat stdio {sock}",

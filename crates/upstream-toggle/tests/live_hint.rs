@@ -61,7 +61,7 @@ fn haproxy_the_runtime_commands_it_names_go_the_edits_way() {
     let listen = free_port();
     let sock = d.path().join("admin.sock");
     let cfg = format!(
-        "global\n    stats socket {} level admin\n    pidfile {}\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:{listen}\n    default_backend app\nbackend app\n    server web1 127.0.0.1:4001\n    server web2 127.0.0.1:4002\n",
+        "global\n    stats socket {} level admin\n    pidfile {}\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend fe\n    bind 127.0.0.1:{listen}\n    default_backend app\nbackend app\n    server web1 127.0.0.1:4001\n    server web2 127.0.0.1:4002\n    #server web3 127.0.0.1:4003\n",
         sock.display(),
         d.path().join("haproxy.pid").display()
     );
@@ -74,6 +74,9 @@ fn haproxy_the_runtime_commands_it_names_go_the_edits_way() {
             .map(|l| l.split(',').nth(17).unwrap_or_default().to_string())
             .unwrap_or_default()
     };
+    // A commented-out server is none of the running haproxy's: enabling it needs a reload.
+    let r = ut(&conf, &["enable", "web3"]).ok();
+    assert!(r.stderr.contains("reload haproxy"), "{}", r.stderr);
     for (verb, runtime, want) in [
         ("disable", "state maint", "MAINT"),
         ("enable", "state ready", "no check"),
