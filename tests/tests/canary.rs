@@ -197,6 +197,25 @@ fn an_unjudged_canary_never_lets_resume_deploy_the_rest() {
         "{}",
         text(&r)
     );
+    // Nothing seen never passes, even with --min-requests 0 or --on-unjudged proceed.
+    let s2 = nginx_stack(3, 0);
+    with_access_log(&s2);
+    let mut g = gate(&s2.apps);
+    g.extend(
+        ["--min-requests", "0", "--on-unjudged", "proceed"]
+            .iter()
+            .map(ToString::to_string),
+    );
+    let blind = run(&deploy_args(
+        &s2,
+        &g.iter().map(String::as_str).collect::<Vec<_>>(),
+    ));
+    assert_eq!(blind.status.code(), Some(1), "{}", text(&blind));
+    assert!(
+        text(&blind).contains("no request reached"),
+        "{}",
+        text(&blind)
+    );
     // --canary is for rolling only.
     let hs = run(&deploy_args(
         &s,
