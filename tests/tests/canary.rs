@@ -201,11 +201,12 @@ fn an_unjudged_canary_never_lets_resume_deploy_the_rest() {
     let s2 = nginx_stack(3, 0);
     with_access_log(&s2);
     let mut g = gate(&s2.apps);
-    g.extend(
-        ["--min-requests", "0", "--on-unjudged", "proceed"]
-            .iter()
-            .map(ToString::to_string),
-    );
+    let at = g
+        .iter()
+        .position(|a| a == "--min-requests")
+        .expect("in the gate");
+    g[at + 1] = "0".into();
+    g.extend(["--on-unjudged".to_string(), "proceed".to_string()]);
     let blind = run(&deploy_args(
         &s2,
         &g.iter().map(String::as_str).collect::<Vec<_>>(),
