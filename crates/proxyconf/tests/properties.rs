@@ -155,8 +155,12 @@ proptest! {
         let dir = tempfile::tempdir().expect("tempdir");
         validator(ProxyKind::Nginx, dir.path())(&cfg).map_err(|v| TestCaseError::reject(v.0))?;
         let result = check_round_trips(&cfg, ProxyKind::Nginx, 64, &mut validator(ProxyKind::Nginx, dir.path()));
+        // Two lines of one address in one upstream are copies: the round trip skips them, since
+        // an enable never makes a second live copy (the generator may draw the same address).
+        let copies = proxyconf::Config::standalone(cfg.clone(), ProxyKind::Nginx)
+            .is_ok_and(|c| (0..c.servers.len()).any(|i| c.live_twin(i).is_some()));
         match result {
-            Ok(trips) => prop_assert!(trips >= 4),
+            Ok(trips) => prop_assert!(trips >= 4 || copies, "{} round trips", trips),
             Err(e) => prop_assert!(false, "{}\n---\n{}", e, String::from_utf8_lossy(&cfg)),
         }
     }
