@@ -185,8 +185,8 @@ pub use http_server::{HttpServer, Reply, Seen};
 
 pub mod procs;
 pub use procs::{
-    alive, bin, children, holds_within, port_open, sleeping, wait_apps_up, wait_sleeping,
-    wait_until, Apps, Load, LoadReport, Proxy,
+    alive, bin, children, haproxy_admin, holds_within, port_open, sleeping, slow_requests,
+    wait_apps_up, wait_sleeping, wait_until, Apps, Load, LoadReport, Proxy,
 };
 
 pub mod lines;

@@ -375,6 +375,34 @@ pub fn sleeping(port: u16) -> usize {
         .unwrap_or(0)
 }
 
+/// `n` requests of `ms` milliseconds each (`/sleep/MS`) through the proxy on `port`, each on
+/// its own connection, in threads that end when the answers do.
+pub fn slow_requests(port: u16, n: usize, ms: u64) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut c = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+                let req =
+                    format!("GET /sleep/{ms} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                let _ = c.write_all(req.as_bytes());
+                let mut sink = Vec::new();
+                let _ = c.read_to_end(&mut sink);
+            })
+        })
+        .collect()
+}
+
+/// One command on a haproxy admin socket at `sock` and its answer (empty when none answers).
+pub fn haproxy_admin(sock: &Path, cmd: &str) -> String {
+    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
+        return String::new();
+    };
+    let _ = s.write_all(format!("{cmd}\n").as_bytes());
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
 /// Waits until the apps on `ports` serve `n` long requests between them (they have arrived).
 pub fn wait_sleeping(ports: &[u16], n: usize) {
     wait_until(

@@ -192,18 +192,7 @@ fn a_request_through_the_proxy_that_never_ends_hits_the_drain_timeout() {
     // A long request through nginx keeps the old worker, and its connection to the server, alive.
     // Two, so that round robin sends one to each server.
     let port = s.listen;
-    let slow: Vec<_> = (0..2)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-                use std::io::{Read, Write};
-                let _ = c
-                    .write_all(b"GET /sleep/4000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-                let mut sink = Vec::new();
-                let _ = c.read_to_end(&mut sink);
-            })
-        })
-        .collect();
+    let slow = slow_requests(port, 2, 4000);
     wait_sleeping(&s.app_ports, 2);
     let t = Instant::now();
     let out = run(&deploy_args(&s, &["--drain-timeout", "500ms", "hot-swap"]));
@@ -238,18 +227,7 @@ fn a_request_through_the_proxy_that_never_ends_hits_the_drain_timeout() {
 fn on_drain_timeout_proceed_restarts_anyway() {
     let s = nginx_stack(2, 0);
     let port = s.listen;
-    let open: Vec<_> = (0..2)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-                use std::io::{Read, Write};
-                let _ = c
-                    .write_all(b"GET /sleep/3000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-                let mut got = Vec::new();
-                let _ = c.read_to_end(&mut got);
-            })
-        })
-        .collect();
+    let open = slow_requests(port, 2, 3000);
     wait_sleeping(&s.app_ports, 2);
     let before = s.apps.pids(&s.app_ports);
     let out = run(&deploy_args(
@@ -396,18 +374,7 @@ fn an_out_that_cannot_drain_stays_out() {
     let s = nginx_stack(2, 0);
     let original = std::fs::read(&s.conf).expect("read");
     let port = s.listen;
-    let hung: Vec<_> = (0..2)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-                use std::io::{Read, Write};
-                let _ = c
-                    .write_all(b"GET /sleep/4000 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-                let mut sink = Vec::new();
-                let _ = c.read_to_end(&mut sink);
-            })
-        })
-        .collect();
+    let hung = slow_requests(port, 2, 4000);
     wait_sleeping(&s.app_ports, 2);
     let sick = format!("127.0.0.1:{}", s.app_ports[0]);
     let c = s.conf.display().to_string();

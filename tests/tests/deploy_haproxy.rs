@@ -106,18 +106,6 @@ fn without_an_admin_socket_it_reloads_through_the_master() {
     assert_eq!(std::fs::read_to_string(&conf).expect("read"), no_socket);
 }
 
-/// One command on haproxy's admin socket.
-fn admin(sock: &std::path::Path, cmd: &str) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
-        return String::new();
-    };
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
 /// The body of one GET through the proxy on a fresh connection.
 fn who(listen: u16) -> String {
     use std::io::{Read, Write};
@@ -193,7 +181,7 @@ fn a_reload_during_a_drain_keeps_the_server_out() {
         .expect("swapctl");
     let sock = d.join("admin.sock");
     wait_until("web1 to drain", std::time::Duration::from_secs(20), || {
-        admin(&sock, "show stat")
+        haproxy_admin(&sock, "show stat")
             .lines()
             .any(|l| l.starts_with("app,web1,") && l.contains("DRAIN"))
     });

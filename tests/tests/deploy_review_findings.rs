@@ -85,21 +85,6 @@ fn resume_finishes_a_failed_two_server_hot_swap() {
     assert_eq!(std::fs::read(&s.conf).expect("read"), original);
 }
 
-fn slow_requests(port: u16, n: usize, ms: u64) -> Vec<std::thread::JoinHandle<()>> {
-    (0..n)
-        .map(|_| {
-            std::thread::spawn(move || {
-                let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
-                let req =
-                    format!("GET /sleep/{ms} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
-                let _ = c.write_all(req.as_bytes());
-                let mut sink = Vec::new();
-                let _ = c.read_to_end(&mut sink);
-            })
-        })
-        .collect()
-}
-
 #[test]
 fn an_interrupted_out_leaves_what_an_earlier_out_took_out() {
     let s = nginx_stack(3, 0);

@@ -5,18 +5,7 @@
 mod common;
 use common::*;
 use hotswap_tests::files::{tmp, write};
-use std::io::{Read, Write};
 use std::time::Duration;
-
-fn admin(sock: &std::path::Path, cmd: &str) -> String {
-    let Ok(mut s) = std::os::unix::net::UnixStream::connect(sock) else {
-        return String::new();
-    };
-    let _ = s.write_all(format!("{cmd}\n").as_bytes());
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
 
 fn status(c: &str) -> (Option<i32>, serde_json::Value, String) {
     let out = swapctl(&["-c", c, "--upstream", "app", "status"]);
@@ -54,7 +43,7 @@ fn haproxy_status_asks_the_admin_socket() {
     let _haproxy = Proxy::haproxy(&conf, &d.path().join("haproxy.pid"), listen);
     let c = conf.display().to_string();
     wait_until("both servers up", Duration::from_secs(10), || {
-        let s = admin(&sock, "show stat");
+        let s = haproxy_admin(&sock, "show stat");
         s.lines()
             .filter(|l| l.starts_with("app,web") && l.contains(",UP,"))
             .count()
@@ -76,14 +65,14 @@ fn haproxy_status_asks_the_admin_socket() {
     assert_eq!(web2["differs"], true);
     assert!(t.contains("differs"), "{t}");
     // Made live through the admin socket: they agree again.
-    admin(&sock, "set server app/web2 state maint");
+    haproxy_admin(&sock, "set server app/web2 state maint");
     let (code, doc, t) = status(&c);
     assert_eq!(server(&doc, "web2")["live"], "out", "{t}");
     assert_eq!(code, Some(0), "{t}");
     // An app dies: haproxy's own checks mark it down while the file enables it.
     drop(web1);
     wait_until("haproxy to mark web1 down", Duration::from_secs(10), || {
-        admin(&sock, "show stat")
+        haproxy_admin(&sock, "show stat")
             .lines()
             .any(|l| l.starts_with("app,web1,") && l.contains(",DOWN"))
     });

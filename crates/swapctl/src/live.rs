@@ -135,14 +135,7 @@ fn nginx(m: &Member, servers: &[FileServer<'_>]) -> Live {
 
 /// When process `pid` started, from /proc (clock ticks since boot).
 fn started(pid: i32) -> Option<SystemTime> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let ticks: u64 = stat
-        .rsplit_once(") ")?
-        .1
-        .split_whitespace()
-        .nth(19)?
-        .parse()
-        .ok()?;
+    let ticks = crate::procwatch::start_ticks(pid)?;
     let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
     let uptime: f64 = std::fs::read_to_string("/proc/uptime")
         .ok()?

@@ -32,16 +32,6 @@ impl std::fmt::Display for Orphan {
     }
 }
 
-/// Process `pid`'s start time in clock ticks since boot (None when it is gone or a zombie).
-fn start_ticks(pid: i32) -> Option<u64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(") ")?.1;
-    if rest.starts_with('Z') {
-        return None;
-    }
-    rest.split_whitespace().nth(19)?.parse().ok()
-}
-
 fn prefix(journal: &Path) -> String {
     format!(
         "{}.restart.",
@@ -64,7 +54,7 @@ impl Drop for Record {
 /// Records restart `pid` of `address` running `command`, beside `journal`. Best effort: a record
 /// that cannot be written only means a later `recover` cannot wait for it.
 pub fn record(journal: &Path, pid: i32, address: &str, command: &str) -> Record {
-    let Some(ticks) = start_ticks(pid) else {
+    let Some(ticks) = crate::procwatch::start_ticks(pid) else {
         return Record(None);
     };
     let path = journal.with_file_name(format!("{}{pid}", prefix(journal)));
@@ -89,7 +79,7 @@ pub fn find(journal: &Path) -> Vec<Orphan> {
             let ticks: u64 = lines.next()?.parse().ok()?;
             let address = lines.next()?.to_string();
             let command = lines.next().unwrap_or_default().to_string();
-            if start_ticks(pid) != Some(ticks) {
+            if crate::procwatch::start_ticks(pid) != Some(ticks) {
                 let _ = std::fs::remove_file(e.path());
                 return None;
             }

@@ -218,6 +218,16 @@ pub fn wait_catches(
     )
 }
 
+/// Process `pid`'s start time in clock ticks since boot (None when it is gone or a zombie).
+pub fn start_ticks(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = stat.rsplit_once(") ")?.1;
+    if rest.starts_with('Z') {
+        return None;
+    }
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
 /// Waits until `master` has a child not in `old`.
 pub fn wait_new_worker(
     master: i32,

@@ -4,7 +4,6 @@
 
 mod common;
 use common::*;
-use std::io::{Read, Write};
 
 /// The command the notice quotes after `marker`, up to the end of its line or a `,`/` (`.
 fn quoted(stderr: &str, marker: &str, end: &[&str]) -> String {
@@ -47,14 +46,6 @@ fn nginx_the_reload_it_names_works_for_this_config() {
     nginx.wait_new_workers(&old, "the reload it named");
 }
 
-fn admin(sock: &std::path::Path, cmd: &str) -> String {
-    let mut s = std::os::unix::net::UnixStream::connect(sock).expect("admin socket");
-    s.write_all(format!("{cmd}\n").as_bytes()).expect("send");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
-}
-
 #[test]
 fn haproxy_the_runtime_commands_it_names_go_the_edits_way() {
     let d = tmp();
@@ -68,7 +59,7 @@ fn haproxy_the_runtime_commands_it_names_go_the_edits_way() {
     let conf = write(d.path(), "haproxy.cfg", &cfg);
     let _haproxy = Proxy::haproxy(&conf, &d.path().join("haproxy.pid"), listen);
     let state = || {
-        admin(&sock, "show stat")
+        haproxy_admin(&sock, "show stat")
             .lines()
             .find(|l| l.starts_with("app,web1,"))
             .map(|l| l.split(',').nth(17).unwrap_or_default().to_string())
@@ -95,7 +86,7 @@ fn haproxy_the_runtime_commands_it_names_go_the_edits_way() {
             "{}",
             r.stderr
         );
-        admin(&sock, &echo);
+        haproxy_admin(&sock, &echo);
         assert!(state().contains(want), "{verb}: {}", state());
     }
 }
