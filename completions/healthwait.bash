@@ -23,7 +23,7 @@ _healthwait() {
 
     case "${cmd}" in
         healthwait)
-            opts="-t -i -H -q -v -h -V --timeout --interval --attempt-timeout --status --method --header --expect-header --cacert --body --body-regex --successes --unix-socket --insecure --down --quiet --verbose --help --version"
+            opts="-t -i -H -q -v -h -V --timeout --interval --attempt-timeout --status --method --header --expect-header --cacert --body --body-regex --successes --unix-socket --insecure --down --json --quiet --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

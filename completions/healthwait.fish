@@ -13,6 +13,7 @@ complete -c healthwait -l successes -d 'Consecutive healthy rounds required (a f
 complete -c healthwait -l unix-socket -d 'Send the HTTP request over this unix socket (like curl --unix-socket)' -r -F
 complete -c healthwait -l insecure -d 'Accept any TLS certificate (self-signed, expired, wrong name)'
 complete -c healthwait -l down -d 'Wait until every target FAILS instead'
+complete -c healthwait -l json -d 'One JSON document on stdout when the wait ends (CMD\'s stdout then goes to stderr)'
 complete -c healthwait -s q -l quiet -d 'Print nothing on stderr'
 complete -c healthwait -s v -l verbose -d 'Print every probe\'s result, not only changes'
 complete -c healthwait -s h -l help -d 'Print help'

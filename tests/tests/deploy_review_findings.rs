@@ -62,7 +62,8 @@ fn a_persons_down_line_in_one_proxy_is_left_alone_and_each_proxy_keeps_a_server(
         &["-c", &c1, "-c", &c2, "--upstream", "app", "plan", "rolling"],
     ] {
         let out = swapctl(cmd);
-        assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+        // A safety rule's refusal: exit 4 (refused), before anything changes.
+        assert_eq!(out.status.code(), Some(4), "{}", text(&out));
         assert!(
             text(&out).contains("would leave") && text(&out).contains("lb1/nginx.conf"),
             "{}",

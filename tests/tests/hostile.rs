@@ -252,7 +252,7 @@ fn a_json_error_into_a_closed_pipe_keeps_its_exit_code_and_does_not_panic() {
         let out = run_into_closed_pipe(std::process::Command::new(bin("swapctl")).args(&args));
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!err.contains("panicked"), "{args:?}: {err}");
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
     }
 }
 

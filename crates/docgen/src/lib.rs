@@ -251,6 +251,10 @@ pub fn files() -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = upstream_toggle::json::schemas()
         .into_iter()
         .chain(swapctl::report::schemas())
+        .chain([
+            hotswap_cli::contract::schema(),
+            healthwait::report::schema(),
+        ])
         .map(|(name, text)| (format!("schema/{name}"), text.into_bytes()))
         .collect();
     for (cmd, extra) in tools() {

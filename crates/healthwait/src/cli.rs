@@ -8,15 +8,13 @@ use crate::probe::{self, Method, Probe, ProbeOptions};
 use crate::target::{self, Target};
 use crate::wait::WaitOptions;
 use clap::{Parser, ValueEnum};
-use hotswap_cli::{ExitStatus, EXIT_USAGE};
+use hotswap_cli::{Kind, Reportable};
 use std::io;
+use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 /// The name errors are prefixed with.
 pub(crate) const TOOL: &str = "healthwait";
-
-/// Exit status for a timeout, as timeout(1) uses.
-pub const EXIT_TIMEOUT: i32 = 124;
 
 const EXAMPLES: &str = "\
 Examples:
@@ -27,8 +25,10 @@ Examples:
   healthwait http+unix://%2Frun%2Fa.sock/up http+unix://%2Frun%2Fb.sock/up
   healthwait --down -t 10s tcp://127.0.0.1:4040               # wait until the port is closed
 
-Exit status: 0 healthy (or CMD's status), 124 timed out (CMD not run), 2 usage,
-126 CMD cannot be run, 127 CMD not found, 1 other.";
+  healthwait --json -t 30s http://127.0.0.1:4040/up | jq '.targets[] | select(.passed | not)'
+
+Exit status: 0 healthy (or CMD's status), 1 runtime, 2 usage, 124 timed out (CMD not run),
+126 CMD cannot be run, 127 CMD not found, 130 interrupted.";
 
 /// Wait until HTTP, HTTPS, TCP or unix-socket services are healthy, then optionally run a command.
 #[derive(Debug, Parser)]
@@ -82,6 +82,9 @@ pub struct Cli {
     /// Wait until every target FAILS instead
     #[arg(long)]
     pub down: bool,
+    /// One JSON document on stdout when the wait ends (CMD's stdout then goes to stderr)
+    #[arg(long)]
+    pub json: bool,
     /// Print nothing on stderr
     #[arg(short, long, conflicts_with = "verbose")]
     pub quiet: bool,
@@ -108,7 +111,7 @@ pub fn command() -> clap::Command {
 
 /// Why healthwait ends with an error of its own: bad usage (exit 2), or a CMD that cannot be run
 /// (127 when it is not found, else 126, as shells do). Timeouts are not errors: they print their
-/// own lines and exit [`EXIT_TIMEOUT`].
+/// own lines and exit 124 ([`Kind::Timeout`]).
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     /// `--body-regex` is not a regular expression.
@@ -158,12 +161,18 @@ pub enum Error {
     },
 }
 
-impl ExitStatus for Error {
+impl Reportable for Error {
+    fn kind(&self) -> Kind {
+        match self {
+            Error::Command { .. } => Kind::Runtime,
+            _ => Kind::Usage,
+        }
+    }
     fn exit_code(&self) -> i32 {
         match self {
             Error::Command { reason, .. } if reason.kind() == io::ErrorKind::NotFound => 127,
             Error::Command { .. } => 126,
-            _ => EXIT_USAGE,
+            _ => self.kind().code(),
         }
     }
 }
@@ -310,17 +319,22 @@ pub fn build(cli: &Cli) -> Result<(Vec<Probe>, WaitOptions), Error> {
 }
 
 /// Runs CMD and passes its status through (128+signal when killed); 0 when there is none.
-pub(crate) fn run_command(cmd: &[String]) -> Result<i32, Error> {
+pub(crate) fn run_command(cmd: &[String], stdout_to_stderr: bool) -> Result<i32, Error> {
     let Some((prog, args)) = cmd.split_first() else {
         return Ok(0);
     };
-    let status = std::process::Command::new(prog)
-        .args(args)
-        .status()
-        .map_err(|reason| Error::Command {
-            program: prog.clone(),
-            reason,
-        })?;
+    let mut command = std::process::Command::new(prog);
+    command.args(args);
+    if stdout_to_stderr {
+        // Under --json stdout carries the one document; CMD's output goes with the progress.
+        if let Ok(err) = io::stderr().as_fd().try_clone_to_owned() {
+            command.stdout(err);
+        }
+    }
+    let status = command.status().map_err(|reason| Error::Command {
+        program: prog.clone(),
+        reason,
+    })?;
     Ok(status.code().unwrap_or_else(|| {
         use std::os::unix::process::ExitStatusExt;
         128 + status.signal().unwrap_or(0)
@@ -346,7 +360,7 @@ mod tests {
             e.to_string(),
             "invalid status '99' in --status 99 (use codes 100-599, e.g. 200-299,301)"
         );
-        assert_eq!(e.exit_code(), EXIT_USAGE);
+        assert_eq!(e.exit_code(), 2);
         let e = usage(&["--status", ",", "x:1"]);
         assert_eq!(
             e.to_string(),
@@ -357,7 +371,7 @@ mod tests {
             e.to_string(),
             "--status needs an http:// target, not tcp://x:1"
         );
-        assert_eq!(e.exit_code(), EXIT_USAGE);
+        assert_eq!(e.exit_code(), 2);
         assert!(matches!(
             usage(&["--status", "200", "unix:/run/x.sock"]),
             Error::HttpOnly { .. }
@@ -376,10 +390,10 @@ mod tests {
 
     #[test]
     fn a_command_that_cannot_run_exits_like_a_shell() {
-        let missing = run_command(&["/nonexistent/cmd".into()]);
+        let missing = run_command(&["/nonexistent/cmd".into()], false);
         assert!(matches!(&missing, Err(e) if e.exit_code() == 127));
-        let not_executable = run_command(&["/".into()]);
+        let not_executable = run_command(&["/".into()], true);
         assert!(matches!(&not_executable, Err(e) if e.exit_code() == 126));
-        assert!(matches!(run_command(&[]), Ok(0)));
+        assert!(matches!(run_command(&[], false), Ok(0)));
     }
 }

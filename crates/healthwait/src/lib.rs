@@ -9,6 +9,7 @@ pub mod duration;
 pub mod expect;
 pub mod probe;
 pub mod progress;
+pub mod report;
 pub mod target;
 mod unix_http;
 pub mod wait;
@@ -18,20 +19,19 @@ pub use probe::{Failure, Method, Probe, ProbeOptions};
 pub use target::Target;
 pub use wait::{wait, Change, Outcome, WaitOptions};
 
-use cli::EXIT_TIMEOUT;
+use hotswap_cli::{ErrorObject, Kind};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 /// Parses arguments, waits, runs CMD when healthy; returns the exit code.
 pub fn run() -> i32 {
-    // healthwait has no --json, so no error document (a `--json` of CMD's is not one).
-    let cli: cli::Cli = match hotswap_cli::parse_args(cli::TOOL, None) {
+    let cli: cli::Cli = match hotswap_cli::parse_args(cli::TOOL) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
     match wait_then_run(&cli) {
         Ok(code) => code,
-        Err(e) => hotswap_cli::finish(cli::TOOL, Err(e)),
+        Err(e) => hotswap_cli::fail(cli::TOOL, &e, cli.json),
     }
 }
 
@@ -53,7 +53,9 @@ fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
         );
     }
     let ticker = progress::Ticker::start(&format!("waiting for {}", names.join(", ")), quiet);
+    let mut tracker = report::Tracker::new(&names);
     let mut on_change = |c: &Change| {
+        tracker.seen(&c.target, c.passing, c.detail);
         if !quiet && (c.changed || cli.verbose) {
             let state = match (c.passing, cli.down) {
                 (true, false) => format!("healthy ({})", c.detail),
@@ -69,7 +71,13 @@ fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
     };
     let outcome = wait(&probes, &opts, &AtomicBool::new(false), &mut on_change);
     ticker.finish();
-    match outcome {
+    let (passed, elapsed) = match &outcome {
+        Outcome::Passed { elapsed } => (true, *elapsed),
+        Outcome::TimedOut { elapsed, .. } => (false, *elapsed),
+        Outcome::Cancelled => (false, Duration::ZERO),
+    };
+    let mut doc = tracker.report(passed, cli.down, elapsed);
+    let code = match outcome {
         Outcome::Passed { elapsed } => {
             if !quiet && probes.len() > 1 {
                 eprintln!(
@@ -79,19 +87,43 @@ fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
                     secs(elapsed)
                 );
             }
-            cli::run_command(&cli.command)
+            let code = cli::run_command(&cli.command, cli.json)?;
+            if !cli.command.is_empty() {
+                doc.command = Some(report::CommandReport {
+                    argv: cli.command.clone(),
+                    exit_code: code,
+                });
+            }
+            code
         }
         Outcome::TimedOut { elapsed, last } => {
+            let message = format!(
+                "timed out after {} waiting for {} to be {}",
+                secs(elapsed),
+                names.join(", "),
+                doc.waited_for
+            );
             if !quiet {
-                eprintln!("healthwait: timed out after {}", secs(elapsed));
+                eprintln!("healthwait: {message}");
                 for (t, why) in last {
                     eprintln!("healthwait:   {t}: last failure: {why}");
                 }
             }
-            Ok(EXIT_TIMEOUT)
+            doc.error = Some(ErrorObject::new(Kind::Timeout, message));
+            Kind::Timeout.code()
         }
-        Outcome::Cancelled => Ok(hotswap_cli::EXIT_RUNTIME),
+        Outcome::Cancelled => {
+            doc.error = Some(ErrorObject::new(Kind::Interrupted, "interrupted"));
+            Kind::Interrupted.code()
+        }
+    };
+    if cli.json {
+        hotswap_cli::emit_with(cli::TOOL, |out| {
+            serde_json::to_writer(&mut *out, &doc)?;
+            std::io::Write::write_all(out, b"\n")
+        });
     }
+    Ok(code)
 }
 
 fn secs(d: Duration) -> String {

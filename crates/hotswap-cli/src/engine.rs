@@ -1,6 +1,7 @@
 //! proxyconf's errors as the binaries show them: the engine's message plus the flag that gets past
 //! it, and the exit status DESIGN.md gives each.
 
+use crate::contract::{Context, Kind, Reportable};
 use proxyconf::Error;
 use std::fmt;
 
@@ -35,26 +36,75 @@ impl EngineFailure {
     }
 }
 
-/// Exit status 3: no server matches the selector.
-pub const EXIT_NO_SUCH_SERVER: i32 = 3;
-/// Exit status 4: a safety rule refused the edit.
-pub const EXIT_REFUSED: i32 = 4;
-/// Exit status 5: the validator rejected the edited config.
-pub const EXIT_REJECTED: i32 = 5;
-
-/// The exit status of an engine error (DESIGN.md): 1 run time, 2 usage or syntax, 3 no such
-/// server, 4 refused, 5 rejected by the validator.
-pub fn exit_code(e: &Error) -> i32 {
+/// The contract's kind of an engine error (DESIGN.md's table).
+pub fn kind(e: &Error) -> Kind {
     match e {
         Error::Syntax { .. }
         | Error::NoGroups { .. }
         | Error::Usage(_)
         | Error::ScopeClash { .. }
-        | Error::BadMessage { .. } => crate::EXIT_USAGE,
-        Error::NoSuchServer { .. } => EXIT_NO_SUCH_SERVER,
-        Error::Refused(_) | Error::WouldEmpty { .. } | Error::DeployHolds { .. } => EXIT_REFUSED,
-        Error::Rejected { .. } => EXIT_REJECTED,
-        _ => crate::EXIT_RUNTIME,
+        | Error::BadMessage { .. } => Kind::Usage,
+        // A config that cannot be read is the operator's to fix, like a syntax error.
+        Error::Io { action, .. } if matches!(*action, "read" | "resolve" | "stat") => Kind::Usage,
+        Error::NoSuchServer { .. } | Error::NoSuchUpstream { .. } => Kind::NotFound,
+        Error::Refused(_) | Error::WouldEmpty { .. } => Kind::Refused,
+        Error::LockTimeout { .. } | Error::DeployHolds { .. } => Kind::Busy,
+        Error::Rejected { .. } => Kind::Rejected,
+        _ => Kind::Runtime,
+    }
+}
+
+/// The exit status of an engine error.
+pub fn exit_code(e: &Error) -> i32 {
+    kind(e).code()
+}
+
+/// What an engine error is about: its file and place, server, upstream or lock holder.
+pub fn context(e: &Error) -> Context {
+    let file = |p: &std::path::Path| Some(p.display().to_string());
+    match e {
+        Error::Syntax { at, .. } => Context {
+            file: file(&at.path),
+            line: Some(at.line),
+            column: Some(at.col),
+            ..Context::default()
+        },
+        Error::NoGroups { config, .. } => Context {
+            file: file(config),
+            ..Context::default()
+        },
+        Error::Io { path, .. } => Context {
+            file: file(path),
+            ..Context::default()
+        },
+        Error::LockTimeout { lock, holder, .. } => Context {
+            file: file(lock),
+            holder: Some(holder.clone()),
+            ..Context::default()
+        },
+        Error::DeployHolds { config, holder } => Context {
+            file: file(config),
+            holder: Some(holder.clone()),
+            ..Context::default()
+        },
+        Error::NoSuchServer { wanted, .. } => Context {
+            server: Some(wanted.clone()),
+            ..Context::default()
+        },
+        Error::NoSuchUpstream { wanted, .. } => Context {
+            upstream: Some(wanted.clone()),
+            ..Context::default()
+        },
+        Error::ScopeClash { arg, named, .. } => Context {
+            server: Some(arg.clone()),
+            upstream: Some(named.clone()),
+            ..Context::default()
+        },
+        Error::WouldEmpty { name, .. } => Context {
+            upstream: Some(name.clone()),
+            ..Context::default()
+        },
+        _ => Context::default(),
     }
 }
 
@@ -90,9 +140,12 @@ impl fmt::Display for Shown<'_> {
     }
 }
 
-impl crate::ExitStatus for EngineFailure {
-    fn exit_code(&self) -> i32 {
-        exit_code(&self.0)
+impl Reportable for EngineFailure {
+    fn kind(&self) -> Kind {
+        kind(&self.0)
+    }
+    fn context(&self) -> Context {
+        context(&self.0)
     }
 }
 
@@ -165,7 +218,7 @@ mod tests {
             m.ends_with("(check the path, or name the config with -c FILE)"),
             "{m}"
         );
-        assert_eq!(c, 1);
+        assert_eq!(c, 2);
         let (m, _) = shown(Error::Io {
             path: PathBuf::from("/etc/nginx/nginx.conf"),
             action: "write",
@@ -185,13 +238,13 @@ mod tests {
             m.ends_with("retry when it is done, or raise --lock-timeout"),
             "{m}"
         );
-        assert_eq!(c, 1);
+        assert_eq!(c, 6);
         let (m, c) = shown(Error::DeployHolds {
             config: "nginx.conf".into(),
             holder: "pid 1".into(),
         });
         assert!(m.ends_with("(swapctl status), or pass --force"), "{m}");
-        assert_eq!(c, 4);
+        assert_eq!(c, 6);
         let (m, c) = shown(Error::WouldEmpty {
             group: "upstream",
             name: "app".into(),

@@ -3,8 +3,10 @@
 //! and the default config paths. Libraries never see exit codes or flags; only binaries use this.
 #![warn(missing_docs)]
 
+pub mod contract;
 pub mod engine;
 
+pub use contract::{Context, ErrorObject, Kind, Reportable};
 pub use engine::EngineFailure;
 use proxyconf::ProxyKind;
 use std::fmt::Display;
@@ -18,26 +20,35 @@ pub const EXIT_USAGE: i32 = 2;
 /// Exit status 130: interrupted by SIGINT, as shells report it.
 pub const EXIT_INTERRUPTED: i32 = 130;
 
-/// An error a binary can end with: it knows its exit status.
-pub trait ExitStatus: Display {
-    /// The process exit code for this error.
-    fn exit_code(&self) -> i32;
-}
-
 /// Prints `TOOL: error: MESSAGE` on stderr.
 pub fn report(tool: &str, err: &dyn Display) {
     eprintln!("{tool}: error: {err}");
 }
 
-/// Makes a tool's JSON error document from a message and an exit code.
-pub type ErrorDoc = dyn Fn(&str, i32) -> String;
+/// Whether the tool's own arguments ask for `--json`, before or after the subcommand. A `--json`
+/// after `--` belongs to a command it runs.
+pub fn json_asked() -> bool {
+    std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json")
+}
 
 /// Parses the command line into `C`. `--help` and `--version` print as clap prints them. A usage
 /// error is printed as clap renders it, after the tool's prefix (`TOOL: error: ...`), and when the
-/// arguments ask for `--json`, `json_error(message, exit code)` also goes to stdout: a script that
+/// arguments ask for `--json`, the error object (kind `usage`) also goes to stdout: a script that
 /// parses the output gets one JSON document whatever went wrong. `Err` holds the exit code.
-pub fn parse_args<C: clap::Parser>(tool: &str, json_error: Option<&ErrorDoc>) -> Result<C, i32> {
-    let err = match C::try_parse() {
+pub fn parse_args<C: clap::Parser>(tool: &str) -> Result<C, i32> {
+    parse_with(tool, C::command())
+}
+
+/// [`parse_args`] with a command the tool adjusted after deriving it (help that differs per
+/// subcommand).
+pub fn parse_with<C: clap::FromArgMatches>(tool: &str, mut cmd: clap::Command) -> Result<C, i32> {
+    let parsed = cmd
+        .try_get_matches_from_mut(std::env::args_os())
+        .and_then(|m| C::from_arg_matches(&m).map_err(|e| e.format(&mut cmd)));
+    let err = match parsed {
         Ok(c) => return Ok(c),
         Err(e) => e,
     };
@@ -54,16 +65,23 @@ pub fn parse_args<C: clap::Parser>(tool: &str, json_error: Option<&ErrorDoc>) ->
     }
     let text = err.render().to_string();
     eprint!("{tool}: {text}");
-    // Only the tool's own arguments count: a `--json` after `--` belongs to a command it runs.
-    let asked = std::env::args_os()
-        .take_while(|a| a != "--")
-        .any(|a| a == "--json");
-    if let (true, Some(doc)) = (asked, json_error) {
+    if json_asked() {
         let first = text.lines().next().unwrap_or_default();
         let message = first.strip_prefix("error: ").unwrap_or(first);
-        emit_error_doc(&doc(message, code));
+        emit_error_doc(&ErrorObject::new(Kind::Usage, message).document());
     }
-    Err(code)
+    Err(Kind::Usage.code())
+}
+
+/// A percentage as the toolkit writes it: `2`, `2.5` or `2%`, from 0 to 100.
+pub fn parse_percent(s: &str) -> Result<f64, String> {
+    let n = s.trim().strip_suffix('%').unwrap_or(s.trim());
+    match n.trim().parse::<f64>() {
+        Ok(v) if (0.0..=100.0).contains(&v) => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a percentage from 0 to 100 (write 2 or 2%)"
+        )),
+    }
 }
 
 /// Prints `TOOL: warning: MESSAGE` on stderr.
@@ -71,15 +89,15 @@ pub fn warn(tool: &str, what: &dyn Display) {
     eprintln!("{tool}: warning: {what}");
 }
 
-/// Ends a command: 0 on success, else prints the error with the tool's prefix and returns its code.
-pub fn finish<E: ExitStatus>(tool: &str, result: Result<(), E>) -> i32 {
-    match result {
-        Ok(()) => 0,
-        Err(e) => {
-            report(tool, &e);
-            e.exit_code()
-        }
+/// Ends a command with `err`: prints it with the tool's prefix on stderr, and under `--json` its
+/// error document on stdout; returns its exit code.
+pub fn fail(tool: &str, err: &dyn Reportable, json: bool) -> i32 {
+    report(tool, &err);
+    let obj = err.object();
+    if json {
+        emit_error_doc(&obj.document());
     }
+    obj.exit_code
 }
 
 /// Locked, buffered stdout: a concrete type, so serializers writing many small pieces inline

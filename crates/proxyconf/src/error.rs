@@ -123,6 +123,14 @@ pub enum Error {
         /// One line per server of the config.
         known: Vec<String>,
     },
+    /// No upstream or backend has this name; `known` lists those that exist.
+    #[error("no upstream or backend is named '{wanted}'; the config has: {}", known.join(", "))]
+    NoSuchUpstream {
+        /// The name as written.
+        wanted: String,
+        /// The names in the config.
+        known: Vec<String>,
+    },
     /// The edit would leave a group with no server that serves.
     #[error("refusing to leave {group} {name} ({at}) with no server that serves{}{}; enable another server first", through.as_ref().map(|t| format!(" (the edit reaches it through a shared include: {t})")).unwrap_or_default(), others_list(others))]
     WouldEmpty {

@@ -714,9 +714,9 @@ pub fn check_upstream_exists(cfg: &Config, name: &str) -> Result<()> {
     }
     let mut names: Vec<_> = cfg.upstreams.iter().map(|u| u.name.clone()).collect();
     names.dedup();
-    Err(Error::NoSuchServer {
-        wanted: format!("upstream {name}"),
-        known: vec![format!("upstreams: {}", names.join(", "))],
+    Err(Error::NoSuchUpstream {
+        wanted: name.to_string(),
+        known: names,
     })
 }
 

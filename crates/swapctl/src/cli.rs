@@ -15,9 +15,62 @@ Examples:
   sudo swapctl --profile app rolling       # settings from /etc/hotswap/app.toml
 
 Placeholders: {host} {port} {address} {name} {upstream} (also $HOTSWAP_HOST ... in --restart).
-Exit status: 0 done, 1 stopped (the message says what is out and what to run; status: servers
-left out), 2 usage, 3 another deploy holds the lock, 130 interrupted by Ctrl-C (waits stop, a
+Exit status: 0 done, 1 stopped (the message says what is out and what to run; status: something
+needs a person), 2 usage, 3 no such server or upstream, 4 refused by a safety rule, 5 rejected by
+the validator, 6 busy (another deploy holds the lock), 130 interrupted by Ctrl-C (waits stop, a
 running restart finishes, healthy servers come back; a second Ctrl-C stops at once).";
+
+const HOT_SWAP_EXAMPLES: &str = "\
+Examples:
+  swapctl --upstream app --restart 'systemctl restart app@{port}' \\
+          --health 'http://{address}/okcomputer' hot-swap
+  swapctl --profile app --json hot-swap | jq -c 'select(.event == \"finished\")'";
+
+const ROLLING_EXAMPLES: &str = "\
+Examples:
+  swapctl -c /etc/nginx/lb1.conf -c /etc/nginx/lb2.conf --upstream app \\
+          --restart './restart {port}' --health 'http://{address}/up' rolling --batch 2
+  swapctl --profile app rolling --canary 1 --observe 2m --max-error-rate 2% \\
+          --rollback './rollback {port}'
+  swapctl --profile app rolling --only 10.0.0.5:8080      # one host per Ansible serial run";
+
+const OUT_EXAMPLES: &str = "\
+Examples:
+  swapctl out 127.0.0.1:4041 --reason 'INC-231: leaks memory'
+  swapctl -c /etc/haproxy/haproxy.cfg out app/web1 --drain-timeout 2m
+  swapctl -c /etc/nginx/lb1.conf -c /etc/nginx/lb2.conf out 10.0.0.5:8080";
+
+const IN_EXAMPLES: &str = "\
+Examples:
+  swapctl in 127.0.0.1:4041
+  swapctl -c /etc/haproxy/haproxy.cfg --health 'http://{address}/up' \\
+          --health-status 200 in app/web1";
+
+const RESUME_EXAMPLES: &str = "\
+Examples:
+  swapctl --upstream app resume          # the journal gives the commands and settings
+  swapctl --profile app resume --health-timeout 5m";
+
+const MODE_EXAMPLES: &str = "\
+Examples:
+  swapctl --upstream app mode read-only --message 'Back in 10 minutes' --retry-after 10m
+  swapctl --upstream app mode normal
+  swapctl --upstream app mode           # show the mode on every proxy";
+
+const PLAN_EXAMPLES: &str = "\
+Examples:
+  swapctl --upstream app --restart './restart {port}' plan rolling --batch 2
+  swapctl --profile app --json plan hot-swap | jq '.steps[].action'";
+
+const STATUS_EXAMPLES: &str = "\
+Examples:
+  swapctl status                         # every upstream: file and live state, last deploy
+  swapctl -c /etc/haproxy/haproxy.cfg --json status | jq '.ok'";
+
+const RECOVER_EXAMPLES: &str = "\
+Examples:
+  swapctl --upstream app --health 'http://{address}/up' recover
+  swapctl --profile app recover";
 
 /// Hot-swap, rolling and half-and-half deploys behind nginx and haproxy that drop no request.
 #[derive(Debug, Parser)]
@@ -118,8 +171,10 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Halves: take half out, restart it, swap halves in one edit, restart the rest, restore
+    #[command(after_help = HOT_SWAP_EXAMPLES)]
     HotSwap,
     /// N servers at a time: take out, restart, health-check, bring back
+    #[command(after_help = ROLLING_EXAMPLES)]
     Rolling {
         /// Servers per batch
         #[arg(long, default_value_t = 1)]
@@ -132,6 +187,7 @@ pub enum Command {
         canary: CanaryArgs,
     },
     /// Take servers out of every proxy that holds them; return once none sends them traffic
+    #[command(after_help = OUT_EXAMPLES)]
     Out {
         /// Address, haproxy server name, or UPSTREAM/SERVER
         #[arg(required = true, value_name = "SERVER")]
@@ -141,14 +197,17 @@ pub enum Command {
         reason: Option<String>,
     },
     /// Health-check servers (with --health) and bring them back into every proxy
+    #[command(after_help = IN_EXAMPLES)]
     In {
         /// Address, haproxy server name, or UPSTREAM/SERVER
         #[arg(required = true, value_name = "SERVER")]
         servers: Vec<String>,
     },
     /// Go on with a failed or interrupted deploy: restart what it left out, then the rest
+    #[command(after_help = RESUME_EXAMPLES)]
     Resume,
     /// Traffic mode: read-only (only GET/HEAD/OPTIONS pass), maintenance, normal; none: show it
+    #[command(after_help = MODE_EXAMPLES)]
     Mode {
         /// The mode to put in place on every proxy
         #[arg(value_enum)]
@@ -161,6 +220,7 @@ pub enum Command {
         retry_after: String,
     },
     /// Print the steps of a deploy without doing them
+    #[command(after_help = PLAN_EXAMPLES)]
     Plan {
         /// Which deploy
         #[arg(value_enum, default_value = "hot-swap")]
@@ -173,8 +233,10 @@ pub enum Command {
         canary: CanaryArgs,
     },
     /// The last or interrupted deploy, step by step, and the upstream's live state
+    #[command(after_help = STATUS_EXAMPLES)]
     Status,
     /// Re-enable what swapctl took out and is healthy now; report what is not
+    #[command(after_help = RECOVER_EXAMPLES)]
     Recover,
 }
 
@@ -187,8 +249,8 @@ pub struct CanaryArgs {
     /// How long the canaries are watched
     #[arg(long, value_name = "DUR", requires = "canary")]
     pub observe: Option<String>,
-    /// Highest share of 5xx answers and failed connections, in percent
-    #[arg(long, value_name = "PCT", requires = "canary")]
+    /// Highest share of 5xx answers and failed connections: 2 or 2%
+    #[arg(long, value_name = "PCT", requires = "canary", value_parser = hotswap_cli::parse_percent)]
     pub max_error_rate: Option<f64>,
     /// Fewest requests the gate needs to judge [default: 20]
     #[arg(long, value_name = "K", requires = "canary")]
@@ -266,7 +328,59 @@ pub enum StrategyArg {
     Rolling,
 }
 
-/// The clap command, for man pages and completions.
+/// The flags given before the subcommand that only some subcommands read, by group.
+const PROXY: &[&str] = &["socket", "pid_file", "prefix"];
+const APPLY: &[&str] = &["reload", "drain_timeout", "on_drain_timeout"];
+const HEALTH: &[&str] = &[
+    "health",
+    "health_status",
+    "health_body",
+    "health_body_regex",
+    "health_header",
+    "health_cacert",
+    "health_insecure",
+    "health_timeout",
+];
+const RESTART: &[&str] = &["restart", "restart_timeout"];
+
+/// The groups each subcommand reads; the others are left out of its help.
+fn applies(sub: &str) -> Vec<&'static str> {
+    let groups: &[&[&str]] = match sub {
+        "status" => &[PROXY],
+        "out" | "mode" => &[PROXY, APPLY],
+        "in" => &[PROXY, APPLY, HEALTH],
+        "recover" => &[PROXY, APPLY, HEALTH, &["restart_timeout"]],
+        _ => &[PROXY, APPLY, HEALTH, RESTART],
+    };
+    groups.iter().flat_map(|g| g.iter().copied()).collect()
+}
+
+/// The clap command, for parsing, `--help`, man pages and completions. The deploy flags are
+/// global, so a script may give them before or after the subcommand; each subcommand's help
+/// shows only those it reads (the others are its own hidden copies, which clap then does not
+/// propagate over).
 pub fn command() -> clap::Command {
-    <Cli as clap::CommandFactory>::command()
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let some = [PROXY, APPLY, HEALTH, RESTART].concat();
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| some.contains(&a.get_id().as_str()))
+        .cloned()
+        .collect();
+    let subs: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    for sub in subs {
+        let keep = applies(&sub);
+        cmd = cmd.mut_subcommand(&sub, |mut s| {
+            for a in &globals {
+                if !keep.contains(&a.get_id().as_str()) {
+                    s = s.arg(a.clone().hide(true));
+                }
+            }
+            s
+        });
+    }
+    cmd
 }

@@ -3,7 +3,7 @@
 use crate::canary::Figures;
 use crate::fleet::{key, ApplyError, Fleet};
 use crate::journal::{now, Journal, ServerRef, Step};
-use crate::report::{Event, Reporter};
+use crate::report::{Account, ActionKind, Event, Reporter, StepInfo};
 use crate::template::{self, Vars};
 use crate::Error;
 use healthwait::deadline::{self, Deadline, Polled};
@@ -342,6 +342,31 @@ pub enum Action {
 }
 
 impl Action {
+    /// The step this action is, as events, the journal and `plan` show it.
+    pub fn info(&self, step: usize, total: usize) -> StepInfo {
+        let (kind, servers, bring_in, take_out) = match self {
+            Action::Out(s) => (ActionKind::TakeOut, s.clone(), vec![], vec![]),
+            Action::Restart(s) => (ActionKind::Restart, s.clone(), vec![], vec![]),
+            Action::Swap(i, o) => (
+                ActionKind::Swap,
+                i.iter().chain(o).cloned().collect(),
+                i.clone(),
+                o.clone(),
+            ),
+            Action::In(s) => (ActionKind::BringIn, s.clone(), vec![], vec![]),
+            Action::Observe(s) => (ActionKind::Observe, s.clone(), vec![], vec![]),
+        };
+        StepInfo {
+            step,
+            total,
+            action: kind,
+            description: label(self),
+            servers,
+            bring_in,
+            take_out,
+        }
+    }
+
     /// What it does, and the servers it acts on.
     pub fn describe(&self) -> (String, Vec<String>) {
         let names = |v: &[ServerRef]| v.iter().map(ToString::to_string).collect::<Vec<_>>();
@@ -760,10 +785,10 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
     if let Some(step) = last
         .steps
         .iter()
-        .find(|s| s.action.starts_with("observe") && s.state != "done")
+        .find(|s| s.action == ActionKind::Observe && s.state != "done")
     {
         return Err(Error::ResumeCanaryPending {
-            step: step.n,
+            step: step.step,
             state: step.state.clone(),
         });
     }
@@ -881,14 +906,9 @@ impl Runner<'_> {
             }
             self.journal.steps[i].state = "running".into();
             persist!(i + 1);
-            let (act, names) = action.describe();
-            let step_label = label(action);
-            self.reporter.emit(&Event::StepStarted {
-                step: i + 1,
-                total,
-                action: act.clone(),
-                servers: names.clone(),
-            });
+            let info = action.info(i + 1, total);
+            let step_label = info.description.clone();
+            self.reporter.emit(&Event::StepStarted(info.clone()));
             // On a terminal, keep the elapsed time of this (waiting) step live.
             let ticker = healthwait::progress::Ticker::start(
                 &format!("step {}/{total}: {step_label}", i + 1),
@@ -903,13 +923,7 @@ impl Runner<'_> {
                 Ok(()) => {
                     self.journal.steps[i].state = "done".into();
                     persist!(i + 1);
-                    self.reporter.emit(&Event::StepDone {
-                        step: i + 1,
-                        total,
-                        action: act,
-                        servers: names,
-                        millis,
-                    });
+                    self.reporter.emit(&Event::StepDone { step: info, millis });
                 }
                 Err(_) if self.cancel.load(Ordering::SeqCst) => {
                     self.journal.steps[i].state = "interrupted".into();
@@ -922,12 +936,9 @@ impl Runner<'_> {
                     self.journal.steps[i].state = "failed".into();
                     self.journal.steps[i].detail = Some(cause.to_string());
                     self.reporter.emit(&Event::StepFailed {
-                        step: i + 1,
-                        total,
-                        action: act,
-                        servers: names,
+                        step: info,
                         millis,
-                        error: cause.to_string(),
+                        reason: cause.to_string(),
                     });
                     if self.rolled_back {
                         let err = Error::RolledBack {
@@ -948,13 +959,13 @@ impl Runner<'_> {
                         self.opts,
                     );
                     self.journal.status = "failed".into();
-                    self.journal.message = Some(account.clone());
+                    self.journal.message = Some(account.text.clone());
                     let _ = self.journal.save();
                     return Err(Error::Stopped {
                         step: i + 1,
                         total,
                         cause: Box::new(cause),
-                        account,
+                        account: Box::new(account),
                     });
                 }
             }
@@ -967,7 +978,7 @@ impl Runner<'_> {
         let msg = if matches!(what, "out" | "in") {
             format!(
                 "{what} {} done in {}",
-                self.journal.steps[0].servers.join(", "),
+                names(&self.journal.steps[0].servers),
                 ms(started.elapsed())
             )
         } else {
@@ -978,7 +989,7 @@ impl Runner<'_> {
                 self.journal
                     .steps
                     .iter()
-                    .filter(|s| s.action.starts_with("restart"))
+                    .filter(|s| s.action == ActionKind::Restart)
                     .map(|s| s.servers.len())
                     .sum::<usize>(),
                 match (same, self.opts.configs.len()) {
@@ -1088,14 +1099,14 @@ impl Runner<'_> {
             self.opts,
         );
         self.journal.status = "failed".into();
-        self.journal.message = Some(account.clone());
+        self.journal.message = Some(account.text.clone());
         // Worth one more try: a little space may have come free.
         let _ = self.journal.save();
         Error::Stopped {
             step,
             total,
             cause: Box::new(StepError::from(e)),
-            account,
+            account: Box::new(account),
         }
     }
 
@@ -1105,9 +1116,11 @@ impl Runner<'_> {
         self.bring_back_healthy("interrupted");
         let account = account(&self.journal, &self.fleet, headline, self.opts);
         self.journal.status = "interrupted".into();
-        self.journal.message = Some(account.clone());
+        self.journal.message = Some(account.text.clone());
         let _ = self.journal.save();
-        Error::Interrupted { account }
+        Error::Interrupted {
+            account: Box::new(account),
+        }
     }
 
     /// Brings back what this deploy took out and is healthy now (a short, bounded check each).
@@ -1172,11 +1185,12 @@ impl Journal {
                 .iter()
                 .enumerate()
                 .map(|(i, a)| {
-                    let (action, servers) = a.describe();
+                    let info = a.info(i + 1, actions.len());
                     Step {
-                        n: i + 1,
-                        action,
-                        servers,
+                        step: i + 1,
+                        action: info.action,
+                        description: info.description,
+                        servers: info.servers,
                         state: "pending".into(),
                         millis: None,
                         detail: None,
@@ -1401,7 +1415,7 @@ pub fn names(v: &[ServerRef]) -> String {
 }
 
 /// A plain account: what is out, what failed, what serves, and the exact next commands.
-pub fn account(j: &Journal, fleet: &Fleet, headline: &str, opts: &Options) -> String {
+pub fn account(j: &Journal, fleet: &Fleet, headline: &str, opts: &Options) -> Account {
     let serving: Vec<ServerRef> = fleet
         .all()
         .into_iter()
@@ -1413,27 +1427,37 @@ pub fn account(j: &Journal, fleet: &Fleet, headline: &str, opts: &Options) -> St
         format!("\n  failed:            {}", names(&j.failed))
     };
     let mut next = String::new();
+    let mut commands = Vec::new();
     if j.out.is_empty() && j.failed.is_empty() {
         next.push_str("\n  nothing is out of rotation");
     }
     if matches!(j.strategy.as_str(), "hot-swap" | "rolling" | "resume") {
+        commands.push(opts.command_for("resume"));
         next.push_str(&format!(
             "\n  next: fix the cause, then go on with the deploy (the servers left out first):\n    {}",
             opts.command_for("resume")
         ));
     }
     if !j.out.is_empty() {
+        commands.push(opts.command_for("recover"));
         next.push_str(&format!(
             "\n  or bring back only what is healthy now:\n    {}",
             opts.command_for("recover")
         ));
     }
-    format!(
+    let text = format!(
         "{headline}\n  out of rotation:   {}{failed}\n  serving:           {}{next}\n  `{}` shows the journal",
         names(&j.out),
         names(&serving),
         opts.command_for("status")
-    )
+    );
+    Account {
+        text,
+        out: j.out.clone(),
+        failed: j.failed.clone(),
+        serving,
+        next: commands,
+    }
 }
 
 fn ms(d: Duration) -> String {

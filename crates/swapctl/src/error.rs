@@ -372,8 +372,8 @@ pub enum Error {
         /// What failed (also part of the account).
         #[source]
         cause: Box<StepError>,
-        /// The plain account.
-        account: String,
+        /// The account.
+        account: Box<crate::report::Account>,
     },
     /// A step failed after the canary gate rolled the canaries back.
     #[error(
@@ -433,8 +433,8 @@ pub enum Error {
     /// A deploy, `out` or `in` was interrupted; `account` says where things stand.
     #[error("{account}")]
     Interrupted {
-        /// The plain account.
-        account: String,
+        /// The account.
+        account: Box<crate::report::Account>,
     },
     /// Ctrl-C came before a mode change began.
     #[error("interrupted before the mode change began; nothing changed")]
@@ -453,6 +453,79 @@ pub enum Error {
 }
 
 impl Error {
+    /// Where a deploy that stopped left things, when this error ends one.
+    pub fn account(&self) -> Option<&crate::report::Account> {
+        match self {
+            Error::Stopped { account, .. } | Error::Interrupted { account } => Some(&**account),
+            _ => None,
+        }
+        // An account known only in words has nothing for a script.
+        .filter(|a| !(a.out.is_empty() && a.serving.is_empty() && a.next.is_empty()))
+    }
+
+    /// What the error is about, for the contract's error object: file, server, upstream, holder.
+    pub fn context(&self) -> hotswap_cli::Context {
+        use hotswap_cli::Context;
+        let file = |p: &std::path::Path| Some(p.display().to_string());
+        let server = |s: &ServerRef| Some(s.selector());
+        match self {
+            Error::Config(e) | Error::ModeRefused(e) => hotswap_cli::engine::context(e),
+            Error::Selector { wanted, source, .. } => Context {
+                server: Some(wanted.clone()),
+                ..hotswap_cli::engine::context(source)
+            },
+            Error::NoConfig { config, .. }
+            | Error::SocketOnNginx { config }
+            | Error::NoServers { config }
+            | Error::SeveralUpstreams { config, .. }
+            | Error::NothingToResume { config }
+            | Error::ResumeNotADeploy { config, .. }
+            | Error::Preflight { config, .. } => Context {
+                file: file(config),
+                ..Context::default()
+            },
+            Error::ProfileOverride { file: f, .. } => Context {
+                file: file(f),
+                ..Context::default()
+            },
+            Error::NoUpstreams { config, wanted }
+            | Error::NoSuchUpstream { config, wanted, .. } => Context {
+                file: file(config),
+                upstream: Some(wanted.clone()),
+                ..Context::default()
+            },
+            Error::NoSuchServer { wanted, .. } => Context {
+                server: Some(wanted.clone()),
+                ..Context::default()
+            },
+            Error::NoCapacity {
+                config, upstream, ..
+            } => Context {
+                file: file(config),
+                upstream: Some(upstream.clone()),
+                ..Context::default()
+            },
+            Error::WouldEmpty { servers, upstream } => Context {
+                server: servers.first().and_then(server),
+                upstream: Some(upstream.clone()),
+                ..Context::default()
+            },
+            Error::HealthTarget { server: s, .. } | Error::NotBroughtBack { server: s, .. } => {
+                Context {
+                    server: server(s),
+                    upstream: Some(s.upstream.clone()),
+                    ..Context::default()
+                }
+            }
+            Error::Lock(LockError::Held { path, holder }) => Context {
+                file: file(path),
+                holder: holder.clone(),
+                ..Context::default()
+            },
+            _ => Context::default(),
+        }
+    }
+
     /// A duration flag healthwait cannot parse; takes its error as text, whatever its type.
     pub fn duration(flag: &str, reason: impl Display) -> Error {
         Error::Duration {
@@ -757,15 +830,23 @@ mod tests {
         use crate::exit_code;
         assert_eq!(exit_code(&Error::BatchZero), 2);
         assert_eq!(
+            exit_code(&Error::NoSuchUpstream {
+                config: "/c".into(),
+                wanted: "x".into(),
+                known: Vec::new()
+            }),
+            3
+        );
+        assert_eq!(
             exit_code(&Error::Lock(LockError::Held {
                 path: "/l".into(),
                 holder: None
             })),
-            3
+            6
         );
         assert_eq!(
             exit_code(&Error::Interrupted {
-                account: String::new()
+                account: Box::default()
             }),
             130
         );

@@ -116,15 +116,49 @@ impl std::fmt::Display for ServerRef {
     }
 }
 
+/// Step servers as objects, or as the display strings journals of earlier releases wrote.
+fn servers_or_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ServerRef>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        Server(ServerRef),
+        Name(String),
+    }
+    let items = Vec::<Either>::deserialize(d)?;
+    Ok(items
+        .into_iter()
+        .map(|i| match i {
+            Either::Server(s) => s,
+            Either::Name(text) => match text.split_once(" (") {
+                Some((name, rest)) => ServerRef {
+                    upstream: String::new(),
+                    name: Some(name.to_string()),
+                    address: rest.trim_end_matches(')').to_string(),
+                },
+                None => ServerRef {
+                    upstream: String::new(),
+                    name: None,
+                    address: text,
+                },
+            },
+        })
+        .collect())
+}
+
 /// One step of a deploy.
 #[derive(Debug, Clone, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Step {
-    /// 1-based.
-    pub n: usize,
-    /// What it does, e.g. "take out", "restart", "swap", "bring in".
-    pub action: String,
+    /// 1-based (`n` in journals of earlier releases).
+    #[serde(alias = "n")]
+    pub step: usize,
+    /// What it does.
+    pub action: crate::report::ActionKind,
+    /// The same in words.
+    #[serde(default)]
+    pub description: String,
     /// Servers it acts on.
-    pub servers: Vec<String>,
+    #[serde(deserialize_with = "servers_or_names")]
+    pub servers: Vec<ServerRef>,
     /// pending, running, done, failed.
     pub state: String,
     /// Milliseconds it took.

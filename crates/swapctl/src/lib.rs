@@ -31,17 +31,14 @@ pub use error::Error;
 
 use cli::{Cli, Command};
 use deploy::{Options, Strategy};
-use hotswap_cli::{ExitStatus, EXIT_INTERRUPTED, EXIT_RUNTIME, EXIT_USAGE};
+use hotswap_cli::{Context, Kind, Reportable, EXIT_INTERRUPTED, EXIT_RUNTIME};
 use report::{Event, Reporter};
 use std::path::PathBuf;
 
-/// Exit status 3: another deploy holds the lock.
-pub const EXIT_LOCKED: i32 = 3;
-
-/// The exit status an error ends swapctl with: 1 stopped (run time), 2 refused before anything
-/// changed (usage, profile, plan), 3 another deploy holds the lock, 130 interrupted by Ctrl-C; a
-/// config the engine cannot load ends with the engine's own status (2 syntax, ...).
-pub fn exit_code(e: &Error) -> i32 {
+/// The contract's kind of an error (DESIGN.md's table): 1 runtime (stopped), 2 usage (flags,
+/// profile, templates), 3 not_found, 4 refused by a safety rule, 6 busy (another deploy holds the
+/// lock), 130 interrupted; a config the engine cannot load has the engine's own kind.
+pub fn kind(e: &Error) -> Kind {
     use journal::LockError;
     match e {
         Error::Profile(_)
@@ -57,11 +54,8 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::OneProxyFlags
         | Error::SocketOnNginx { .. }
         | Error::NoUpstreams { .. }
-        | Error::NoSuchUpstream { .. }
-        | Error::NoServers { .. }
         | Error::SeveralUpstreams { .. }
         | Error::Selector { .. }
-        | Error::NoSuchServer { .. }
         | Error::Template { .. }
         | Error::HealthTarget { .. }
         | Error::HotSwapTooFew { .. }
@@ -70,22 +64,25 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::CanaryOnHotSwap
         | Error::CanaryCount { .. }
         | Error::CanarySetup(_)
-        | Error::NoCapacity { .. }
         | Error::NoRestart
         | Error::OnlyOnHotSwap
-        | Error::WouldEmpty { .. }
         | Error::NothingToResume { .. }
         | Error::ResumeMissingConfigs { .. }
         | Error::ResumeNotADeploy { .. }
         | Error::ResumeCanaryPending { .. }
         | Error::ResumeRolledBack
         | Error::ResumeNoRestart
-        | Error::ModeRefused(_)
         | Error::OnDrainTimeout { .. }
-        | Error::HealthExpect(_) => EXIT_USAGE,
-        Error::Lock(LockError::Held { .. }) => EXIT_LOCKED,
-        Error::Lock(LockError::Open { .. } | LockError::Lock { .. }) => EXIT_RUNTIME,
-        Error::Config(e) => hotswap_cli::engine::exit_code(e),
+        | Error::HealthExpect(_) => Kind::Usage,
+        Error::NoSuchUpstream { .. } | Error::NoServers { .. } | Error::NoSuchServer { .. } => {
+            Kind::NotFound
+        }
+        Error::WouldEmpty { .. } | Error::NoCapacity { .. } => Kind::Refused,
+        // A mode the engine refuses (refused), or a message it cannot take (usage).
+        Error::ModeRefused(e) => hotswap_cli::engine::kind(e),
+        Error::Lock(LockError::Held { .. }) => Kind::Busy,
+        Error::Lock(LockError::Open { .. } | LockError::Lock { .. }) => Kind::Runtime,
+        Error::Config(e) => hotswap_cli::engine::kind(e),
         Error::SignalHandler(_)
         | Error::Preflight { .. }
         | Error::RestartsRunning { .. }
@@ -98,29 +95,37 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::BringBack { .. }
         | Error::StillOut { .. }
         | Error::ModeRestore(_)
-        | Error::ModeFailed(_) => EXIT_RUNTIME,
+        | Error::ModeFailed(_) => Kind::Runtime,
         Error::NotBroughtBack { interrupted, .. } => {
             if *interrupted {
-                EXIT_INTERRUPTED
+                Kind::Interrupted
             } else {
-                EXIT_RUNTIME
+                Kind::Runtime
             }
         }
         Error::Interrupted { .. } | Error::ModeNotBegun | Error::ModeInterrupted { .. } => {
-            EXIT_INTERRUPTED
+            Kind::Interrupted
         }
     }
 }
 
-impl ExitStatus for Error {
-    fn exit_code(&self) -> i32 {
-        exit_code(self)
+/// The exit status an error ends swapctl with: its kind's.
+pub fn exit_code(e: &Error) -> i32 {
+    kind(e).code()
+}
+
+impl Reportable for Error {
+    fn kind(&self) -> Kind {
+        kind(self)
+    }
+    fn context(&self) -> Context {
+        self.context()
     }
 }
 
 /// Parses arguments, runs the command, returns the exit code.
 pub fn run() -> i32 {
-    let cli: Cli = match hotswap_cli::parse_args("swapctl", Some(&error_doc)) {
+    let cli: Cli = match hotswap_cli::parse_with("swapctl", cli::command()) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
@@ -128,19 +133,26 @@ pub fn run() -> i32 {
     let (text, ok) = match execute(&cli) {
         Ok(done) => done,
         Err(e) => {
-            let code = exit_code(&e);
-            if json {
-                finished(&cli, code, &e.to_string());
-            } else {
+            let error = e.object();
+            if !json {
                 report::say(&format!("error: {e}"));
+            } else if is_event_command(&cli.command) {
+                finished(
+                    error.exit_code,
+                    &error.message,
+                    Some(error.clone()),
+                    e.account(),
+                );
+            } else {
+                hotswap_cli::emit_error_doc(&error.document());
             }
-            return code;
+            return error.exit_code;
         }
     };
     // Only `status` succeeds with "not ok": the last deploy left servers out.
     let code = if ok { 0 } else { EXIT_RUNTIME };
     if json && is_event_command(&cli.command) {
-        finished(&cli, code, &text);
+        finished(code, &text, None, None);
     } else if !text.is_empty() {
         use std::io::Write;
         let mut out = std::io::stdout().lock();
@@ -157,8 +169,13 @@ fn is_event_command(c: &Command) -> bool {
     )
 }
 
-/// The last JSON event (or, for `plan`/`status`, an error document).
-fn finished(cli: &Cli, code: i32, message: &str) {
+/// The last JSON event of a deploy-like command.
+fn finished(
+    code: i32,
+    message: &str,
+    error: Option<hotswap_cli::ErrorObject>,
+    account: Option<&report::Account>,
+) {
     let status = match code {
         0 => "done",
         EXIT_INTERRUPTED => "interrupted",
@@ -168,21 +185,14 @@ fn finished(cli: &Cli, code: i32, message: &str) {
         status: status.into(),
         exit_code: code,
         message: message.to_string(),
+        error,
+        account: account.cloned(),
     };
-    if is_event_command(&cli.command) {
-        Reporter {
-            json: true,
-            quiet: false,
-        }
-        .emit(&ev);
-    } else {
-        hotswap_cli::emit_error_doc(&error_doc(message, code));
+    Reporter {
+        json: true,
+        quiet: false,
     }
-}
-
-/// The one JSON document a command that is not a deploy prints for its error under `--json`.
-fn error_doc(message: &str, code: i32) -> String {
-    serde_json::json!({ "error": { "message": message, "exit_code": code } }).to_string()
+    .emit(&ev);
 }
 
 /// Settings from the command line, or from `--profile` (which the command line may not override
@@ -286,17 +296,35 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
             health_args.extend([name.to_string(), v]);
         }
     };
-    flag("--health-status", cli.health_status.clone());
-    flag("--health-body", cli.health_body.clone());
-    flag("--health-body-regex", cli.health_body_regex.clone());
-    for h in &cli.health_header {
-        flag("--health-header", Some(h.clone()));
+    // Each expectation from the flag, else from the profile.
+    flag(
+        "--health-status",
+        cli.health_status.clone().or(p.health_status.take()),
+    );
+    flag(
+        "--health-body",
+        cli.health_body.clone().or(p.health_body.take()),
+    );
+    flag(
+        "--health-body-regex",
+        cli.health_body_regex.clone().or(p.health_body_regex.take()),
+    );
+    let headers = if cli.health_header.is_empty() {
+        std::mem::take(&mut p.health_header)
+    } else {
+        cli.health_header.clone()
+    };
+    for h in headers {
+        flag("--health-header", Some(h));
     }
     flag(
         "--health-cacert",
-        cli.health_cacert.as_ref().map(|p| p.display().to_string()),
+        cli.health_cacert
+            .clone()
+            .or(p.health_cacert.take())
+            .map(|p| p.display().to_string()),
     );
-    if cli.health_insecure {
+    if cli.health_insecure || p.health_insecure {
         health_args.push("--health-insecure".into());
     }
     if health_args.is_empty() {

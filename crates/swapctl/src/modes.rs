@@ -5,7 +5,7 @@
 use crate::deploy::Options;
 use crate::fleet::Fleet;
 use crate::journal::{now, Journal, ModeChange, SavedMode};
-use crate::report::{Event, Reporter};
+use crate::report::{ActionKind, Event, Reporter, StepInfo};
 use crate::Error;
 use proxyconf::mode::{self, Mode, Spec};
 use std::sync::atomic::AtomicBool;
@@ -53,21 +53,34 @@ fn default_message(m: Mode) -> &'static str {
     }
 }
 
-/// Each proxy's mode, one line each.
+/// One proxy's mode, as `mode --json` (no argument) prints it: an array of these.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub struct ModeRow {
+    /// The config file.
+    pub config: String,
+    /// The upstream or backend.
+    pub upstream: String,
+    /// normal, read-only or maintenance.
+    pub mode: String,
+    /// Since when, RFC 3339 (null for normal).
+    pub since: Option<String>,
+}
+
+/// `mode` with no argument: each proxy's mode, one line each.
 pub fn show(opts: &Options) -> Result<String, Error> {
     let fleet = Fleet::load(opts, "swapctl mode")?;
     if opts.json {
-        let rows: Vec<serde_json::Value> = fleet
+        let rows: Vec<ModeRow> = fleet
             .members
             .iter()
             .map(|m| {
                 let (mode, since) = mode::current(&m.cfg, &m.upstream);
-                serde_json::json!({
-                    "config": m.config.display().to_string(),
-                    "upstream": m.upstream,
-                    "mode": mode.word(),
-                    "since": since,
-                })
+                ModeRow {
+                    config: m.config.display().to_string(),
+                    upstream: m.upstream.clone(),
+                    mode: mode.word().to_string(),
+                    since,
+                }
             })
             .collect();
         return Ok(serde_json::to_string_pretty(&rows)?);
@@ -135,12 +148,16 @@ pub fn set(
         message: None,
     });
     journal.save()?;
-    reporter.emit(&Event::StepStarted {
+    let info = StepInfo {
         step: 1,
         total: 1,
-        action: label.clone(),
+        action: ActionKind::Mode,
+        description: label,
         servers: Vec::new(),
-    });
+        bring_in: Vec::new(),
+        take_out: Vec::new(),
+    };
+    reporter.emit(&Event::StepStarted(info.clone()));
     let t = Instant::now();
     let result = fleet.set_mode(&spec, cancel);
     let millis = u64::try_from(t.elapsed().as_millis()).unwrap_or(u64::MAX);
@@ -166,13 +183,7 @@ pub fn set(
                 }
             );
             record("done", &msg)?;
-            reporter.emit(&Event::StepDone {
-                step: 1,
-                total: 1,
-                action: label,
-                servers: Vec::new(),
-                millis,
-            });
+            reporter.emit(&Event::StepDone { step: info, millis });
             Ok(msg)
         }
         Err(e) => {
@@ -186,12 +197,9 @@ pub fn set(
             };
             let _ = record("failed", &e.to_string());
             reporter.emit(&Event::StepFailed {
-                step: 1,
-                total: 1,
-                action: label,
-                servers: Vec::new(),
+                step: info,
                 millis,
-                error: e.to_string(),
+                reason: e.to_string(),
             });
             Err(e)
         }

@@ -3,17 +3,16 @@
 use crate::cli::StrategyArg;
 use crate::deploy::{check_templates, select, steps, Action, Options, Strategy};
 use crate::fleet::{key, Fleet};
+use crate::journal::ServerRef;
+use crate::report::StepInfo;
 use serde::Serialize;
 
 /// One planned step.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PlanStep {
-    /// 1-based.
-    pub n: usize,
-    /// What it does.
-    pub action: String,
-    /// The servers it acts on.
-    pub servers: Vec<String>,
+    /// The step: number, action, servers.
+    #[serde(flatten)]
+    pub step: StepInfo,
     /// Servers in rotation on the old release while this step runs.
     pub serving_old: usize,
     /// Servers in rotation on the new release while this step runs.
@@ -35,7 +34,7 @@ pub struct PlanProxy {
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct PlanCommand {
     /// The server.
-    pub server: String,
+    pub server: ServerRef,
     /// `--restart`, filled.
     pub restart: Option<String>,
     /// `--health`, filled.
@@ -63,7 +62,7 @@ pub struct PlanReport {
     /// The canary's gate, in words, when there is one.
     pub canary: Option<String>,
     /// Servers an earlier `out` (or a failed deploy) left out, as the journal records them.
-    pub left_out: Vec<String>,
+    pub left_out: Vec<ServerRef>,
 }
 
 /// Builds the plan; templates are checked as a deploy would (exit 2).
@@ -106,7 +105,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
             .map(|s| {
                 let v = crate::template::Vars::new(&s.upstream, s.name.as_deref(), &s.address);
                 PlanCommand {
-                    server: s.to_string(),
+                    server: s.clone(),
                     restart: opts.restart.as_deref().and_then(|r| v.fill(r).ok()),
                     health: crate::template::health_url(
                         opts.health.as_deref().unwrap_or("tcp://{address}"),
@@ -136,7 +135,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
         left_out: crate::journal::Journal::load(&opts.configs[0])
             .ok()
             .flatten()
-            .map(|j| j.out.iter().map(ToString::to_string).collect())
+            .map(|j| j.out)
             .unwrap_or_default(),
     };
     if opts.json {
@@ -164,18 +163,13 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
     if !report.left_out.is_empty() {
         out.push_str(&format!(
             "  left out by an earlier command: {}\n",
-            report.left_out.join(", ")
+            crate::deploy::names(&report.left_out)
         ));
     }
     for st in &report.steps {
-        let what = if st.action.starts_with("swap") {
-            st.action.clone()
-        } else {
-            format!("{}: {}", st.action, st.servers.join(", "))
-        };
         out.push_str(&format!(
-            "{}. {what}   [serving: {} old, {} new]\n",
-            st.n, st.serving_old, st.serving_new
+            "{}. {}   [serving: {} old, {} new]\n",
+            st.step.step, st.step.description, st.serving_old, st.serving_new
         ));
     }
     Ok(out)
@@ -200,11 +194,8 @@ fn capacity(serving: &[crate::journal::ServerRef], actions: &[Action]) -> Vec<Pl
             Action::In(v) => mark(&mut state, v, |x| x.1 = true),
             Action::Observe(_) => {}
         }
-        let (action, servers) = a.describe();
         out.push(PlanStep {
-            n: i + 1,
-            action,
-            servers,
+            step: a.info(i + 1, actions.len()),
             serving_old: state.iter().filter(|x| x.1 && !x.2).count(),
             serving_new: state.iter().filter(|x| x.1 && x.2).count(),
         });

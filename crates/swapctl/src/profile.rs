@@ -90,10 +90,13 @@ pub struct Profile {
     /// `--health`.
     pub health: Option<String>,
     /// `--health-timeout`.
+    #[serde(default, deserialize_with = "duration")]
     pub health_timeout: Option<String>,
     /// `--restart-timeout`.
+    #[serde(default, deserialize_with = "duration")]
     pub restart_timeout: Option<String>,
     /// `--drain-timeout`.
+    #[serde(default, deserialize_with = "duration")]
     pub drain_timeout: Option<String>,
     /// `--on-drain-timeout`: `stop` or `proceed`.
     pub on_drain_timeout: Option<String>,
@@ -105,6 +108,36 @@ pub struct Profile {
     pub pid_file: Option<PathBuf>,
     /// `--prefix`.
     pub prefix: Option<PathBuf>,
+    /// `--health-status`.
+    pub health_status: Option<String>,
+    /// `--health-body`.
+    pub health_body: Option<String>,
+    /// `--health-body-regex`.
+    pub health_body_regex: Option<String>,
+    /// `--health-header`, one or several.
+    #[serde(default)]
+    pub health_header: Vec<String>,
+    /// `--health-cacert`.
+    pub health_cacert: Option<PathBuf>,
+    /// `--health-insecure`.
+    #[serde(default)]
+    pub health_insecure: bool,
+}
+
+/// A duration as the flags take it: `"30s"`, or a bare number of seconds (`30`, `2.5`).
+fn duration<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Given {
+        Int(u64),
+        Float(f64),
+        Text(String),
+    }
+    Ok(Some(match Given::deserialize(d)? {
+        Given::Int(n) => n.to_string(),
+        Given::Float(f) => format!("{}ms", (f * 1000.0).round()),
+        Given::Text(t) => t,
+    }))
 }
 
 /// `config = "/etc/nginx/nginx.conf"` or `config = ["/etc/nginx/a.conf", "/etc/nginx/b.conf"]`.

@@ -144,7 +144,7 @@ pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Resul
     }
     if !unchecked.is_empty() {
         return Err(Error::Interrupted {
-            account: format!(
+            account: Box::new(crate::report::Account::text(format!(
                 "interrupted: recover brought back {}; not checked, so still out: {}{}; run recover again",
                 names(&healthy),
                 names(&unchecked),
@@ -153,7 +153,7 @@ pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Resul
                 } else {
                     format!("; unhealthy, still out: {}", names(&sick))
                 }
-            ),
+            ))),
         });
     }
     if sick.is_empty() {
@@ -236,12 +236,16 @@ fn modes_after_recover(
 /// One server's live state in one proxy.
 #[derive(Debug, Serialize, schemars::JsonSchema)]
 pub struct LiveServer {
+    /// The upstream or backend.
+    pub upstream: String,
     /// haproxy server name.
     pub name: Option<String>,
     /// Address as the config writes it.
     pub address: String,
-    /// enabled or disabled.
+    /// What the file says: enabled or disabled (the same as `file`, as upstream-toggle lists it).
     pub state: String,
+    /// How a disabled server is out: comment, down or disabled (null when enabled).
+    pub method: Option<String>,
     /// A backup server.
     pub backup: bool,
     /// When upstream-toggle or swapctl took it out (its marker), RFC 3339.
@@ -364,13 +368,14 @@ fn live(m: &crate::fleet::Member) -> LiveProxy {
             .map(|(s, live)| {
                 let enabled = s.state == State::Enabled;
                 LiveServer {
+                    upstream: m.upstream.clone(),
                     name: s.name.clone(),
                     address: s.address.clone(),
-                    state: match (s.state, s.method) {
-                        (State::Enabled, _) => "enabled".to_string(),
-                        (State::Disabled, Some(mt)) => format!("disabled ({mt:?})").to_lowercase(),
-                        (State::Disabled, None) => "disabled".into(),
-                    },
+                    state: if enabled { "enabled" } else { "disabled" }.into(),
+                    method: s
+                        .method
+                        .filter(|_| !enabled)
+                        .map(|mt| format!("{mt:?}").to_lowercase()),
                     backup: s.backup,
                     disabled_at: s.marker.as_ref().map(|mk| mk.at.clone()),
                     file: if enabled { "enabled" } else { "disabled" }.into(),
@@ -407,15 +412,10 @@ fn render(r: &StatusReport) -> String {
             ));
             for s in &j.steps {
                 out.push_str(&format!(
-                    "  {}. [{}] {}{}{}\n",
-                    s.n,
+                    "  {}. [{}] {}{}\n",
+                    s.step,
                     s.state,
-                    s.action,
-                    if s.action.starts_with("swap") {
-                        String::new()
-                    } else {
-                        format!(": {}", s.servers.join(", "))
-                    },
+                    s.description,
                     s.millis.map(|m| format!(" ({m}ms)")).unwrap_or_default()
                 ));
                 if let Some(d) = &s.detail {
@@ -467,7 +467,10 @@ fn render(r: &StatusReport) -> String {
                 "  {}{}  file {}, live {}{}{}{}\n",
                 s.name.as_ref().map(|n| format!("{n} ")).unwrap_or_default(),
                 s.address,
-                s.state,
+                match &s.method {
+                    Some(m) => format!("{} ({m})", s.state),
+                    None => s.state.clone(),
+                },
                 s.live,
                 if s.backup { ", backup" } else { "" },
                 s.disabled_at

@@ -12,8 +12,27 @@ Examples:
   upstream-toggle -c /etc/haproxy/haproxy.cfg disable app/web1 --dry-run
   upstream-toggle enable --all          # bring back everything this tool took out
 
-Exit status: 0 done (or already so), 1 runtime error, 2 usage or config syntax (file:line:col),
-3 no such server, 4 refused by a safety rule, 5 rejected by nginx -t / haproxy -c.";
+Exit status: 0 done (or already so), 1 runtime, 2 usage (bad flags, unreadable config, syntax at
+file:line:col), 3 no such server or upstream, 4 refused by a safety rule, 5 rejected by nginx -t /
+haproxy -c (nothing written), 6 busy (another edit or a swapctl deploy holds the config).";
+
+const LIST_EXAMPLES: &str = "\
+Examples:
+  upstream-toggle list
+  upstream-toggle -c /etc/haproxy/haproxy.cfg list --upstream app
+  upstream-toggle list --json | jq -r '.[] | select(.state == \"disabled\") | .address'";
+
+const DISABLE_EXAMPLES: &str = "\
+Examples:
+  upstream-toggle disable 127.0.0.1:4040 --reason 'deploy 42'
+  upstream-toggle -c /etc/haproxy/haproxy.cfg disable app/web1 --dry-run
+  upstream-toggle disable --upstream app --method down 10.0.0.5:8080   # ip_hash upstream";
+
+const ENABLE_EXAMPLES: &str = "\
+Examples:
+  upstream-toggle enable 127.0.0.1:4040
+  upstream-toggle -c /etc/haproxy/haproxy.cfg enable app/web1 --json
+  upstream-toggle enable --all          # everything this tool took out, never a person's line";
 
 /// Take servers out of and back into nginx upstreams and haproxy backends,
 /// with exact, validated, atomic, byte-preserving edits.
@@ -35,6 +54,15 @@ pub struct Cli {
     /// How long to wait for another edit's lock on a config file before giving up (e.g. 30s, 2m, 0 = do not wait)
     #[arg(long, value_name = "DUR", global = true, default_value = "30s", value_parser = parse_duration)]
     pub lock_timeout: std::time::Duration,
+    /// One JSON document on stdout (list: an array; disable/enable: what changed; errors too)
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// Only errors and warnings on stderr
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Also say which files were read and validated
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     /// What to do
     #[command(subcommand)]
     pub command: Command,
@@ -53,12 +81,10 @@ pub enum MethodArg {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List every server of every upstream or backend, with its state
-    List {
-        /// Print a JSON array instead of a table
-        #[arg(long)]
-        json: bool,
-    },
+    #[command(after_help = LIST_EXAMPLES)]
+    List,
     /// Take servers out of rotation
+    #[command(after_help = DISABLE_EXAMPLES)]
     Disable {
         /// host:port, [v6]:port, unix:/path, a haproxy server name, or UPSTREAM/SERVER
         #[arg(value_name = "SERVER", required = true, add = ArgValueCompleter::new(crate::complete::servers))]
@@ -73,6 +99,7 @@ pub enum Command {
         edit: EditArgs,
     },
     /// Bring servers back into rotation
+    #[command(after_help = ENABLE_EXAMPLES)]
     Enable {
         /// host:port, [v6]:port, unix:/path, a haproxy server name, or UPSTREAM/SERVER
         #[arg(
@@ -102,9 +129,6 @@ pub struct EditArgs {
     /// Allow leaving an upstream with no enabled non-backup server
     #[arg(long)]
     pub force: bool,
-    /// Print what changed as JSON
-    #[arg(long)]
-    pub json: bool,
 }
 
 /// A duration flag that does not parse.

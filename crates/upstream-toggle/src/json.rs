@@ -118,22 +118,6 @@ pub struct EditReport<'a> {
     pub warnings: Vec<String>,
 }
 
-/// The error document any command prints under `--json`.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ErrorReport {
-    /// What went wrong.
-    pub error: ErrorBody,
-}
-
-/// An error's text and exit code.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct ErrorBody {
-    /// The message, as on stderr.
-    pub message: String,
-    /// The process's exit code.
-    pub exit_code: i32,
-}
-
 fn method(m: Method) -> MethodName {
     match m {
         Method::Comment => MethodName::Comment,
@@ -224,10 +208,6 @@ pub fn schemas() -> Vec<(&'static str, String)> {
         (
             "upstream-toggle-edit.schema.json",
             pretty(schemars::schema_for!(EditReport<'static>)),
-        ),
-        (
-            "upstream-toggle-error.schema.json",
-            pretty(schemars::schema_for!(ErrorReport)),
         ),
     ]
 }

@@ -8,7 +8,7 @@ mod live_hint;
 mod output;
 
 use cli::{Cli, Command, MethodArg};
-use hotswap_cli::{EngineFailure, ExitStatus};
+use hotswap_cli::EngineFailure;
 use proxyconf::{commit, plan, Method, ProxyKind, Request, Selector};
 use std::time::SystemTime;
 
@@ -20,26 +20,13 @@ type Result<T> = std::result::Result<T, proxyconf::Error>;
 pub fn run() -> i32 {
     // `COMPLETE=bash upstream-toggle` prints the shell registration; the shell then asks here.
     clap_complete::CompleteEnv::with_factory(cli::command).complete();
-    let cli: Cli = match hotswap_cli::parse_args(TOOL, Some(&output::error_json)) {
+    let cli: Cli = match hotswap_cli::parse_args(TOOL) {
         Ok(cli) => cli,
         Err(code) => return code,
     };
     match execute(&cli).map_err(EngineFailure) {
         Ok(()) => 0,
-        Err(e) => {
-            hotswap_cli::report(TOOL, &e);
-            if wants_json(&cli) {
-                hotswap_cli::emit_error_doc(&output::error_json(&e.to_string(), e.exit_code()));
-            }
-            e.exit_code()
-        }
-    }
-}
-
-fn wants_json(cli: &Cli) -> bool {
-    match &cli.command {
-        Command::List { json } => *json,
-        Command::Disable { edit, .. } | Command::Enable { edit, .. } => edit.json,
+        Err(e) => hotswap_cli::fail(TOOL, &e, cli.json),
     }
 }
 
@@ -50,7 +37,7 @@ fn execute(cli: &Cli) -> Result<()> {
         .clone()
         .unwrap_or_else(|| hotswap_cli::default_config(kind));
     match &cli.command {
-        Command::List { json } => {
+        Command::List => {
             let cfg = proxyconf::Config::load(&path, kind)?;
             cfg.ensure_upstreams()?;
             if let Some(u) = &cli.upstream {
@@ -66,7 +53,11 @@ fn execute(cli: &Cli) -> Result<()> {
             for w in &cfg.warnings {
                 hotswap_cli::warn(TOOL, w);
             }
-            if *json {
+            if cli.verbose {
+                let files: Vec<_> = cfg.files.iter().map(|f| f.path.display()).collect();
+                eprintln!("upstream-toggle: read {}", join(&files));
+            }
+            if cli.json {
                 emit_with(|out| list_json::list_json(&cfg, &shown, out));
             } else {
                 emit(output::list_table(&cfg, &shown).as_bytes());
@@ -134,7 +125,7 @@ fn apply(
             .map(|p| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf())),
         lock_timeout: cli.lock_timeout,
         force: edit.force,
-        waiting: Some(|m| eprintln!("upstream-toggle: {m}")),
+        waiting: (!cli.quiet).then_some(|m: &str| eprintln!("upstream-toggle: {m}")),
     };
     // Only servers a selector may name need a full inventory entry. A bulk enable reads every
     // server: a marked line is left alone when a live copy of it exists anywhere in its upstream.
@@ -147,24 +138,41 @@ fn apply(
     for w in &done.warnings {
         eprintln!("upstream-toggle: {w}");
     }
+    if cli.verbose {
+        let files: Vec<_> = done.config.files.iter().map(|f| f.path.display()).collect();
+        eprintln!("upstream-toggle: read {}", join(&files));
+        let written: Vec<_> = done.written.iter().map(|p| p.display()).collect();
+        eprintln!("upstream-toggle: wrote {}", join(&written));
+    }
     // An edit of the file is not an edit of the running proxy: say what makes it live.
-    if let Some(n) = live_hint::notice(&done, path, cli.prefix.as_deref()) {
+    if let Some(n) = live_hint::notice(&done, path, cli.prefix.as_deref()).filter(|_| !cli.quiet) {
         eprintln!("upstream-toggle: {n}");
     }
-    if edit.dry_run && !edit.json {
+    if edit.dry_run && !cli.json {
         emit(&done.diff);
     }
-    if edit.json {
+    if cli.json {
         emit(format!("{}\n", output::outcomes_json(&done, edit.dry_run)).as_bytes());
     } else if edit.dry_run {
         eprint!("{}", output::outcomes_text(&done, true));
     } else {
         emit(output::outcomes_text(&done, false).as_bytes());
     }
-    if matches!(req, Request::EnableMarked { .. }) && done.plan.outcomes.is_empty() && !edit.json {
+    if matches!(req, Request::EnableMarked { .. }) && done.plan.outcomes.is_empty() && !cli.json {
         emit(b"nothing to enable: no server carries an upstream-toggle marker\n");
     }
     // The process exits next; freeing a 20,000-server inventory one string at a time is wasted work.
     std::mem::forget(done);
     Ok(())
+}
+
+fn join(items: &[impl std::fmt::Display]) -> String {
+    if items.is_empty() {
+        return "nothing".into();
+    }
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -130,14 +130,3 @@ pub fn outcomes_json(done: &Applied, dry_run: bool) -> String {
     serde_json::to_string_pretty(&crate::json::edit_report(done, dry_run))
         .unwrap_or_else(|_| "{}".into())
 }
-
-/// An error under `--json`: one JSON document on stdout, the exit code unchanged.
-pub fn error_json(message: &str, exit_code: i32) -> String {
-    let doc = crate::json::ErrorReport {
-        error: crate::json::ErrorBody {
-            message: message.to_string(),
-            exit_code,
-        },
-    };
-    serde_json::to_string(&doc).unwrap_or_else(|_| "{}".into())
-}

@@ -94,7 +94,7 @@ fn a_held_lock_is_reported_at_once_and_waited_for_within_the_bound() {
     let t = Instant::now();
     let r = ut(&one, &["--lock-timeout", "1s", "disable", "127.0.0.1:6000"]);
     let took = t.elapsed();
-    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(r.code, 6, "busy: {}", r.stderr);
     assert!(
         r.stderr
             .contains("pid 4242 (deployer) since 2026-01-01T00:00:00Z"),
@@ -143,7 +143,7 @@ fn edits_refuse_while_a_swapctl_deploy_holds_the_config() {
         .write_all(b"pid 77 (ops) since 2026-01-01T00:00:00Z: swapctl rolling\n")
         .expect("write");
     let r = ut(&conf, &["disable", "127.0.0.1:1"]);
-    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(r.code, 6, "busy: {}", r.stderr);
     assert!(r.stderr.contains("swapctl rolling"), "{}", r.stderr);
     ut(&conf, &["disable", "127.0.0.1:1", "--force"]).ok();
     drop(deploy);

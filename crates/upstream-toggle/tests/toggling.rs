@@ -231,7 +231,7 @@ fn unknown_servers_exit_3_and_list_what_exists() {
         let r = ut(&conf, args);
         assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
         assert!(
-            r.stderr.contains("127.0.0.1:40401") || r.stderr.contains("upstreams: app"),
+            r.stderr.contains("127.0.0.1:40401") || r.stderr.contains("the config has: app"),
             "{}",
             r.stderr
         );

@@ -508,7 +508,7 @@ fn a_json_error_into_a_closed_pipe_keeps_its_exit_code() {
     );
     let missing = d.path().join("missing.conf");
     let cases: [(&std::path::Path, &[&str], i32); 3] = [
-        (&missing, &["list", "--json"], 1),
+        (&missing, &["list", "--json"], 2),
         (&conf, &["disable", "127.0.0.9:1", "--json"], 3),
         (&conf, &["disable", "127.0.0.1:4040", "--json"], 4),
     ];
