@@ -433,12 +433,20 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__in)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --restart --restart-timeout --config --kind --upstream --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --restart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --restart-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -456,10 +464,6 @@ _swapctl() {
                     return 0
                     ;;
                 --upstream)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --restart)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -488,10 +492,6 @@ _swapctl() {
                     return 0
                     ;;
                 --health-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --restart-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -531,7 +531,7 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__mode)
-            opts="-c -k -q -v -h --message --retry-after --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
+            opts="-c -k -q -v -h --message --retry-after --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --config --kind --upstream --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help normal read-only maintenance"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -542,26 +542,6 @@ _swapctl() {
                     return 0
                     ;;
                 --retry-after)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --kind)
-                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
-                    return 0
-                    ;;
-                -k)
-                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
-                    return 0
-                    ;;
-                --upstream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -598,6 +578,26 @@ _swapctl() {
                     return 0
                     ;;
                 --restart-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -637,33 +637,13 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__out)
-            opts="-c -k -q -v -h --reason --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --reason --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --config --kind --upstream --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --reason)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --kind)
-                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
-                    return 0
-                    ;;
-                -k)
-                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
-                    return 0
-                    ;;
-                --upstream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -700,6 +680,26 @@ _swapctl() {
                     return 0
                     ;;
                 --restart-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -873,12 +873,16 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__recover)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --restart --config --kind --upstream --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --restart)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -896,10 +900,6 @@ _swapctl() {
                     return 0
                     ;;
                 --upstream)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --restart)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -1207,32 +1207,12 @@ _swapctl() {
             return 0
             ;;
         swapctl__subcmd__status)
-            opts="-c -k -q -v -h --config --kind --upstream --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --socket --pid-file --prefix --profile --json --quiet --verbose --help"
+            opts="-c -k -q -v -h --restart --health --health-status --health-body --health-body-regex --health-header --health-cacert --health-insecure --health-timeout --restart-timeout --drain-timeout --on-drain-timeout --reload --config --kind --upstream --socket --pid-file --prefix --profile --json --quiet --verbose --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
-                --config)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -c)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --kind)
-                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
-                    return 0
-                    ;;
-                -k)
-                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
-                    return 0
-                    ;;
-                --upstream)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
                 --restart)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1278,6 +1258,26 @@ _swapctl() {
                     return 0
                     ;;
                 --reload)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --kind)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                -k)
+                    COMPREPLY=($(compgen -W "nginx haproxy" -- "${cur}"))
+                    return 0
+                    ;;
+                --upstream)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

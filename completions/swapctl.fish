@@ -91,7 +91,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l batch -d 'Se
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l only -d 'Deploy only this server (repeatable), e.g. one host per run of an Ansible `serial: 1` play' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l canary -d 'Deploy these first N servers, watch them, and go on only if their error rate is low' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l observe -d 'How long the canaries are watched' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l max-error-rate -d 'Highest share of 5xx answers and failed connections, in percent' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l max-error-rate -d 'Highest share of 5xx answers and failed connections: 2 or 2%' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l min-requests -d 'Fewest requests the gate needs to judge [default: 20]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l observe-max -d 'How long the window may grow while fewer than --min-requests arrive [default: 10 x --observe]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l on-unjudged -d 'When --observe-max passes unjudged: stop the deploy, or proceed anyway' -r -f -a "stop\t''
@@ -125,10 +125,6 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l reason -d 'Why, kept in the file\'s marker (`swapctl out: TEXT`)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
-haproxy\t'haproxy `backend` and `listen` sections'"
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
@@ -138,6 +134,10 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-header -d
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
@@ -151,11 +151,12 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'JSON Li
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body -d 'Health: the body must contain this text' -r
@@ -163,7 +164,6 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body-regex
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-header -d 'Health: send this request header (repeatable)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
@@ -205,10 +205,6 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s v -l verbose 
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l message -d 'Body of the 503 answers' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l retry-after -d 'Retry-After of the 503 answers' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
-haproxy\t'haproxy `backend` and `listen` sections'"
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
@@ -218,6 +214,10 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-header -
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-cacert -d 'Health: trust the CA certificates in this PEM file (a private CA)' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-timeout -d 'Bound on each health wait [default: 60s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart-timeout -d 'Bound on each restart command (its process group) [default: 120s]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l drain-timeout -d 'Bound on new workers and on draining [default: 30s]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
@@ -234,7 +234,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s h -l help -d 'P
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l batch -d 'Servers per batch for rolling' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l canary -d 'Deploy these first N servers, watch them, and go on only if their error rate is low' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l observe -d 'How long the canaries are watched' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l max-error-rate -d 'Highest share of 5xx answers and failed connections, in percent' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l max-error-rate -d 'Highest share of 5xx answers and failed connections: 2 or 2%' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l min-requests -d 'Fewest requests the gate needs to judge [default: 20]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l observe-max -d 'How long the window may grow while fewer than --min-requests arrive [default: 10 x --observe]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l on-unjudged -d 'When --observe-max passes unjudged: stop the deploy, or proceed anyway' -r -f -a "stop\t''
@@ -267,10 +267,6 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'JSON L
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
-haproxy\t'haproxy `backend` and `listen` sections'"
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
@@ -284,6 +280,10 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l drain-timeout
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l on-drain-timeout -d 'Past --drain-timeout: stop, or proceed and cut what is open (websockets)' -r -f -a "stop\t''
 proceed\t''"
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l reload -d 'Command that reloads the proxy, instead of signalling its master process' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
+haproxy\t'haproxy `backend` and `listen` sections'"
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l socket -d 'haproxy admin socket, instead of the config\'s `stats socket`' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l pid-file -d 'The proxy master\'s pid file, instead of the config\'s `pid` / `pidfile`' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
@@ -293,11 +293,11 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'JSON
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config -d 'Config file, repeated for every proxy in front of the same servers [default: /etc/nginx/nginx.conf, /etc/haproxy/haproxy.cfg with -k haproxy]' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body -d 'Health: the body must contain this text' -r

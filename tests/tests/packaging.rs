@@ -64,6 +64,16 @@ fn the_install_command_places_binaries_man_pages_and_completions() {
     );
 }
 
+/// The documents both packages carry under share/doc/hotswap.
+const DOCS: [&str; 6] = [
+    "README.md",
+    "docs/swapctl.md",
+    "docs/json.md",
+    "LICENSE-MIT",
+    "LICENSE-APACHE",
+    "CHANGELOG.md",
+];
+
 #[test]
 fn the_deb_and_the_static_tarball_install_and_run() {
     let root = workspace_root();
@@ -142,6 +152,12 @@ fn the_deb_and_the_static_tarball_install_and_run() {
     assert!(r
         .join("usr/share/doc/hotswap/examples/sudoers.hotswap")
         .is_file());
+    for doc in DOCS {
+        assert!(
+            r.join("usr/share/doc/hotswap").join(doc).is_file(),
+            "{doc} in the .deb"
+        );
+    }
     // The static tarball: same files, binaries with no dynamic loader.
     let tar_root = tempfile::tempdir().expect("tempdir");
     let t = Command::new("tar")
@@ -173,6 +189,12 @@ fn the_deb_and_the_static_tarball_install_and_run() {
     assert!(top
         .join("share/doc/hotswap/examples/sudoers.hotswap")
         .is_file());
+    for doc in DOCS {
+        assert!(
+            top.join("share/doc/hotswap").join(doc).is_file(),
+            "{doc} in the tarball"
+        );
+    }
 }
 
 #[test]

@@ -115,3 +115,120 @@ fn man_pages_have_the_sections_and_render_without_warnings() {
         assert!(String::from_utf8_lossy(&out.stdout).contains("EXIT STATUS"));
     }
 }
+
+/// A section of a generated page, from its `.SH` line to the next.
+fn section<'a>(page: &'a str, title: &str) -> Option<&'a str> {
+    let head = if title.contains(' ') {
+        format!(".SH \"{title}\"\n")
+    } else {
+        format!(".SH {title}\n")
+    };
+    let rest = page.split(head.as_str()).nth(1)?;
+    Some(rest.split("\n.SH ").next().unwrap_or(rest))
+}
+
+#[test]
+fn every_page_has_examples_exit_kinds_and_a_synopsis_that_names_arguments() {
+    let pages: Vec<(String, String)> = docgen::files()
+        .into_iter()
+        .filter(|(p, _)| p.starts_with("man/"))
+        .map(|(p, b)| (p, String::from_utf8_lossy(&b).into_owned()))
+        .collect();
+    for (path, text) in &pages {
+        let examples = section(text, "EXAMPLES").unwrap_or_default();
+        assert!(examples.contains("\\fB"), "{path}: EXAMPLES with commands");
+        assert!(
+            !text.contains("Examples:"),
+            "{path}: after_help repeated raw"
+        );
+        assert!(!text.contains("help(1)"), "{path}: names clap's help");
+        if let Some(subs) = section(text, "SUBCOMMANDS") {
+            assert!(subs.contains(".TP"), "{path}: an empty SUBCOMMANDS");
+        }
+        let exit = section(text, "EXIT STATUS").unwrap_or_default();
+        for want in ["\\fB0\\fR", "\\fB1\\fR (runtime)", "\\fB2\\fR (usage)"] {
+            assert!(exit.contains(want), "{path}: EXIT STATUS lists {want}");
+        }
+        let tool = ["upstream-toggle", "healthwait", "swapctl"]
+            .into_iter()
+            .find(|t| path.starts_with(&format!("man/{t}")))
+            .unwrap_or_default();
+        let codes = |list: &[&str]| list.iter().all(|c| exit.contains(c));
+        match tool {
+            "healthwait" => {
+                assert!(
+                    codes(&[
+                        "\\fB124\\fR (timeout)",
+                        "\\fB126\\fR",
+                        "\\fB127\\fR",
+                        "\\fB130\\fR (interrupted)"
+                    ]),
+                    "{path}"
+                );
+                assert!(!exit.contains("(not_found)"), "{path}");
+            }
+            _ => {
+                assert!(
+                    codes(&[
+                        "\\fB3\\fR (not_found)",
+                        "\\fB4\\fR (refused)",
+                        "\\fB5\\fR (rejected)",
+                        "\\fB6\\fR (busy)"
+                    ]),
+                    "{path}"
+                );
+                assert_eq!(
+                    exit.contains("\\fB130\\fR (interrupted)"),
+                    tool == "swapctl",
+                    "{path}"
+                );
+            }
+        }
+        assert!(!text.contains("refuse (exit 4)"), "{path}: busy is 6");
+        let synopsis = section(text, "SYNOPSIS").unwrap_or_default();
+        assert!(
+            synopsis.contains("\\fB\\-\\-json\\fR]"),
+            "{path}: {synopsis}"
+        );
+        if tool != "healthwait" {
+            assert!(
+                synopsis.contains("[\\fB\\-c\\fR|\\fB\\-\\-config\\fR \\fIFILE\\fR]"),
+                "{path}: -c names FILE: {synopsis}"
+            );
+        }
+    }
+    let page = |name: &str| {
+        pages
+            .iter()
+            .find(|(p, _)| p == &format!("man/{name}.1"))
+            .map(|(_, t)| t.as_str())
+            .unwrap_or_default()
+    };
+    assert!(section(page("healthwait"), "SUBCOMMANDS").is_none());
+    assert!(!pages.iter().any(|(p, _)| p.ends_with("-help.1")));
+    // swapctl out reads the drain flags but no health or restart flag: those are hidden.
+    let out = page("swapctl-out");
+    assert!(
+        out.contains("[\\fB\\-\\-drain\\-timeout\\fR \\fIDUR\\fR]"),
+        "{out}"
+    );
+    for hidden in [
+        "\\fB\\-\\-restart\\fR",
+        "\\fB\\-\\-health\\fR",
+        "\\fB\\-\\-health\\-timeout\\fR",
+    ] {
+        assert!(!out.contains(hidden), "swapctl-out.1 shows {hidden}");
+    }
+    // A subcommand's examples come from its --help; its SEE ALSO names its parent and siblings.
+    assert!(out.contains("\\-\\-drain\\-timeout 2m"), "{out}");
+    let see = section(out, "SEE ALSO").unwrap_or_default();
+    for p in [
+        "swapctl(1)",
+        "swapctl\\-in(1)",
+        "upstream\\-toggle(1)",
+        "healthwait(1)",
+    ] {
+        assert!(see.contains(p), "swapctl-out SEE ALSO names {p}: {see}");
+    }
+    assert!(!see.contains("swapctl\\-out(1)"), "{see}");
+}
