@@ -134,16 +134,16 @@ pub fn run() -> i32 {
         Ok(done) => done,
         Err(e) => {
             let error = e.object();
-            if !json {
-                report::say(&format!("error: {e}"));
-            } else if is_event_command(&cli.command) {
+            // On stderr always, for the person reading the log; under --json on stdout too.
+            report::say(&format!("error: {e}"));
+            if json && is_event_command(&cli.command) {
                 finished(
                     error.exit_code,
                     &error.message,
                     Some(error.clone()),
                     e.account(),
                 );
-            } else {
+            } else if json {
                 hotswap_cli::emit_error_doc(&error.document());
             }
             return error.exit_code;
