@@ -226,3 +226,23 @@ fn trusted(path: &Path) -> Result<(), Error> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_profile_reads_and_durations_may_be_bare_seconds() {
+        let text = include_str!("../../../examples/profile/app.toml");
+        let p: Profile = toml::from_str(text).expect("examples/profile/app.toml reads");
+        assert_eq!(p.health_timeout.as_deref(), Some("60"));
+        assert!(p.restart.is_some() && p.health.is_some());
+        let p: Profile = toml::from_str(
+            "drain-timeout = 2.5\nrestart-timeout = \"2m\"\nhealth-header = [\"A: b\"]",
+        )
+        .expect("reads");
+        assert_eq!(p.drain_timeout.as_deref(), Some("2500ms"));
+        assert_eq!(p.restart_timeout.as_deref(), Some("2m"));
+        assert_eq!(p.health_header, ["A: b"]);
+    }
+}
