@@ -3,8 +3,8 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let tree = proxyconf::nginx::syntax::parse(data);
-    let check = proxyconf::nginx::syntax::check(data);
+    let tree = proxyconf::nginx_syntax::parse(data);
+    let check = proxyconf::nginx_syntax::check(data);
     assert_eq!(tree.is_ok(), check.is_ok());
     let _ = proxyconf::Config::standalone(data.to_vec(), proxyconf::ProxyKind::Nginx);
 });

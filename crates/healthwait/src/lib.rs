@@ -7,6 +7,7 @@ pub mod cli;
 pub mod deadline;
 pub mod duration;
 pub mod expect;
+mod failure;
 pub mod probe;
 pub mod progress;
 pub mod report;

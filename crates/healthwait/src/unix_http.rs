@@ -3,7 +3,7 @@
 //! head is parsed with httparse.
 
 use crate::deadline::Deadline;
-use crate::probe::Failure;
+use crate::failure::Failure;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::Path;

@@ -35,12 +35,12 @@ fn main() {
     };
     let mut failed = None;
     let tree = best_secs(runs, || {
-        if let Err(e) = proxyconf::nginx::syntax::parse(&bytes) {
+        if let Err(e) = proxyconf::nginx_syntax::parse(&bytes) {
             failed = Some(e.message);
         }
     });
     let check = best_secs(runs, || {
-        if let Err(e) = proxyconf::nginx::syntax::check(&bytes) {
+        if let Err(e) = proxyconf::nginx_syntax::check(&bytes) {
             failed = Some(e.message);
         }
     });

@@ -191,10 +191,7 @@ impl Config {
     /// Paths of every nginx `access_log PATH FORMAT` written in `format`, relative ones resolved
     /// against `prefix` (nginx's `-p`); none on haproxy, which logs through syslog.
     pub fn access_logs(&self, format: &str, prefix: Option<&Path>) -> Vec<PathBuf> {
-        match self.kind {
-            ProxyKind::Nginx => crate::nginx::logs::access_logs(self, format, prefix),
-            ProxyKind::Haproxy => Vec::new(),
-        }
+        self.kind.dialect().access_logs(self, format, prefix)
     }
 
     /// `file:line` of a server, for messages.

@@ -7,7 +7,7 @@ use crate::error::Result;
 use crate::inventory::{Inventory, Keep};
 use crate::mode::{Anchor, Mode};
 use crate::plan::Plan;
-use crate::server::{Method, ProxyKind, Upstream};
+use crate::server::{Method, Upstream};
 use crate::source::Source;
 use crate::splice::Splice;
 use crate::validate::Validation;
@@ -68,14 +68,6 @@ pub(crate) trait Dialect: Sync {
     /// The rule that answers 503 (`message`, `Retry-After: retry_after`) for `mode`; later lines
     /// of a several-line rule start with `indent`.
     fn mode_rule(&self, mode: Mode, message: &str, retry_after: u64, indent: &str) -> String;
-}
-
-impl ProxyKind {
-    /// This kind's config language.
-    pub(crate) fn dialect(self) -> &'static dyn Dialect {
-        match self {
-            ProxyKind::Nginx => &crate::nginx::Nginx,
-            ProxyKind::Haproxy => &crate::haproxy::Haproxy,
-        }
-    }
+    /// Paths of the access logs written in `format` (relative ones against `prefix`).
+    fn access_logs(&self, cfg: &Config, format: &str, prefix: Option<&Path>) -> Vec<PathBuf>;
 }

@@ -58,12 +58,12 @@ mod dialect;
 pub mod diff;
 pub mod error;
 pub mod fsio;
-pub mod haproxy;
+mod haproxy;
 pub mod inventory;
 pub mod lock;
 pub mod marker;
 pub mod mode;
-pub mod nginx;
+mod nginx;
 pub mod plan;
 pub mod roundtrip;
 pub mod server;
@@ -75,5 +75,20 @@ pub mod validate;
 pub use commit::{edit, Applied, Options};
 pub use config::Config;
 pub use error::{Error, Result};
+/// The nginx grammar (lexer and parser), public for the grammar tests and the fuzzer; everything
+/// else of a dialect stays behind the engine's API.
+pub use nginx::syntax as nginx_syntax;
 pub use plan::{plan, Change, Edited, Outcome, Plan, Request, Selector};
 pub use server::{Marker, Method, Params, ProxyKind, Server, Split, State, Upstream};
+
+// The one place that knows every dialect: here, above the seam, so that the seam (`dialect`) and
+// the dialects (`nginx`, `haproxy`) import each other in one direction only.
+impl ProxyKind {
+    /// This kind's config language.
+    pub(crate) fn dialect(self) -> &'static dyn dialect::Dialect {
+        match self {
+            ProxyKind::Nginx => &nginx::Nginx,
+            ProxyKind::Haproxy => &haproxy::Haproxy,
+        }
+    }
+}

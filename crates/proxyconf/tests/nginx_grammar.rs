@@ -5,7 +5,7 @@ mod support;
 use support::*;
 
 use proxyconf::address::{normalize, Address};
-use proxyconf::nginx::syntax::{self, Directive, Item};
+use proxyconf::nginx_syntax::{self as syntax, Directive, Item};
 use proxyconf::{Change, Error, Method, Request, Selector, State};
 
 /// Every directive called `name`, at any depth of the tree.

@@ -116,4 +116,9 @@ impl Dialect for Haproxy {
             _ => rule,
         }
     }
+
+    /// haproxy logs through syslog, never to a file of its own.
+    fn access_logs(&self, _: &Config, _: &str, _: Option<&Path>) -> Vec<PathBuf> {
+        Vec::new()
+    }
 }

@@ -167,4 +167,8 @@ impl Dialect for Nginx {
             ),
         }
     }
+
+    fn access_logs(&self, cfg: &Config, format: &str, prefix: Option<&Path>) -> Vec<PathBuf> {
+        logs::access_logs(cfg, format, prefix)
+    }
 }
