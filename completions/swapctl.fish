@@ -29,7 +29,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -s k -l kind -d 'Proxy kin
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_needs_command" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_needs_command" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -46,7 +46,7 @@ complete -c swapctl -n "__fish_swapctl_needs_command" -l pid-file -d 'The proxy 
 complete -c swapctl -n "__fish_swapctl_needs_command" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_needs_command" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_needs_command" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_needs_command" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_needs_command" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_needs_command" -s h -l help -d 'Print help'
@@ -66,7 +66,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s k -l kind -
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -83,7 +83,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l pid-file -d
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand hot-swap" -s h -l help -d 'Print help'
@@ -103,7 +103,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s k -l kind -d
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -120,13 +120,13 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l pid-file -d 
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand rolling" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l reason -d 'Why, kept in the file\'s marker (`swapctl out: TEXT`)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -147,7 +147,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l pid-file -d 'The
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand out" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand out" -s h -l help -d 'Print help'
@@ -157,7 +157,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s c -l config -d 'C
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -173,7 +173,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l pid-file -d 'The 
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand in" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand in" -s h -l help -d 'Print help'
@@ -182,7 +182,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s k -l kind -d 
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -199,14 +199,14 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l pid-file -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l message -d 'Body of the 503 answers' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l retry-after -d 'Retry-After of the 503 answers' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -227,7 +227,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l pid-file -d 'Th
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand mode" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -246,7 +246,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s k -l kind -d 'P
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -263,12 +263,12 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l pid-file -d 'Th
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand plan" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l restart -d 'Restarts one server: sh -c, with {port} {address} {name} filled' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -289,7 +289,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l pid-file -d '
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand status" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand status" -s h -l help -d 'Print help'
@@ -298,7 +298,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s c -l config 
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s k -l kind -d 'Proxy kind: nginx or haproxy [default: detected from the file]' -r -f -a "nginx\t'nginx `upstream` blocks'
 haproxy\t'haproxy `backend` and `listen` sections'"
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l upstream -d 'Upstream or backend to deploy (needed when the config has several)' -r
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]' -r
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health -d 'Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks only when it is given]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-status -d 'Health: accepted status codes, e.g. 200-299,301 [default: 200-399]' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body -d 'Health: the body must contain this text' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-body-regex -d 'Health: the body must match this regular expression' -r
@@ -315,7 +315,7 @@ complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l pid-file -d 
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l prefix -d 'nginx\'s prefix (`nginx -p DIR`): relative paths and the validator use it' -r -F
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l profile -d 'Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)' -r
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l health-insecure -d 'Health: accept any TLS certificate'
-complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'JSON Lines of events; plan and status: one JSON document'
+complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -l json -d 'Machine-readable output: JSON Lines of events for commands that change something; plan, status and mode (no argument) print one JSON document'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s q -l quiet -d 'No step lines and no live indicator (errors and the final account still print)'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s v -l verbose -d 'Also print each health check\'s state changes'
 complete -c swapctl -n "__fish_swapctl_using_subcommand recover" -s h -l help -d 'Print help'

@@ -629,3 +629,97 @@ fn a_stopped_deploy_gives_a_script_its_account_and_flags_read_alike() {
     let back = run("swapctl", &strings(&["-c", &c, "-q", "in", &lab.app[2]]));
     assert!(back.status.success());
 }
+
+/// Sends `sig` to `pid` (kill(1), so the test needs no signal crate).
+fn signal(pid: u32, sig: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{sig}"), &pid.to_string()])
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(ok, "kill -{sig} {pid}");
+}
+
+#[test]
+fn a_stop_in_a_step_keeps_its_kind_and_interrupts_end_with_finished_and_130() {
+    let lab = Lab::start();
+    let c = lab.c();
+
+    // Ctrl-C twice during a restart: JSON Lines still end with `finished`, kind interrupted.
+    let mut deploy = Command::new(bin("swapctl"))
+        .args([
+            "-c",
+            &c,
+            "--upstream",
+            "app",
+            "--restart",
+            "sleep 30 && true {port}",
+            "--json",
+            "rolling",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = Lines::of(deploy.stdout.take().expect("stdout"));
+    let err = Lines::of(deploy.stderr.take().expect("stderr"));
+    out.wait_for("\"action\":\"restart\"", Duration::from_secs(30));
+    signal(deploy.id(), "INT");
+    err.wait_for("Ctrl-C again to stop at once", Duration::from_secs(10));
+    signal(deploy.id(), "INT");
+    let status = deploy.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "{}", err.rest());
+    let stdout = out.rest();
+    let last: Value = serde_json::from_str(stdout.lines().last().unwrap_or_default())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    valid("swapctl-event.schema.json", &last);
+    assert_eq!(
+        (&last["event"], &last["error"]["kind"], &last["exit_code"]),
+        (
+            &Value::from("finished"),
+            &Value::from("interrupted"),
+            &Value::from(130)
+        ),
+        "{stdout}"
+    );
+
+    // healthwait: Ctrl-C ends the wait as interrupted, with its document.
+    let mut wait = Command::new(bin("healthwait"))
+        .args([
+            "--json",
+            "-t",
+            "60s",
+            &format!("tcp://127.0.0.1:{}", free_port()),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let werr = Lines::of(wait.stderr.take().expect("stderr"));
+    werr.wait_for("waiting for", Duration::from_secs(10));
+    signal(wait.id(), "INT");
+    let done = wait.wait_with_output().expect("wait");
+    assert_eq!(done.status.code(), Some(130), "{}", werr.rest());
+    let doc: Value = serde_json::from_slice(&done.stdout).expect("one document");
+    valid("healthwait.schema.json", &doc);
+    assert_eq!(doc["error"]["kind"], "interrupted", "{doc:#}");
+
+    // The validator rejects the config on disk: swapctl stops with exit 5, as upstream-toggle
+    // does, and writes nothing.
+    let text = std::fs::read_to_string(&lab.conf).expect("read");
+    let broken = text.replacen("http {", "http {\n    no_such_directive on;", 1);
+    std::fs::write(&lab.conf, &broken).expect("write");
+    for (tool, args) in [
+        ("upstream-toggle", vec!["-c", &c, "disable", &lab.app[1]]),
+        (
+            "swapctl",
+            vec!["-c", &c, "--drain-timeout", "2s", "out", &lab.app[1]],
+        ),
+    ] {
+        check(tool, &strings(&args), "rejected", &[]);
+        assert_eq!(
+            std::fs::read_to_string(&lab.conf).expect("read"),
+            broken,
+            "{tool} wrote"
+        );
+    }
+}

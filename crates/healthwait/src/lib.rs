@@ -22,6 +22,7 @@ pub use wait::{wait, Change, Outcome, WaitOptions};
 
 use hotswap_cli::{ErrorObject, Kind};
 use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Parses arguments, waits, runs CMD when healthy; returns the exit code.
@@ -70,12 +71,13 @@ fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
             ));
         }
     };
-    let outcome = wait(&probes, &opts, &AtomicBool::new(false), &mut on_change);
+    let started = std::time::Instant::now();
+    let outcome = wait(&probes, &opts, &interrupted(), &mut on_change);
     ticker.finish();
     let (passed, elapsed) = match &outcome {
         Outcome::Passed { elapsed } => (true, *elapsed),
         Outcome::TimedOut { elapsed, .. } => (false, *elapsed),
-        Outcome::Cancelled => (false, Duration::ZERO),
+        Outcome::Cancelled => (false, started.elapsed()),
     };
     let mut doc = tracker.report(passed, cli.down, elapsed);
     let code = match outcome {
@@ -114,7 +116,11 @@ fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
             Kind::Timeout.code()
         }
         Outcome::Cancelled => {
-            doc.error = Some(ErrorObject::new(Kind::Interrupted, "interrupted"));
+            let message = format!("interrupted while waiting for {}", names.join(", "));
+            if !quiet {
+                eprintln!("healthwait: {message}");
+            }
+            doc.error = Some(ErrorObject::new(Kind::Interrupted, message));
             Kind::Interrupted.code()
         }
     };
@@ -125,6 +131,18 @@ fn wait_then_run(cli: &cli::Cli) -> Result<i32, cli::Error> {
         });
     }
     Ok(code)
+}
+
+/// A flag that Ctrl-C or SIGTERM sets: the wait ends as interrupted (130, and the document under
+/// `--json`). A second signal ends the process at once, as it would have without a handler.
+fn interrupted() -> Arc<AtomicBool> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        let _ = signal_hook::flag::register_conditional_default(sig, Arc::clone(&flag));
+        let _ = signal_hook::flag::register(sig, Arc::clone(&flag));
+    }
+    flag
 }
 
 fn secs(d: Duration) -> String {

@@ -66,8 +66,16 @@ pub fn parse_with<C: clap::FromArgMatches>(tool: &str, mut cmd: clap::Command) -
     let text = err.render().to_string();
     eprint!("{tool}: {text}");
     if json_asked() {
-        let first = text.lines().next().unwrap_or_default();
-        let message = first.strip_prefix("error: ").unwrap_or(first);
+        // clap's whole message (the missing arguments, the possible values), without its usage
+        // line and hint.
+        let message = text
+            .lines()
+            .take_while(|l| !l.starts_with("Usage:") && !l.starts_with("For more information"))
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect::<Vec<_>>()
+            .join(" ");
+        let message = message.strip_prefix("error: ").unwrap_or(&message);
         emit_error_doc(&ErrorObject::new(Kind::Usage, message).document());
     }
     Err(Kind::Usage.code())

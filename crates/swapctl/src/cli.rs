@@ -95,7 +95,8 @@ pub struct Cli {
     /// Restarts one server: sh -c, with {port} {address} {name} filled
     #[arg(long, value_name = "CMD", global = true)]
     pub restart: Option<String>,
-    /// Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}]
+    /// Health check: http(s)://{address}/… or tcp://… [default: tcp://{address}; `in` checks
+    /// only when it is given]
     #[arg(long, value_name = "URL", global = true)]
     pub health: Option<String>,
     /// Health: accepted status codes, e.g. 200-299,301 [default: 200-399]
@@ -153,7 +154,8 @@ pub struct Cli {
     /// Read the settings from the root-owned /etc/hotswap/NAME.toml ($HOTSWAP_PROFILE_DIR)
     #[arg(long, value_name = "NAME", global = true)]
     pub profile: Option<String>,
-    /// JSON Lines of events; plan and status: one JSON document
+    /// Machine-readable output: JSON Lines of events for commands that change something; plan,
+    /// status and mode (no argument) print one JSON document
     #[arg(long, global = true)]
     pub json: bool,
     /// No step lines and no live indicator (errors and the final account still print)

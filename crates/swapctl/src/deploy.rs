@@ -287,7 +287,8 @@ impl Options {
                 args.extend(self.health_args.iter().cloned());
             }
         }
-        if subcommand != "status" {
+        // With a profile, the command stays the one sudoers pins: the profile holds the bounds.
+        if subcommand != "status" && self.profile.is_none() {
             let defaults = [
                 ("--health-timeout", self.health_timeout, 60),
                 ("--restart-timeout", self.restart_timeout, 120),

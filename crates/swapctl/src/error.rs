@@ -484,6 +484,7 @@ impl Error {
                 file: file(config),
                 ..Context::default()
             },
+            Error::Profile(p) => p.context(),
             Error::ProfileOverride { file: f, .. } => Context {
                 file: file(f),
                 ..Context::default()

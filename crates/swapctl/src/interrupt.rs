@@ -11,7 +11,12 @@ use std::sync::Arc;
 
 /// Installs the handler; the flag turns true at the first signal.
 /// `status` is the exact command that shows the journal, for the message.
-pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>, crate::Error> {
+/// With `json`, the second signal still ends the JSON Lines with a `finished` event.
+pub fn install(
+    configs: Vec<PathBuf>,
+    status: String,
+    json: bool,
+) -> Result<Arc<AtomicBool>, crate::Error> {
     let flag = Arc::new(AtomicBool::new(false));
     let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
         .map_err(crate::Error::SignalHandler)?;
@@ -37,6 +42,20 @@ pub fn install(configs: Vec<PathBuf>, status: String) -> Result<Arc<AtomicBool>,
                 }
             }
             crate::report::say(&message);
+            if json {
+                let error = hotswap_cli::ErrorObject::new(hotswap_cli::Kind::Interrupted, &message);
+                crate::report::Reporter {
+                    json: true,
+                    quiet: false,
+                }
+                .emit(&crate::report::Event::Finished {
+                    status: "interrupted".into(),
+                    exit_code: error.exit_code,
+                    message,
+                    error: Some(error),
+                    account: None,
+                });
+            }
             std::process::exit(hotswap_cli::EXIT_INTERRUPTED);
         }
     });

@@ -114,9 +114,29 @@ pub fn exit_code(e: &Error) -> i32 {
     kind(e).code()
 }
 
+/// A step that stopped because the validator rejected an edit, or because another edit held a
+/// file's lock, ends as upstream-toggle would: rejected (5) or busy (6), not plain runtime.
+fn kind_within(e: &Error) -> Kind {
+    let base = kind(e);
+    if base != Kind::Runtime {
+        return base;
+    }
+    let mut cause = std::error::Error::source(e);
+    while let Some(c) = cause {
+        let engine = c
+            .downcast_ref::<proxyconf::Error>()
+            .or_else(|| c.downcast_ref::<Box<proxyconf::Error>>().map(|b| &**b));
+        match engine.map(hotswap_cli::engine::kind) {
+            Some(k @ (Kind::Rejected | Kind::Busy)) => return k,
+            _ => cause = c.source(),
+        }
+    }
+    base
+}
+
 impl Reportable for Error {
     fn kind(&self) -> Kind {
-        kind(self)
+        kind_within(self)
     }
     fn context(&self) -> Context {
         self.context()
@@ -236,7 +256,15 @@ pub fn options(cli: &Cli) -> Result<Options, Error> {
     };
     let dur = |flag: &str, cli: &Option<String>, prof: &Option<String>, default: &str| {
         let text = cli.as_deref().or(prof.as_deref()).unwrap_or(default);
-        healthwait::duration::parse(text).map_err(|e| Error::duration(flag, e))
+        match healthwait::duration::parse(text) {
+            // A bound of 0 would fail every restart, health wait and drain at once.
+            Ok(d) if d.is_zero() => Err(Error::duration(
+                flag,
+                format!("'{text}': give a bound above 0, such as 30s"),
+            )),
+            Ok(d) => Ok(d),
+            Err(e) => Err(Error::duration(flag, e)),
+        }
     };
     let mut configs = cli.config.clone();
     if configs.is_empty() {
@@ -480,7 +508,7 @@ fn execute(cli: &Cli) -> Result<(String, bool), Error> {
 }
 
 fn ctrl_c(opts: &Options) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, Error> {
-    interrupt::install(opts.configs.clone(), opts.command_for("status"))
+    interrupt::install(opts.configs.clone(), opts.command_for("status"), opts.json)
 }
 
 fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Error> {

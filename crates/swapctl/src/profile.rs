@@ -74,6 +74,30 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The profile file (and place) the error is about.
+    pub fn context(&self) -> hotswap_cli::Context {
+        let (path, at) = match self {
+            Error::BadName { .. } => return hotswap_cli::Context::default(),
+            Error::Missing { path, .. }
+            | Error::Unreadable { path, .. }
+            | Error::NotRoot { path, .. }
+            | Error::Writable { path, .. } => (path, ""),
+            Error::Syntax { path, at, .. } => (path, at.as_str()),
+        };
+        let mut place = at
+            .trim_start_matches(':')
+            .split(':')
+            .map(str::parse::<usize>);
+        hotswap_cli::Context {
+            file: Some(path.display().to_string()),
+            line: place.next().and_then(Result::ok),
+            column: place.next().and_then(Result::ok),
+            ..hotswap_cli::Context::default()
+        }
+    }
+}
+
 /// The settings a profile may hold (the long flags' names, with `_` or `-`).
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]

@@ -136,12 +136,15 @@ pub struct EditArgs {
 #[error("{0} (write it like 500ms, 30s or 2m)")]
 pub struct BadDuration(humantime::DurationError);
 
-/// `250ms`, `30s`, `2m`; a bare number is seconds.
+/// `250ms`, `30s`, `1m30s`; a bare number (`2`, `0.5`) is seconds, as in the other tools.
 fn parse_duration(s: &str) -> Result<std::time::Duration, BadDuration> {
-    if let Ok(n) = s.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(n));
+    let t = s.trim();
+    if let Ok(n) = t.parse::<f64>() {
+        if let Ok(d) = std::time::Duration::try_from_secs_f64(n) {
+            return Ok(d);
+        }
     }
-    humantime::parse_duration(s).map_err(BadDuration)
+    humantime::parse_duration(t).map_err(BadDuration)
 }
 
 /// The clap command, for man pages and completions.
