@@ -148,7 +148,20 @@ fn recover_waits_for_a_restart_a_killed_swapctl_left_running() {
                 })
             })
     };
-    wait_until("the restart to run", Duration::from_secs(20), restart_runs);
+    // swapctl records a restart beside the journal just after it spawns it: kill it only then.
+    let dir = s.conf.parent().expect("dir").to_path_buf();
+    let recorded = || {
+        std::fs::read_dir(&dir).expect("dir").flatten().any(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains(".swapctl.json.restart.")
+        })
+    };
+    wait_until(
+        "the restart to run and be recorded",
+        Duration::from_secs(20),
+        || restart_runs() && recorded(),
+    );
     child.kill().expect("SIGKILL");
     let _ = child.wait();
     let st = swapctl(&[&base[..4], &["status"]].concat());
