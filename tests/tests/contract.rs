@@ -88,7 +88,18 @@ impl Lab {
 }
 
 /// Holds a lock file as another process would (`flock FILE sleep`), with a holder line.
-struct Held(Child);
+struct Held(Child, PathBuf);
+
+/// Whether another process holds `path`'s lock now.
+fn locked(path: &Path) -> bool {
+    Command::new("flock")
+        .args(["-n"])
+        .arg(path)
+        .arg("true")
+        .status()
+        .map(|s| !s.success())
+        .unwrap_or(false)
+}
 
 impl Held {
     fn lock(path: &Path, holder: &str) -> Held {
@@ -102,15 +113,9 @@ impl Held {
             .spawn()
             .expect("flock (util-linux)");
         wait_until("the lock to be held", Duration::from_secs(10), || {
-            Command::new("flock")
-                .args(["-n"])
-                .arg(path)
-                .arg("true")
-                .status()
-                .map(|s| !s.success())
-                .unwrap_or(false)
+            locked(path)
         });
-        Held(child)
+        Held(child, path.to_path_buf())
     }
 }
 
@@ -120,6 +125,10 @@ impl Drop for Held {
             .args(["-KILL", "--", &format!("-{}", self.0.id())])
             .status();
         let _ = self.0.wait();
+        // flock's child (sleep) dies on its own schedule: the lock is free only once it has.
+        wait_until("the lock to be released", Duration::from_secs(10), || {
+            !locked(&self.1)
+        });
     }
 }
 

@@ -90,10 +90,80 @@ fn reload_command_and_rolling_batches_of_two() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(report.failed(), 0, "{report:?}\n{}", text(&out));
     assert_eq!(
+        // take out, restart, swap (one reload brings batch 1 back and takes batch 2 out),
+        // restart, bring in.
         text(&out).matches("swapctl: step ").count(),
-        6,
+        5,
         "two batches of two: {}",
         text(&out)
     );
     assert_eq!(std::fs::read(&conf).expect("read"), original);
+}
+
+/// A rolling deploy brings batch k back and takes batch k+1 out in one change: three servers
+/// behind two nginx load balancers cost each of them n+1 = 4 reloads (counted in nginx's own
+/// log), not 2n = 6, under load through both, with no request failed.
+#[test]
+fn a_rolling_deploy_costs_each_load_balancer_n_plus_one_reloads() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let app_ports = ports(3);
+    let apps = Apps::start(d, &app_ports, 100);
+    let mut confs = Vec::new();
+    let mut lbs = Vec::new();
+    let mut loads = Vec::new();
+    for name in ["lb1", "lb2"] {
+        let lb = d.join(name);
+        std::fs::create_dir_all(&lb).expect("mkdir");
+        let listen = free_port();
+        let conf = nginx_fixture(&lb, listen, &app_ports);
+        // nginx logs each reload signal it takes ("signal 1 (SIGHUP) received") at notice level.
+        let text = std::fs::read_to_string(&conf).expect("read");
+        let log = format!("error_log {}/error.log", lb.display());
+        std::fs::write(&conf, text.replace(&log, &format!("{log} notice"))).expect("write");
+        lbs.push(Proxy::nginx(&conf, &lb.join("nginx.pid"), listen));
+        loads.push(Load::start(listen, 2));
+        confs.push(conf);
+    }
+    let reloads = |conf: &std::path::Path| {
+        std::fs::read_to_string(conf.parent().expect("dir").join("error.log"))
+            .expect("error.log")
+            .matches("(SIGHUP) received")
+            .count()
+    };
+    let before: Vec<usize> = confs.iter().map(|c| reloads(c)).collect();
+    let (c1, c2) = (
+        confs[0].display().to_string(),
+        confs[1].display().to_string(),
+    );
+    let restart = apps.restart_template();
+    let out = swapctl(&[
+        "-c",
+        &c1,
+        "-c",
+        &c2,
+        "--upstream",
+        "app",
+        "--restart",
+        &restart,
+        "--health",
+        "http://{address}/health",
+        "rolling",
+    ]);
+    for load in &loads {
+        load.settle();
+    }
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    for (load, (conf, before)) in loads.into_iter().zip(confs.iter().zip(before)) {
+        let report = load.finish();
+        assert_eq!(report.failed(), 0, "{report:?}\n{}", text(&out));
+        assert_eq!(
+            reloads(conf) - before,
+            4,
+            "{}: one reload per routing change\n{}",
+            conf.display(),
+            text(&out)
+        );
+    }
+    drop(lbs);
 }

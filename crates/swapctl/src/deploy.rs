@@ -431,6 +431,36 @@ pub fn steps(
     }
 }
 
+/// Bringing a batch back and taking the next one out is one routing change (one reload on nginx),
+/// as hot-swap's swap is: an `In(a)` followed by an `Out(b)` becomes `Swap(a, b)`. Nothing else
+/// moves: a restart still runs only once its servers are out, and the canary's watch still
+/// follows its servers' return.
+pub fn fuse(actions: Vec<Action>) -> Vec<Action> {
+    let mut out = Vec::with_capacity(actions.len());
+    let mut rest = actions.into_iter().peekable();
+    while let Some(a) = rest.next() {
+        if let Action::In(back) = &a {
+            if let Some(Action::Out(next)) = rest.next_if(|n| matches!(n, Action::Out(_))) {
+                out.push(Action::Swap(back.clone(), next));
+                continue;
+            }
+        }
+        out.push(a);
+    }
+    out
+}
+
+/// The steps with one routing change per step where every proxy keeps a server serving through
+/// each swap; else as given (still checked: no step may leave a proxy empty).
+pub fn one_change_per_step(fleet: &Fleet, separate: Vec<Action>) -> Result<Vec<Action>, Error> {
+    let fused = fuse(separate.clone());
+    if fleet.check_capacity(&fused).is_ok() {
+        return Ok(fused);
+    }
+    fleet.check_capacity(&separate)?;
+    Ok(separate)
+}
+
 /// With `--canary N`, the first N servers are deployed (in the deploy's batches), then watched,
 /// then the rest follow.
 pub fn with_canary(
@@ -742,14 +772,16 @@ pub fn run(
     }
     let serving = fleet.serving();
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
-    let actions = with_canary(
-        steps(strategy, &servers, serving.len())?,
-        &servers,
-        strategy,
-        opts,
+    let actions = one_change_per_step(
         &fleet,
+        with_canary(
+            steps(strategy, &servers, serving.len())?,
+            &servers,
+            strategy,
+            opts,
+            &fleet,
+        )?,
     )?;
-    fleet.check_capacity(&actions)?;
     check_templates(opts, &fleet.all())?;
     check_programs(opts, &fleet.all())?;
     fleet.preflight()?;
@@ -845,7 +877,7 @@ pub fn resume(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result
     if actions.is_empty() {
         return Ok("nothing to resume: every server of the last deploy is deployed".into());
     }
-    fleet.check_capacity(&actions)?;
+    let actions = one_change_per_step(&fleet, actions)?;
     check_templates(opts, &fleet.all())?;
     check_programs(opts, &fleet.all())?;
     fleet.preflight()?;

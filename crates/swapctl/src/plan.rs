@@ -81,7 +81,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
         opts,
         &fleet,
     )?;
-    fleet.check_capacity(&actions)?;
+    let actions = crate::deploy::one_change_per_step(&fleet, actions)?;
     check_templates(opts, &fleet.all())?;
     crate::deploy::check_programs(opts, &fleet.all())?;
     // What the deploy will need on this machine: each proxy's master or admin socket (exit 1).
