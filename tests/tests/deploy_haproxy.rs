@@ -58,7 +58,7 @@ fn rolling_deploy_of_three_servers_drops_no_request_and_keeps_the_retired_one_ou
         "byte-identical; #server web9 stays commented"
     );
     // The runtime state agrees: every server is back in rotation.
-    let rt = swapctl::runtime::Runtime::parse(
+    let rt = swapctl::adapters::runtime::Runtime::parse(
         &format!("unix:{}", d.join("admin.sock").display()),
         "test",
     )

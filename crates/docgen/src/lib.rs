@@ -604,7 +604,7 @@ fn sub_page(tool: &clap::Command, sub: &clap::Command, extra: &Extra) -> String 
 pub fn files() -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = upstream_toggle::json::schemas()
         .into_iter()
-        .chain(swapctl::report::schemas())
+        .chain(swapctl::schemas())
         .chain([
             hotswap_cli::contract::schema(),
             healthwait::report::schema(),

@@ -273,7 +273,7 @@ pub struct CanaryArgs {
 
 impl CanaryArgs {
     /// The gate, when `--canary` is given.
-    pub fn gate(&self) -> Result<Option<crate::canary::Gate>, crate::Error> {
+    pub fn gate(&self) -> Result<Option<crate::steps::Gate>, crate::Error> {
         use crate::Error;
         let Some(count) = self.canary else {
             return Ok(None);
@@ -297,7 +297,7 @@ impl CanaryArgs {
                 .max(observe),
             None => observe * 10,
         };
-        Ok(Some(crate::canary::Gate {
+        Ok(Some(crate::steps::Gate {
             count,
             observe,
             max_error_rate: max,

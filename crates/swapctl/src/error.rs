@@ -2,10 +2,12 @@
 //! what the operator reads after `swapctl: error: `; which exit status it ends with is decided
 //! once, by the binary-facing code in `lib.rs`.
 
-use crate::deploy::{names, HealthError, StepError};
+use crate::adapters::{profile, runtime, template};
 use crate::fleet::{ApplyError, ModeError};
-use crate::journal::{LockError, ServerRef};
-use crate::{canary, driver, journal, profile, runtime, template};
+use crate::runner::canary;
+use crate::runner::health::HealthError;
+use crate::runner::journal::{self, LockError};
+use crate::steps::{names, ServerRef};
 use std::fmt::Display;
 use std::path::PathBuf;
 
@@ -74,88 +76,6 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
-    /// `--socket`, `--pid-file` or `--prefix` with several `-c`.
-    #[error(
-        "--socket, --pid-file and --prefix name one proxy's files: use them with a single -c \
-         (with several, each config's own `pid` / `stats socket` is used)"
-    )]
-    OneProxyFlags,
-    /// `--socket` with an nginx config.
-    #[error(
-        "--socket is haproxy's admin socket, and {} is an nginx config",
-        config.display()
-    )]
-    SocketOnNginx {
-        /// The config file.
-        config: PathBuf,
-    },
-    /// `--upstream` names an upstream in a config that has none (an included file?).
-    #[error(
-        "{}: no upstream or backend named '{wanted}': it has none at all; is it an included file? \
-         pass the main config (the one with `http {{ }}`, or haproxy's `global`)",
-        config.display()
-    )]
-    NoUpstreams {
-        /// The config file.
-        config: PathBuf,
-        /// The upstream asked for.
-        wanted: String,
-    },
-    /// `--upstream` names no upstream of the config.
-    #[error(
-        "{}: no upstream or backend named '{wanted}'; there are: {}",
-        config.display(),
-        known.join(", ")
-    )]
-    NoSuchUpstream {
-        /// The config file.
-        config: PathBuf,
-        /// The upstream asked for.
-        wanted: String,
-        /// The upstreams there are.
-        known: Vec<String>,
-    },
-    /// No upstream of the config has servers.
-    #[error(
-        "{} has no upstream or backend with servers; check -c (and -k)",
-        config.display()
-    )]
-    NoServers {
-        /// The config file.
-        config: PathBuf,
-    },
-    /// Several upstreams and no `--upstream`.
-    #[error(
-        "{}: the config has several upstreams; pick one with --upstream ({})",
-        config.display(),
-        names.join(", ")
-    )]
-    SeveralUpstreams {
-        /// The config file.
-        config: PathBuf,
-        /// The upstreams there are.
-        names: Vec<String>,
-    },
-    /// A server argument the engine cannot read.
-    #[error("{flag} {wanted}: {}", hotswap_cli::engine::describe(source))]
-    Selector {
-        /// `--only`, `out` or `in`.
-        flag: String,
-        /// The argument.
-        wanted: String,
-        /// Why.
-        source: Box<proxyconf::Error>,
-    },
-    /// A server argument that names no server of the upstream.
-    #[error("{flag} {wanted}: no such server here; there are: {}", known.join(", "))]
-    NoSuchServer {
-        /// `--only`, `out` or `in`.
-        flag: String,
-        /// The argument.
-        wanted: String,
-        /// The servers there are.
-        known: Vec<String>,
-    },
     /// A template that cannot be filled for a server.
     #[error("{flag}: {source}")]
     Template {
@@ -172,56 +92,9 @@ pub enum Error {
         /// Why, as healthwait says it.
         reason: String,
     },
-    /// Hot-swap of an upstream with fewer than two servers.
-    #[error("hot-swap needs at least 2 enabled servers in the upstream; it has {enabled}")]
-    HotSwapTooFew {
-        /// Enabled servers.
-        enabled: usize,
-    },
-    /// `--batch 0`.
-    #[error("--batch must be at least 1")]
-    BatchZero,
-    /// A batch that would take every server out.
-    #[error(
-        "--batch {batch} would take all {enabled} enabled servers out at once; use 1..{}",
-        enabled.saturating_sub(1).max(1)
-    )]
-    BatchTooLarge {
-        /// The batch.
-        batch: usize,
-        /// Enabled servers.
-        enabled: usize,
-    },
-    /// `--canary` with hot-swap.
-    #[error("--canary applies to rolling (hot-swap restarts half the servers at once)")]
-    CanaryOnHotSwap,
-    /// `--canary N` out of range.
-    #[error("--canary {count} must be at least 1 and fewer than the {servers} servers deployed")]
-    CanaryCount {
-        /// N.
-        count: usize,
-        /// Servers deployed.
-        servers: usize,
-    },
     /// A proxy the canary gate cannot read figures from.
     #[error(transparent)]
     CanarySetup(canary::Error),
-    /// A step would leave a proxy with no server in rotation.
-    #[error(
-        "step {step} ({action}) would leave {} with no server of {upstream} in rotation; \
-         use a smaller --batch or deploy that proxy's servers separately",
-        config.display()
-    )]
-    NoCapacity {
-        /// 1-based.
-        step: usize,
-        /// What the step does.
-        action: String,
-        /// The proxy's config.
-        config: PathBuf,
-        /// The upstream.
-        upstream: String,
-    },
     /// A deploy without `--restart`.
     #[error("a deploy needs --restart 'CMD {{port}}' to restart each server")]
     NoRestart,
@@ -293,21 +166,9 @@ pub enum Error {
     #[error(transparent)]
     Lock(#[from] LockError),
 
-    // Failed at run time.
-    /// A config cannot be loaded (the engine's error says how it ends).
-    #[error("{}", hotswap_cli::engine::describe(.0))]
-    Config(#[source] Box<proxyconf::Error>),
     /// Ctrl-C cannot be caught.
     #[error("cannot install the Ctrl-C handler: {0}")]
     SignalHandler(#[source] std::io::Error),
-    /// A proxy cannot take changes (found before anything changes).
-    #[error("{}: {source}", config.display())]
-    Preflight {
-        /// The proxy's config.
-        config: PathBuf,
-        /// Why.
-        source: driver::Error,
-    },
     /// `out` took the servers out, but connections to them outlasted `--drain-timeout`.
     #[error(
         "{} out of rotation, but not drained: {}; it stays out (an out is never undone). Wait, or \
@@ -352,7 +213,7 @@ pub enum Error {
     )]
     RestartsRunning {
         /// What still runs.
-        running: Vec<crate::orphans::Orphan>,
+        running: Vec<crate::runner::orphans::Orphan>,
         /// How long it was waited for.
         after: std::time::Duration,
     },
@@ -362,35 +223,6 @@ pub enum Error {
     /// JSON output cannot be made.
     #[error(transparent)]
     Json(#[from] serde_json::Error),
-    /// A step failed; `account` says what is out, what serves and what to run next.
-    #[error("{account}")]
-    Stopped {
-        /// 1-based.
-        step: usize,
-        /// Steps in the plan.
-        total: usize,
-        /// What failed (also part of the account).
-        #[source]
-        cause: Box<StepError>,
-        /// The account.
-        account: Box<crate::report::Account>,
-    },
-    /// A step failed after the canary gate rolled the canaries back.
-    #[error(
-        "stopped at step {step}/{total}: {cause}\n  out of rotation:   {}\n  next: fix the release, then run the deploy again",
-        names(out)
-    )]
-    RolledBack {
-        /// 1-based.
-        step: usize,
-        /// Steps in the plan.
-        total: usize,
-        /// What failed.
-        #[source]
-        cause: Box<StepError>,
-        /// What is out of rotation.
-        out: Vec<ServerRef>,
-    },
     /// `in` refused a server that is not healthy (or Ctrl-C came during its health check).
     #[error("{server} is not brought back: {cause}; it stays out")]
     NotBroughtBack {
@@ -429,13 +261,6 @@ pub enum Error {
     #[error(transparent)]
     ModeFailed(Box<ModeError>),
 
-    // Interrupted by Ctrl-C.
-    /// A deploy, `out` or `in` was interrupted; `account` says where things stand.
-    #[error("{account}")]
-    Interrupted {
-        /// The account.
-        account: Box<crate::report::Account>,
-    },
     /// Ctrl-C came before a mode change began.
     #[error("interrupted before the mode change began; nothing changed")]
     ModeNotBegun,
@@ -450,13 +275,25 @@ pub enum Error {
         /// What the cut-short change reported.
         source: Box<ModeError>,
     },
+    /// A deploy that cannot be planned.
+    #[error(transparent)]
+    Steps(#[from] crate::steps::Error),
+    /// The proxies cannot be read, matched or changed as asked.
+    #[error(transparent)]
+    Fleet(#[from] crate::fleet::Error),
+    /// A run of steps that did not finish.
+    #[error(transparent)]
+    Run(#[from] crate::runner::Error),
 }
 
 impl Error {
     /// Where a deploy that stopped left things, when this error ends one.
-    pub fn account(&self) -> Option<&crate::report::Account> {
+    pub fn account(&self) -> Option<&crate::runner::report::Account> {
         match self {
-            Error::Stopped { account, .. } | Error::Interrupted { account } => Some(&**account),
+            Error::Run(
+                crate::runner::Error::Stopped { account, .. }
+                | crate::runner::Error::Interrupted { account },
+            ) => Some(&**account),
             _ => None,
         }
         // An account known only in words has nothing for a script.
@@ -469,41 +306,17 @@ impl Error {
         let file = |p: &std::path::Path| Some(p.display().to_string());
         let server = |s: &ServerRef| Some(s.selector());
         match self {
-            Error::Config(e) | Error::ModeRefused(e) => hotswap_cli::engine::context(e),
-            Error::Selector { wanted, source, .. } => Context {
-                server: Some(wanted.clone()),
-                ..hotswap_cli::engine::context(source)
-            },
+            Error::ModeRefused(e) => hotswap_cli::engine::context(e),
+            Error::Fleet(e) => e.context(),
             Error::NoConfig { config, .. }
-            | Error::SocketOnNginx { config }
-            | Error::NoServers { config }
-            | Error::SeveralUpstreams { config, .. }
             | Error::NothingToResume { config }
-            | Error::ResumeNotADeploy { config, .. }
-            | Error::Preflight { config, .. } => Context {
+            | Error::ResumeNotADeploy { config, .. } => Context {
                 file: file(config),
                 ..Context::default()
             },
             Error::Profile(p) => p.context(),
             Error::ProfileOverride { file: f, .. } => Context {
                 file: file(f),
-                ..Context::default()
-            },
-            Error::NoUpstreams { config, wanted }
-            | Error::NoSuchUpstream { config, wanted, .. } => Context {
-                file: file(config),
-                upstream: Some(wanted.clone()),
-                ..Context::default()
-            },
-            Error::NoSuchServer { wanted, .. } => Context {
-                server: Some(wanted.clone()),
-                ..Context::default()
-            },
-            Error::NoCapacity {
-                config, upstream, ..
-            } => Context {
-                file: file(config),
-                upstream: Some(upstream.clone()),
                 ..Context::default()
             },
             Error::WouldEmpty { servers, upstream } => Context {
@@ -546,7 +359,7 @@ impl Error {
 
 impl From<proxyconf::Error> for Error {
     fn from(e: proxyconf::Error) -> Self {
-        Error::Config(Box::new(e))
+        Error::Fleet(crate::fleet::Error::Config(Box::new(e)))
     }
 }
 
@@ -555,10 +368,11 @@ mod tests {
     //! The messages are a contract (scripts and tests read them): each Display is checked
     //! against the text swapctl printed when errors were strings.
     use super::*;
-    use crate::canary::{Figures, Seen};
-    use crate::deploy::RestartError;
+    use crate::adapters::procwatch;
     use crate::fleet::ProxyError;
-    use crate::procwatch;
+    use crate::runner::canary::{Figures, Seen};
+    use crate::runner::restart::RestartError;
+    use crate::runner::StepError;
     use std::time::Duration;
 
     fn srv(name: Option<&str>, address: &str) -> ServerRef {
@@ -585,21 +399,21 @@ mod tests {
                 "--health-timeout: bad duration 'x'",
             ),
             (
-                Error::NoUpstreams {
+                Error::from(crate::fleet::Error::NoUpstreams {
                     config: "/x/inc.conf".into(),
                     wanted: "app".into(),
-                },
+                }),
                 "/x/inc.conf: no upstream or backend named 'app': it has none at all; is it an included file? pass the main config (the one with `http { }`, or haproxy's `global`)",
             ),
             (
-                Error::OneProxyFlags,
+                Error::from(crate::fleet::Error::OneProxyFlags),
                 "--socket, --pid-file and --prefix name one proxy's files: use them with a single -c (with several, each config's own `pid` / `stats socket` is used)",
             ),
             (
-                Error::BatchTooLarge {
+                Error::from(crate::steps::Error::BatchTooLarge {
                     batch: 3,
                     enabled: 3,
-                },
+                }),
                 "--batch 3 would take all 3 enabled servers out at once; use 1..2",
             ),
             (
@@ -614,12 +428,12 @@ mod tests {
                 "the last deploy's canary gate did not pass (step 4 is failed): resume would deploy the rest unjudged; check the canaries, then run the deploy again with --canary (or `recover`)",
             ),
             (
-                Error::NoCapacity {
+                Error::from(crate::fleet::Error::NoCapacity {
                     step: 2,
                     action: "take out".into(),
                     config: "/n.conf".into(),
                     upstream: "app".into(),
-                },
+                }),
                 "step 2 (take out) would leave /n.conf with no server of app in rotation; use a smaller --batch or deploy that proxy's servers separately",
             ),
             (
@@ -694,13 +508,13 @@ mod tests {
         let apply = ApplyError {
             failed: vec![ProxyError {
                 config: "/a.cfg".into(),
-                error: driver::Error::Wait(procwatch::Error::NoNewWorker {
+                error: crate::drivers::Error::Wait(procwatch::Error::NoNewWorker {
                     after: Duration::from_secs(30),
                 }),
             }],
             undo_failed: vec![ProxyError {
                 config: "/b.cfg".into(),
-                error: driver::Error::Runtime(runtime::Error::NotIdle {
+                error: crate::drivers::Error::Runtime(runtime::Error::NotIdle {
                     backend: "app".into(),
                     server: "web1".into(),
                     sessions: 2,
@@ -744,29 +558,29 @@ mod tests {
                 "127.0.0.1:1: restart command did not finish within 2s; its process group was ended (TERM, then KILL); 127.0.0.1:2: not healthy within 1s: connection refused",
             ),
             (
-                Error::RolledBack {
+                Error::from(crate::runner::Error::RolledBack {
                     step: 4,
                     total: 7,
                     cause: Box::new(StepError::Interrupted),
                     out: Vec::new(),
-                }
+                })
                 .to_string(),
                 "stopped at step 4/7: interrupted\n  out of rotation:   none\n  next: fix the release, then run the deploy again",
             ),
             (
-                Error::Preflight {
+                Error::from(crate::fleet::Error::Preflight {
                     config: "/h.cfg".into(),
                     source: runtime::Error::NotAdmin {
                         socket: rt.clone(),
                         level: "user".into(),
                     }
                     .into(),
-                }
+                })
                 .to_string(),
                 "/h.cfg: the haproxy admin socket unix:/run/admin.sock (--socket) is at level user, which cannot change server states",
             ),
             (
-                driver::Error::Standalone {
+                crate::drivers::Error::Standalone {
                     pid: 42,
                     pidfile: "/run/h.pid".into(),
                     config: "/h.cfg".into(),
@@ -780,12 +594,12 @@ mod tests {
                     source: Box::new(ModeError {
                         config: "/b.cfg".into(),
                         several: true,
-                        error: driver::Error::Wait(procwatch::Error::Interrupted),
+                        error: crate::drivers::Error::Wait(procwatch::Error::Interrupted),
                         put_back_failed: vec![crate::fleet::PutBack {
                             config: "/a.cfg".into(),
                             mode: "normal",
                             on_disk: true,
-                            error: driver::Error::NoWayToReload {
+                            error: crate::drivers::Error::NoWayToReload {
                                 config: "/a.cfg".into(),
                             },
                         }],
@@ -798,12 +612,12 @@ mod tests {
                 ModeError {
                     config: "/b.cfg".into(),
                     several: true,
-                    error: driver::Error::Wait(procwatch::Error::Interrupted),
+                    error: crate::drivers::Error::Wait(procwatch::Error::Interrupted),
                     put_back_failed: vec![crate::fleet::PutBack {
                         config: "/a.cfg".into(),
                         mode: "normal",
                         on_disk: false,
-                        error: driver::Error::NoWayToReload {
+                        error: crate::drivers::Error::NoWayToReload {
                             config: "/a.cfg".into(),
                         },
                     }],
@@ -829,13 +643,13 @@ mod tests {
     #[test]
     fn exit_codes_follow_the_contract() {
         use crate::exit_code;
-        assert_eq!(exit_code(&Error::BatchZero), 2);
+        assert_eq!(exit_code(&Error::from(crate::steps::Error::BatchZero)), 2);
         assert_eq!(
-            exit_code(&Error::NoSuchUpstream {
+            exit_code(&Error::from(crate::fleet::Error::NoSuchUpstream {
                 config: "/c".into(),
                 wanted: "x".into(),
                 known: Vec::new()
-            }),
+            })),
             3
         );
         assert_eq!(
@@ -846,9 +660,9 @@ mod tests {
             6
         );
         assert_eq!(
-            exit_code(&Error::Interrupted {
+            exit_code(&Error::from(crate::runner::Error::Interrupted {
                 account: Box::default()
-            }),
+            })),
             130
         );
         assert_eq!(exit_code(&Error::ModeNotBegun), 130);

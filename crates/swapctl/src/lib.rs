@@ -1,39 +1,31 @@
 //! swapctl: hot-swap and rolling deploys behind nginx and haproxy. The library holds the
-//! strategies, proxy drivers, drain logic and journal; `main.rs` only calls [`run`].
+//! commands, the runner, the fleet of proxies, their drivers, the steps and the adapters, in that
+//! order from the top; `main.rs` only calls [`run`].
 //!
 //! Errors are typed ([`Error`] and the small enums of each module); which exit status one ends
 //! with is decided here, once, by [`exit_code`].
 #![warn(missing_docs)]
 
-pub mod canary;
+// The layers, top to bottom; every import points down (see the README's layout).
+pub mod adapters;
 pub mod cli;
-pub mod deploy;
-pub mod driver;
+pub mod commands;
+pub mod drivers;
 mod error;
 pub mod fleet;
-pub mod interrupt;
-pub mod journal;
-pub mod live;
-pub mod master;
-pub mod modes;
-pub mod orphans;
-pub mod outin;
-pub mod plan;
-pub mod procwatch;
-pub mod profile;
-pub mod recover;
-pub mod report;
-pub mod runtime;
-pub mod socket_access;
-pub mod template;
+pub mod runner;
+pub mod steps;
 
 pub use error::Error;
 
+use adapters::{profile, runtime};
 use cli::{Cli, Command};
-use deploy::{Options, Strategy};
+use commands::{deploy, modes, outin, plan, recover};
 use hotswap_cli::{Context, Kind, Reportable, EXIT_INTERRUPTED, EXIT_RUNTIME};
-use report::{Event, Reporter};
+use runner::report::{self, Event, Reporter};
+use runner::{interrupt, journal};
 use std::path::PathBuf;
+use steps::{Options, Strategy};
 
 /// The contract's kind of an error (DESIGN.md's table): 1 runtime (stopped), 2 usage (flags,
 /// profile, templates), 3 not_found, 4 refused by a safety rule, 6 busy (another deploy holds the
@@ -51,18 +43,9 @@ pub fn kind(e: &Error) -> Kind {
         | Error::MaxErrorRate { .. }
         | Error::BadSocket(_)
         | Error::NoConfig { .. }
-        | Error::OneProxyFlags
-        | Error::SocketOnNginx { .. }
-        | Error::NoUpstreams { .. }
-        | Error::SeveralUpstreams { .. }
-        | Error::Selector { .. }
         | Error::Template { .. }
         | Error::HealthTarget { .. }
-        | Error::HotSwapTooFew { .. }
-        | Error::BatchZero
-        | Error::BatchTooLarge { .. }
-        | Error::CanaryOnHotSwap
-        | Error::CanaryCount { .. }
+        | Error::Steps(_)
         | Error::CanarySetup(_)
         | Error::NoRestart
         | Error::OnlyOnHotSwap
@@ -74,24 +57,20 @@ pub fn kind(e: &Error) -> Kind {
         | Error::ResumeNoRestart
         | Error::OnDrainTimeout { .. }
         | Error::HealthExpect(_) => Kind::Usage,
-        Error::NoSuchUpstream { .. } | Error::NoServers { .. } | Error::NoSuchServer { .. } => {
-            Kind::NotFound
-        }
-        Error::WouldEmpty { .. } | Error::NoCapacity { .. } => Kind::Refused,
+        Error::Fleet(f) => fleet_kind(f),
+        Error::WouldEmpty { .. } => Kind::Refused,
         // A mode the engine refuses (refused), or a message it cannot take (usage).
         Error::ModeRefused(e) => hotswap_cli::engine::kind(e),
         Error::Lock(LockError::Held { .. }) => Kind::Busy,
         Error::Lock(LockError::Open { .. } | LockError::Lock { .. }) => Kind::Runtime,
-        Error::Config(e) => hotswap_cli::engine::kind(e),
-        Error::SignalHandler(_)
-        | Error::Preflight { .. }
+        Error::Run(runner::Error::Interrupted { .. }) => Kind::Interrupted,
+        Error::Run(_)
+        | Error::SignalHandler(_)
         | Error::RestartsRunning { .. }
         | Error::StillDraining { .. }
         | Error::NoProgram { .. }
         | Error::Journal(_)
         | Error::Json(_)
-        | Error::Stopped { .. }
-        | Error::RolledBack { .. }
         | Error::BringBack { .. }
         | Error::StillOut { .. }
         | Error::ModeRestore(_)
@@ -103,9 +82,20 @@ pub fn kind(e: &Error) -> Kind {
                 Kind::Runtime
             }
         }
-        Error::Interrupted { .. } | Error::ModeNotBegun | Error::ModeInterrupted { .. } => {
-            Kind::Interrupted
-        }
+        Error::ModeNotBegun | Error::ModeInterrupted { .. } => Kind::Interrupted,
+    }
+}
+
+fn fleet_kind(e: &fleet::Error) -> Kind {
+    use fleet::Error as F;
+    match e {
+        F::OneProxyFlags | F::SocketOnNginx { .. } | F::SeveralUpstreams { .. } => Kind::Usage,
+        F::Selector { .. } | F::NoUpstreams { .. } => Kind::Usage,
+        F::NoSuchUpstream { .. } | F::NoServers { .. } => Kind::NotFound,
+        F::NoSuchServer { .. } => Kind::NotFound,
+        F::NoCapacity { .. } => Kind::Refused,
+        F::Config(e) => hotswap_cli::engine::kind(e),
+        F::Preflight { .. } => Kind::Runtime,
     }
 }
 
@@ -445,7 +435,11 @@ fn execute(cli: &Cli) -> Result<(String, bool), Error> {
             canary,
         } => {
             opts.canary = canary.gate()?;
-            plan::plan(&opts, *strategy, *batch).map(ok)
+            let s = match strategy {
+                cli::StrategyArg::HotSwap => Strategy::HotSwap,
+                cli::StrategyArg::Rolling => Strategy::Rolling(*batch),
+            };
+            plan::plan(&opts, s).map(ok)
         }
         Command::Status => recover::status(&opts),
         Command::Recover => {
@@ -520,4 +514,31 @@ fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Error> {
         })?;
     }
     Ok(journal::DeployLock::acquire_all(&opts.configs, what)?)
+}
+
+/// The JSON Schema files of swapctl's output: (file name, pretty JSON).
+pub fn schemas() -> Vec<(&'static str, String)> {
+    let pretty = |s: schemars::Schema| {
+        let mut t = serde_json::to_string_pretty(&s).unwrap_or_default();
+        t.push('\n');
+        t
+    };
+    vec![
+        (
+            "swapctl-event.schema.json",
+            pretty(schemars::schema_for!(report::Stamped<'static>)),
+        ),
+        (
+            "swapctl-plan.schema.json",
+            pretty(schemars::schema_for!(commands::plan::PlanReport)),
+        ),
+        (
+            "swapctl-mode.schema.json",
+            pretty(schemars::schema_for!(Vec<commands::modes::ModeRow>)),
+        ),
+        (
+            "swapctl-status.schema.json",
+            pretty(schemars::schema_for!(commands::recover::StatusReport)),
+        ),
+    ]
 }

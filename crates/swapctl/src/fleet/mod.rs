@@ -1,14 +1,23 @@
 //! Every proxy of one deploy (`-c` repeated): servers matched across proxies by address, and each
 //! routing change applied to all that hold the server, confirmed on all, or undone on all.
 
-use crate::deploy::{Action, Options};
-use crate::driver::{self, Ctx, Driver};
-use crate::journal::ServerRef;
-use crate::Error;
+use crate::drivers::Ctx;
+use crate::drivers::Driver;
+use crate::steps::Action;
+use crate::steps::Options;
+use crate::steps::ServerRef;
 use proxyconf::{Config, ProxyKind, State};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+mod error;
+pub mod live;
+
+use crate::drivers;
+
+pub use error::Error;
+
+pub use crate::steps::key;
 /// One proxy: its config, the upstream deployed, and how changes reach it.
 pub struct Member {
     /// The config file.
@@ -40,11 +49,6 @@ pub struct Held {
     pub disabled: bool,
 }
 
-/// The identity of a server across proxies.
-pub fn key(address: &str) -> String {
-    proxyconf::address::normalize(address, None)
-}
-
 impl Member {
     /// This proxy's own references to the servers of `wanted` (matched by address).
     fn mine(&self, wanted: &[ServerRef]) -> Vec<ServerRef> {
@@ -66,7 +70,7 @@ impl Member {
     }
 
     /// haproxy's admin socket, when one is usable.
-    pub fn runtime(&self) -> Option<crate::runtime::Runtime> {
+    pub fn runtime(&self) -> Option<crate::adapters::runtime::Runtime> {
         self.driver.runtime()
     }
 
@@ -93,7 +97,7 @@ pub struct ProxyError {
     /// The proxy's config file.
     pub config: PathBuf,
     /// What went wrong there.
-    pub error: driver::Error,
+    pub error: drivers::Error,
 }
 
 /// Why an apply failed: what failed, on which proxy, and what was undone.
@@ -154,7 +158,7 @@ pub struct ModeError {
     pub several: bool,
     /// What went wrong there.
     #[source]
-    pub error: driver::Error,
+    pub error: drivers::Error,
     /// Proxies that could not be put back fully.
     pub put_back_failed: Vec<PutBack>,
 }
@@ -169,7 +173,7 @@ pub struct PutBack {
     /// Its files have that mode again; only the reload failed (as it does with no proxy running).
     pub on_disk: bool,
     /// Why.
-    pub error: driver::Error,
+    pub error: drivers::Error,
 }
 
 fn mode_prefix(config: &std::path::Path, several: bool) -> String {
@@ -229,7 +233,7 @@ impl Fleet {
     /// Whether every proxy that holds unix-socket server `s` can open it as its workers run (a
     /// socket root may open can still be closed to them). Err names the proxy and what stops it.
     pub fn workers_can_open(&self, s: &ServerRef) -> Result<(), String> {
-        let Some(path) = crate::template::unix_path(&s.address) else {
+        let Some(path) = crate::adapters::template::unix_path(&s.address) else {
             return Ok(());
         };
         for m in self.members.iter().filter(|m| {
@@ -240,14 +244,14 @@ impl Fleet {
             let Some(master) = m.driver.master() else {
                 continue;
             };
-            let workers = crate::procwatch::children(master);
+            let workers = crate::adapters::procwatch::children(master);
             let Some(creds) = workers
                 .iter()
-                .find_map(|&w| crate::socket_access::Creds::of_process(w))
+                .find_map(|&w| crate::adapters::socket_access::Creds::of_process(w))
             else {
                 continue;
             };
-            crate::socket_access::check(std::path::Path::new(path), &creds)
+            crate::adapters::socket_access::check(std::path::Path::new(path), &creds)
                 .map_err(|why| format!("{}'s workers cannot open it: {why}", m.config.display()))?;
         }
         Ok(())
@@ -378,7 +382,7 @@ impl Fleet {
         take_out: &[ServerRef],
         cancel: &AtomicBool,
     ) -> Result<(), ApplyError> {
-        let results: Vec<Option<Result<(), driver::Error>>> = std::thread::scope(|sc| {
+        let results: Vec<Option<Result<(), drivers::Error>>> = std::thread::scope(|sc| {
             let handles: Vec<_> = self
                 .members
                 .iter_mut()
@@ -391,7 +395,7 @@ impl Fleet {
                 .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or(Some(Err(driver::Error::Panicked))))
+                .map(|h| h.join().unwrap_or(Some(Err(drivers::Error::Panicked))))
                 .collect()
         });
         let touched: Vec<bool> = results.iter().map(Option::is_some).collect();
@@ -468,8 +472,8 @@ impl Fleet {
             let m = &mut self.members[i];
             let before = proxyconf::mode::current_spec(&m.cfg, &m.upstream)
                 .unwrap_or_else(|| normal.clone());
-            let result =
-                driver::edit_mode(&m.ctx, &m.upstream, spec).and_then(|()| m.driver.reload(cancel));
+            let result = drivers::edit_mode(&m.ctx, &m.upstream, spec)
+                .and_then(|()| m.driver.reload(cancel));
             done.push((i, before));
             if let Err(error) = result {
                 let mut failure = ModeError {
@@ -480,7 +484,7 @@ impl Fleet {
                 };
                 for (j, back) in done {
                     let m = &mut self.members[j];
-                    let (on_disk, result) = match driver::edit_mode(&m.ctx, &m.upstream, &back) {
+                    let (on_disk, result) = match drivers::edit_mode(&m.ctx, &m.upstream, &back) {
                         Ok(()) => (true, m.driver.reload(&never)),
                         Err(e) => (false, Err(e)),
                     };
@@ -546,7 +550,7 @@ fn member(
         prefix: opts.prefix.clone(),
         socket: opts.socket.clone(),
     };
-    let driver = driver::for_config(ctx.clone(), &cfg);
+    let driver = drivers::for_config(ctx.clone(), &cfg);
     Member {
         config: config.to_path_buf(),
         kind: cfg.kind,
@@ -593,4 +597,42 @@ fn pick_upstream(
             }
         }
     }
+}
+
+/// The servers of `pool` that `wanted` names (all of `pool` when it is empty), by the engine's
+/// selector rules on every proxy; `flag` names the argument in errors.
+pub fn select(
+    pool: &[ServerRef],
+    wanted: &[String],
+    flag: &str,
+    fleet: &Fleet,
+) -> Result<Vec<ServerRef>, Error> {
+    if wanted.is_empty() {
+        return Ok(pool.to_vec());
+    }
+    let mut kept = Vec::new();
+    for w in wanted {
+        let hits = fleet.named(w).map_err(|source| Error::Selector {
+            flag: flag.to_string(),
+            wanted: w.clone(),
+            source: Box::new(source),
+        })?;
+        let hits: Vec<&ServerRef> = pool
+            .iter()
+            .filter(|p| hits.iter().any(|h| key(&h.address) == key(&p.address)))
+            .collect();
+        if hits.is_empty() {
+            return Err(Error::NoSuchServer {
+                flag: flag.to_string(),
+                wanted: w.clone(),
+                known: pool.iter().map(ToString::to_string).collect(),
+            });
+        }
+        for h in hits {
+            if !kept.contains(h) {
+                kept.push(h.clone());
+            }
+        }
+    }
+    Ok(kept)
 }

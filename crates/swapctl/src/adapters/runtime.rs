@@ -339,7 +339,7 @@ impl Runtime {
         // Ready(Err(..)) stops at once: the socket failed, which waiting will not fix.
         let polled = poll(
             Deadline::after(timeout),
-            crate::procwatch::POLL,
+            crate::adapters::procwatch::POLL,
             cancel,
             || match self.stat(backend, server, "scur").map(|v| v.parse::<u64>()) {
                 Ok(Ok(0)) => Ok(Ok(())),

@@ -60,7 +60,7 @@ fn haproxy(m: &Member, servers: &[FileServer<'_>]) -> Live {
         .iter()
         .map(|s| {
             let name = s.name.unwrap_or_default();
-            let status = crate::runtime::stat_field(&text, &m.upstream, name, "status")
+            let status = crate::adapters::runtime::stat_field(&text, &m.upstream, name, "status")
                 .ok()
                 .flatten()
                 .unwrap_or_default();
@@ -93,7 +93,7 @@ fn nginx(m: &Member, servers: &[FileServer<'_>]) -> Live {
             "no running nginx master found through its pid file".into(),
         );
     };
-    let Some(loaded) = crate::procwatch::children(master)
+    let Some(loaded) = crate::adapters::procwatch::children(master)
         .iter()
         .filter_map(|&w| started(w))
         .max()
@@ -135,7 +135,7 @@ fn nginx(m: &Member, servers: &[FileServer<'_>]) -> Live {
 
 /// When process `pid` started, from /proc (clock ticks since boot).
 fn started(pid: i32) -> Option<SystemTime> {
-    let ticks = crate::procwatch::start_ticks(pid)?;
+    let ticks = crate::adapters::procwatch::start_ticks(pid)?;
     let hz = nix::unistd::sysconf(nix::unistd::SysconfVar::CLK_TCK).ok()??;
     let uptime: f64 = std::fs::read_to_string("/proc/uptime")
         .ok()?

@@ -2,10 +2,11 @@
 //! marked engine edit (see `proxyconf::mode`), validated, made live by a reload and confirmed
 //! (no old worker takes new requests), journaled; `normal` gives the files back byte for byte.
 
-use crate::deploy::Options;
 use crate::fleet::Fleet;
-use crate::journal::{now, Journal, ModeChange, SavedMode};
-use crate::report::{ActionKind, Event, Reporter, StepInfo};
+use crate::runner::journal::{now, Journal, ModeChange, SavedMode};
+use crate::runner::report::{Event, Reporter};
+use crate::steps::Options;
+use crate::steps::{ActionKind, StepInfo};
 use crate::Error;
 use proxyconf::mode::{self, Mode, Spec};
 use std::sync::atomic::AtomicBool;

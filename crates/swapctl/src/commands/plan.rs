@@ -1,10 +1,8 @@
 //! `plan`: the steps of a deploy and the capacity left during each, changing nothing.
 
-use crate::cli::StrategyArg;
-use crate::deploy::{check_templates, select, steps, Action, Options, Strategy};
-use crate::fleet::{key, Fleet};
-use crate::journal::ServerRef;
-use crate::report::StepInfo;
+use crate::commands::checks::check_templates;
+use crate::fleet::{select, Fleet};
+use crate::steps::{key, steps, Action, Options, ServerRef, StepInfo, Strategy};
 use serde::Serialize;
 
 /// One planned step.
@@ -66,24 +64,20 @@ pub struct PlanReport {
 }
 
 /// Builds the plan; templates are checked as a deploy would (exit 2).
-pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<String, crate::Error> {
+pub fn plan(opts: &Options, s: Strategy) -> Result<String, crate::Error> {
     let fleet = Fleet::load(opts, "swapctl plan")?;
     let serving = fleet.serving();
-    let s = match strategy {
-        StrategyArg::HotSwap => Strategy::HotSwap,
-        StrategyArg::Rolling => Strategy::Rolling(batch),
-    };
     let servers = select(&serving, &opts.only, "--only", &fleet)?;
-    let actions = crate::deploy::with_canary(
+    let actions = crate::commands::deploy::with_canary(
         steps(s, &servers, serving.len())?,
         &servers,
         s,
         opts,
         &fleet,
     )?;
-    let actions = crate::deploy::one_change_per_step(&fleet, actions)?;
+    let actions = crate::commands::deploy::one_change_per_step(&fleet, actions)?;
     check_templates(opts, &fleet.all())?;
-    crate::deploy::check_programs(opts, &fleet.all())?;
+    crate::commands::checks::check_programs(opts, &fleet.all())?;
     // What the deploy will need on this machine: each proxy's master or admin socket (exit 1).
     fleet.preflight()?;
     let report = PlanReport {
@@ -103,11 +97,11 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
         commands: servers
             .iter()
             .map(|s| {
-                let v = crate::template::Vars::new(&s.upstream, s.name.as_deref(), &s.address);
+                let v = crate::adapters::template::Vars::new(&s.upstream, s.name.as_deref(), &s.address);
                 PlanCommand {
                     server: s.clone(),
                     restart: opts.restart.as_deref().and_then(|r| v.fill(r).ok()),
-                    health: crate::template::health_url(
+                    health: crate::adapters::template::health_url(
                         opts.health.as_deref().unwrap_or("tcp://{address}"),
                         &v,
                     )
@@ -132,7 +126,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
                 g.max_error_rate
             )
         }),
-        left_out: crate::journal::Journal::load(&opts.configs[0])
+        left_out: crate::runner::journal::Journal::load(&opts.configs[0])
             .ok()
             .flatten()
             .map(|j| j.out)
@@ -163,7 +157,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
     if !report.left_out.is_empty() {
         out.push_str(&format!(
             "  left out by an earlier command: {}\n",
-            crate::deploy::names(&report.left_out)
+            crate::steps::names(&report.left_out)
         ));
     }
     for st in &report.steps {
@@ -176,7 +170,7 @@ pub fn plan(opts: &Options, strategy: StrategyArg, batch: usize) -> Result<Strin
 }
 
 /// Walks the steps: who serves, and on which release, while each runs.
-fn capacity(serving: &[crate::journal::ServerRef], actions: &[Action]) -> Vec<PlanStep> {
+fn capacity(serving: &[crate::steps::ServerRef], actions: &[Action]) -> Vec<PlanStep> {
     // (in rotation, new release) per server.
     let mut state: Vec<(String, bool, bool)> = serving
         .iter()
@@ -205,7 +199,7 @@ fn capacity(serving: &[crate::journal::ServerRef], actions: &[Action]) -> Vec<Pl
 
 fn mark(
     state: &mut [(String, bool, bool)],
-    v: &[crate::journal::ServerRef],
+    v: &[crate::steps::ServerRef],
     f: impl Fn(&mut (String, bool, bool)),
 ) {
     for s in v {

@@ -257,7 +257,7 @@ mod tests {
 
     #[test]
     fn the_example_profile_reads_and_durations_may_be_bare_seconds() {
-        let text = include_str!("../../../examples/profile/app.toml");
+        let text = include_str!("../../../../examples/profile/app.toml");
         let p: Profile = toml::from_str(text).expect("examples/profile/app.toml reads");
         assert_eq!(p.health_timeout.as_deref(), Some("60"));
         assert!(p.restart.is_some() && p.health.is_some());

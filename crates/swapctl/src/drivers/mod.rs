@@ -1,9 +1,9 @@
 //! Proxy drivers: make one change to which servers are routable, and return once it is in effect
 //! and the servers taken out carry none of that proxy's connections.
 
-use crate::journal::ServerRef;
-use crate::procwatch;
-use crate::runtime::{Runtime, SetupError};
+use crate::adapters::procwatch;
+use crate::adapters::runtime::{Runtime, SetupError};
+use crate::steps::ServerRef;
 use proxyconf::{commit, plan, Config, ProxyKind, Request, Selector};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -55,7 +55,7 @@ pub enum Error {
     },
     /// The pid file does not lead to the proxy's master.
     #[error(transparent)]
-    Master(#[from] crate::master::Error),
+    Master(#[from] crate::adapters::master::Error),
     /// The pid file holds something else than a pid.
     #[error("{} does not hold a pid", path.display())]
     NotAPid {
@@ -78,7 +78,7 @@ pub enum Error {
     Socket(#[from] SetupError),
     /// The admin socket failed or refused a command.
     #[error(transparent)]
-    Runtime(#[from] crate::runtime::Error),
+    Runtime(#[from] crate::adapters::runtime::Error),
     /// A standalone haproxy and no `--reload` to start its successor.
     #[error(
         "haproxy pid {pid} (from {}) runs without a master process, so it cannot be reloaded \
@@ -241,7 +241,7 @@ fn commit_edit(
             force: true,
             prefix: ctx.prefix.clone(),
             lock_timeout: Duration::from_secs(30),
-            waiting: Some(crate::report::say),
+            waiting: Some(crate::adapters::stderr::say),
             ..commit::Options::default()
         },
         None,
@@ -301,7 +301,7 @@ impl Error {
                 procwatch::Error::OldWorkersHold { .. }
                     | procwatch::Error::NotDrained { .. }
                     | procwatch::Error::StillRuns { .. }
-            ) | Error::Runtime(crate::runtime::Error::NotIdle { .. })
+            ) | Error::Runtime(crate::adapters::runtime::Error::NotIdle { .. })
         )
     }
 }
@@ -319,7 +319,7 @@ fn drained(ctx: &Ctx, r: Result<(), Error>) -> Result<(), Error> {
             Ok(())
         }
         Err(e) if ctx.drain_timeout_proceeds && e.is_drain_timeout() => {
-            crate::report::say(&format!(
+            crate::adapters::stderr::say(&format!(
                 "{}: {e}; proceeding as --on-drain-timeout proceed asks: the restart cuts what is still open",
                 ctx.config.display()
             ));
@@ -332,7 +332,7 @@ fn drained(ctx: &Ctx, r: Result<(), Error>) -> Result<(), Error> {
 /// The master's pid from `pidfile`, once it is known to be the proxy that reads `ctx.config`.
 fn master_pid(ctx: &Ctx, pidfile: &Path) -> Result<i32, Error> {
     let pid = read_pid(pidfile)?;
-    crate::master::check(ctx.kind, pidfile, pid, &ctx.config)?;
+    crate::adapters::master::check(ctx.kind, pidfile, pid, &ctx.config)?;
     Ok(pid)
 }
 

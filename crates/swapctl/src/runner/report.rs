@@ -1,85 +1,12 @@
 //! What a running command tells the operator: one line per event on stderr, or with `--json`
 //! one JSON object per event on stdout (JSON Lines), so stdout stays data.
 
-use crate::journal::ServerRef;
+use crate::steps::ServerRef;
+use crate::steps::StepInfo;
 use serde::Serialize;
 use std::io::Write;
 
-/// What a step does, as the contract names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum ActionKind {
-    /// Take servers out: edit, apply, confirm, drain.
-    TakeOut,
-    /// Restart servers and wait until they are healthy.
-    Restart,
-    /// In one edit: bring some in and take others out.
-    Swap,
-    /// Bring servers back.
-    BringIn,
-    /// Watch canaries' error rate.
-    Observe,
-    /// Put canaries back on the old release.
-    Rollback,
-    /// Change the traffic mode.
-    Mode,
-}
-
-impl ActionKind {
-    /// Reads a journal's action: the contract's name, or the words journals of earlier releases
-    /// wrote ("take out", "restart + health check", "swap: ...").
-    pub fn read(text: &str) -> Option<ActionKind> {
-        use ActionKind::*;
-        let kinds = [TakeOut, Restart, Swap, BringIn, Observe, Rollback, Mode];
-        let named = |k: &ActionKind| serde_json::to_value(k).ok() == Some(text.into());
-        if let Some(k) = kinds.iter().find(|k| named(k)) {
-            return Some(*k);
-        }
-        let words = [
-            ("take out", TakeOut),
-            ("restart", Restart),
-            ("swap", Swap),
-            ("bring in", BringIn),
-            ("observe", Observe),
-            ("rollback", Rollback),
-        ];
-        words
-            .iter()
-            .find(|(w, _)| text.starts_with(w))
-            .map(|(_, k)| *k)
-            .or(Some(Mode))
-    }
-}
-
-impl<'de> serde::Deserialize<'de> for ActionKind {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = String::deserialize(d)?;
-        ActionKind::read(&text)
-            .ok_or_else(|| serde::de::Error::custom(format!("unknown action {text:?}")))
-    }
-}
-
-/// One step of a deploy as events and `plan` show it.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-pub struct StepInfo {
-    /// 1-based.
-    pub step: usize,
-    /// Steps in the plan.
-    pub total: usize,
-    /// What it does.
-    pub action: ActionKind,
-    /// The same in words, as printed without `--json`.
-    pub description: String,
-    /// Every server it acts on.
-    pub servers: Vec<ServerRef>,
-    /// swap: the servers it brings in.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub bring_in: Vec<ServerRef>,
-    /// swap: the servers it takes out.
-    #[serde(skip_serializing_if = "Vec::is_empty", default)]
-    pub take_out: Vec<ServerRef>,
-}
-
+pub use crate::adapters::stderr::say;
 /// One event of a deploy, `out`, `in`, `recover` or `mode`.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 #[serde(tag = "event", rename_all = "snake_case")]
@@ -225,39 +152,6 @@ impl Reporter {
     }
 }
 
-/// One `swapctl: TEXT` line on stderr in a single write, so a reader that splits on writes
-/// (SSHKit, a log shipper) never sees the prefix apart from its message.
-pub fn say(text: &str) {
-    let _ = std::io::stderr().write_all(format!("swapctl: {text}\n").as_bytes());
-}
-
 fn ms(millis: u64) -> String {
     healthwait::duration::round(std::time::Duration::from_millis(millis))
-}
-
-/// The JSON Schema files of swapctl's output: (file name, pretty JSON).
-pub fn schemas() -> Vec<(&'static str, String)> {
-    let pretty = |s: schemars::Schema| {
-        let mut t = serde_json::to_string_pretty(&s).unwrap_or_default();
-        t.push('\n');
-        t
-    };
-    vec![
-        (
-            "swapctl-event.schema.json",
-            pretty(schemars::schema_for!(Stamped<'static>)),
-        ),
-        (
-            "swapctl-plan.schema.json",
-            pretty(schemars::schema_for!(crate::plan::PlanReport)),
-        ),
-        (
-            "swapctl-mode.schema.json",
-            pretty(schemars::schema_for!(Vec<crate::modes::ModeRow>)),
-        ),
-        (
-            "swapctl-status.schema.json",
-            pretty(schemars::schema_for!(crate::recover::StatusReport)),
-        ),
-    ]
 }

@@ -2,12 +2,14 @@
 //! `serial: 1` with `delegate_to` each load balancer, Capistrano `on roles(:lb)`). Each is
 //! journaled, locked and recoverable like a deploy.
 
-use crate::deploy::{
-    check_templates, names, reason, select, wait_healthy, Action, Options, Runner,
-};
-use crate::fleet::{key, Fleet};
-use crate::journal::{Journal, ServerRef};
-use crate::report::Reporter;
+use crate::commands::checks::check_templates;
+use crate::commands::deploy::reason;
+use crate::fleet::{select, Fleet};
+use crate::runner::health::wait_healthy;
+use crate::runner::journal::Journal;
+use crate::runner::report::Reporter;
+use crate::runner::Runner;
+use crate::steps::{key, names, Action, Options, ServerRef};
 use crate::Error;
 use std::sync::atomic::AtomicBool;
 
@@ -109,7 +111,7 @@ pub fn bring_in(
             .and_then(|()| {
                 fleet
                     .workers_can_open(s)
-                    .map_err(crate::deploy::HealthError::WorkersLockedOut)
+                    .map_err(crate::runner::health::HealthError::WorkersLockedOut)
             })
             .map_err(|cause| Error::NotBroughtBack {
                 server: s.clone(),

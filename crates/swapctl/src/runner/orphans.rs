@@ -6,7 +6,7 @@
 //! start time), whatever the shell does (bash execs the last command of `sh -c`) and whatever
 //! the apps it starts inherit.
 
-use crate::journal::ServerRef;
+use crate::steps::ServerRef;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::time::Duration;
@@ -54,7 +54,7 @@ impl Drop for Record {
 /// Records restart `pid` of `address` running `command`, beside `journal`. Best effort: a record
 /// that cannot be written only means a later `recover` cannot wait for it.
 pub fn record(journal: &Path, pid: i32, address: &str, command: &str) -> Record {
-    let Some(ticks) = crate::procwatch::start_ticks(pid) else {
+    let Some(ticks) = crate::adapters::procwatch::start_ticks(pid) else {
         return Record(None);
     };
     let path = journal.with_file_name(format!("{}{pid}", prefix(journal)));
@@ -79,7 +79,7 @@ pub fn find(journal: &Path) -> Vec<Orphan> {
             let ticks: u64 = lines.next()?.parse().ok()?;
             let address = lines.next()?.to_string();
             let command = lines.next().unwrap_or_default().to_string();
-            if crate::procwatch::start_ticks(pid) != Some(ticks) {
+            if crate::adapters::procwatch::start_ticks(pid) != Some(ticks) {
                 let _ = std::fs::remove_file(e.path());
                 return None;
             }
@@ -105,7 +105,7 @@ pub fn wait(
         servers.is_empty()
             || servers
                 .iter()
-                .any(|s| crate::fleet::key(&s.address) == crate::fleet::key(&o.address))
+                .any(|s| crate::steps::key(&s.address) == crate::steps::key(&o.address))
     };
     let running: Vec<Orphan> = find(journal).into_iter().filter(mine).collect();
     if running.is_empty() {

@@ -3,9 +3,11 @@
 //! `hrsp_*`, `eresp`, `econ`, as deltas); nginx writes them to an access log in the
 //! `swapctl` log_format, of which only what is appended during the window is read.
 
+use crate::adapters::runtime::stat_field;
+use crate::adapters::runtime::Runtime;
 use crate::fleet::Fleet;
-use crate::journal::ServerRef;
-use crate::runtime::{stat_field, Runtime};
+use crate::steps::Gate;
+use crate::steps::ServerRef;
 use healthwait::deadline::Deadline;
 use std::io::{Read, Seek, SeekFrom};
 use std::net::SocketAddr;
@@ -52,10 +54,10 @@ pub enum Error {
     },
     /// The admin socket failed.
     #[error(transparent)]
-    Runtime(#[from] crate::runtime::Error),
+    Runtime(#[from] crate::adapters::runtime::Error),
     /// `show stat` cannot be read.
     #[error(transparent)]
-    Stat(#[from] crate::runtime::StatError),
+    Stat(#[from] crate::adapters::runtime::StatError),
     /// The access log cannot be read.
     #[error("cannot read the access log {}: {source}", path.display())]
     ReadLog {
@@ -70,27 +72,6 @@ pub enum Error {
     /// Ctrl-C cut the window short.
     #[error("interrupted")]
     Interrupted,
-}
-
-/// `rolling --canary N --observe DUR --max-error-rate PCT [--min-requests K] [--rollback CMD]`.
-#[derive(Debug, Clone)]
-pub struct Gate {
-    /// How many servers go first.
-    pub count: usize,
-    /// How long they are watched.
-    pub observe: Duration,
-    /// The highest acceptable share of errors, in percent.
-    pub max_error_rate: f64,
-    /// The gate judges once this many requests reached the canaries.
-    pub min_requests: u64,
-    /// How long the window may grow while fewer than `min_requests` arrive.
-    pub observe_max: Duration,
-    /// Go on when the window ends unjudged (`--on-unjudged proceed`); else the deploy stops.
-    pub proceed_unjudged: bool,
-    /// Run for each canary when the gate fails (`{port}` etc. filled).
-    pub rollback: Option<String>,
-    /// nginx: the access log to read, instead of the config's `access_log … swapctl`.
-    pub access_log: Option<PathBuf>,
 }
 
 /// What one window saw.
@@ -381,10 +362,12 @@ fn targets(canaries: &[ServerRef]) -> Vec<Target> {
             if c.address.starts_with("unix:") {
                 Target::Unix(c.address.clone())
             } else {
-                let mut addrs = crate::procwatch::socket_addrs(std::slice::from_ref(&c.address));
+                let mut addrs =
+                    crate::adapters::procwatch::socket_addrs(std::slice::from_ref(&c.address));
                 if addrs.is_empty() {
                     // nginx's `server HOST;` means port 80.
-                    addrs = crate::procwatch::socket_addrs(&[format!("{}:80", c.address)]);
+                    addrs =
+                        crate::adapters::procwatch::socket_addrs(&[format!("{}:80", c.address)]);
                 }
                 Target::Tcp(addrs)
             }

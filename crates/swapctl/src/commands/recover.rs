@@ -1,10 +1,11 @@
 //! `recover` and `status`: finish what an interrupted or failed deploy left out, and say where
 //! things stand.
 
-use crate::deploy::{names, wait_healthy, Options};
-use crate::fleet::{key, Fleet};
-use crate::journal::{Journal, ServerRef};
-use crate::report::{Event, Reporter};
+use crate::fleet::Fleet;
+use crate::runner::health::wait_healthy;
+use crate::runner::journal::Journal;
+use crate::runner::report::{Event, Reporter};
+use crate::steps::{key, names, Options, ServerRef};
 use crate::Error;
 use proxyconf::State;
 use serde::Serialize;
@@ -16,7 +17,7 @@ use std::time::Duration;
 pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Result<String, Error> {
     let mut fleet = Fleet::load(opts, "swapctl recover")?;
     fleet.preflight()?;
-    crate::deploy::wait_for_orphans(opts, cancel, &reporter)?;
+    crate::commands::deploy::wait_for_orphans(opts, cancel, &reporter)?;
     // An unreadable journal must not block recovery: the markers in the files still say.
     let mut journal = Journal::load(&opts.configs[0]).unwrap_or_else(|e| {
         reporter.emit(&Event::Note {
@@ -143,8 +144,8 @@ pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Resul
         j.save()?;
     }
     if !unchecked.is_empty() {
-        return Err(Error::Interrupted {
-            account: Box::new(crate::report::Account::text(format!(
+        return Err(crate::runner::Error::Interrupted {
+            account: Box::new(crate::runner::report::Account::text(format!(
                 "interrupted: recover brought back {}; not checked, so still out: {}{}; run recover again",
                 names(&healthy),
                 names(&unchecked),
@@ -154,7 +155,8 @@ pub fn recover(opts: &Options, cancel: &AtomicBool, reporter: Reporter) -> Resul
                     format!("; unhealthy, still out: {}", names(&sick))
                 }
             ))),
-        });
+        }
+        .into());
     }
     if sick.is_empty() {
         Ok(format!("recovered: brought back {}; every server of {upstream} swapctl took out is in rotation{mode_note}", names(&healthy)))
@@ -200,9 +202,9 @@ fn modes_after_recover(
                 mode: proxyconf::mode::Mode::Normal,
                 message: String::new(),
                 retry_after: 1,
-                at: crate::journal::now(),
+                at: crate::runner::journal::now(),
             },
-            crate::journal::SavedMode::spec,
+            crate::runner::journal::SavedMode::spec,
         );
         reporter.emit(&Event::Note {
             message: format!(
@@ -295,7 +297,7 @@ pub struct StatusReport {
     /// The journal says running, but the swapctl that wrote it is gone (killed).
     pub died: bool,
     /// Restart commands a killed swapctl left running.
-    pub restarts_running: Vec<crate::orphans::Orphan>,
+    pub restarts_running: Vec<crate::runner::orphans::Orphan>,
     /// Each proxy.
     pub proxies: Vec<LiveProxy>,
 }
@@ -317,7 +319,8 @@ pub fn status(opts: &Options) -> Result<(String, bool), Error> {
         && journal
             .as_ref()
             .is_none_or(|j| !matches!(j.status.as_str(), "failed" | "interrupted" | "rolled-back"));
-    let restarts_running = crate::orphans::find(&crate::journal::journal_path(&opts.configs[0]));
+    let restarts_running =
+        crate::runner::orphans::find(&crate::runner::journal::journal_path(&opts.configs[0]));
     let proxies: Vec<LiveProxy> = fleet.members.iter().map(live).collect();
     // The file and the running proxy disagree, or a server the file enables is down.
     let ok = ok
@@ -346,15 +349,15 @@ fn live(m: &crate::fleet::Member) -> LiveProxy {
         .iter()
         .filter(|s| m.cfg.upstream_of(s).name == m.upstream)
         .collect();
-    let file: Vec<crate::live::FileServer<'_>> = listed
+    let file: Vec<crate::fleet::live::FileServer<'_>> = listed
         .iter()
-        .map(|s| crate::live::FileServer {
+        .map(|s| crate::fleet::live::FileServer {
             name: s.name.as_deref(),
             enabled: s.state == State::Enabled,
             marked_at: s.marker.as_ref().map(|mk| mk.at.as_str()),
         })
         .collect();
-    let now = crate::live::of(m, &file);
+    let now = crate::fleet::live::of(m, &file);
     LiveProxy {
         mode: mode.word().into(),
         mode_since,
@@ -380,7 +383,7 @@ fn live(m: &crate::fleet::Member) -> LiveProxy {
                     disabled_at: s.marker.as_ref().map(|mk| mk.at.clone()),
                     file: if enabled { "enabled" } else { "disabled" }.into(),
                     live: live.clone(),
-                    differs: crate::live::differs(enabled, live),
+                    differs: crate::fleet::live::differs(enabled, live),
                 }
             })
             .collect(),

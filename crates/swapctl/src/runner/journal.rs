@@ -1,5 +1,9 @@
 //! The deploy journal (written atomically at every step) and the deploy lock.
 
+use crate::fleet::Fleet;
+use crate::steps::Action;
+use crate::steps::Options;
+use crate::steps::ServerRef;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, Write};
@@ -85,37 +89,6 @@ fn permission_hint(e: &std::io::Error) -> &'static str {
     }
 }
 
-/// One server as swapctl names it: `upstream/name-or-address`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct ServerRef {
-    /// Upstream or backend.
-    pub upstream: String,
-    /// haproxy server name.
-    pub name: Option<String>,
-    /// Address as the config writes it.
-    pub address: String,
-}
-
-impl ServerRef {
-    /// The selector upstream-toggle and the engine understand.
-    pub fn selector(&self) -> String {
-        format!(
-            "{}/{}",
-            self.upstream,
-            self.name.as_deref().unwrap_or(&self.address)
-        )
-    }
-}
-
-impl std::fmt::Display for ServerRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.name {
-            Some(n) => write!(f, "{n} ({})", self.address),
-            None => f.write_str(&self.address),
-        }
-    }
-}
-
 /// Step servers as objects, or as the display strings journals of earlier releases wrote.
 fn servers_or_names<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<ServerRef>, D::Error> {
     #[derive(Deserialize)]
@@ -152,7 +125,7 @@ pub struct Step {
     #[serde(alias = "n")]
     pub step: usize,
     /// What it does.
-    pub action: crate::report::ActionKind,
+    pub action: crate::steps::ActionKind,
     /// The same in words.
     #[serde(default)]
     pub description: String,
@@ -480,5 +453,75 @@ impl DeployLock {
         let _ = file.write_all(holder.as_bytes());
         let _ = file.sync_all();
         Ok(file)
+    }
+}
+
+impl Journal {
+    /// A fresh journal for a command over `fleet`.
+    pub fn start(
+        strategy: &str,
+        opts: &Options,
+        fleet: &Fleet,
+        actions: &[Action],
+        servers: Vec<ServerRef>,
+        batch: Option<usize>,
+    ) -> Journal {
+        Journal {
+            strategy: strategy.into(),
+            status: "running".into(),
+            config: opts.configs[0].clone(),
+            configs: opts.configs.clone(),
+            batch,
+            servers,
+            deployed: Vec::new(),
+            upstream: fleet.upstream(),
+            pid: std::process::id(),
+            started: now(),
+            updated: now(),
+            steps: actions
+                .iter()
+                .enumerate()
+                .map(|(i, a)| {
+                    let info = a.info(i + 1, actions.len());
+                    Step {
+                        step: i + 1,
+                        action: info.action,
+                        description: info.description,
+                        servers: info.servers,
+                        state: "pending".into(),
+                        millis: None,
+                        detail: None,
+                    }
+                })
+                .collect(),
+            out: Vec::new(),
+            failed: Vec::new(),
+            message: None,
+            // A mode change is kept across deploys: recover needs it.
+            mode_change: Journal::load(&opts.configs[0])
+                .ok()
+                .flatten()
+                .and_then(|j| j.mode_change),
+            settings: Some(crate::runner::journal::Settings {
+                restart: opts.restart.clone(),
+                health: opts.health.clone(),
+                health_timeout: Some(humantime::format_duration(opts.health_timeout).to_string()),
+                restart_timeout: Some(humantime::format_duration(opts.restart_timeout).to_string()),
+                drain_timeout: Some(humantime::format_duration(opts.drain_timeout).to_string()),
+                on_drain_timeout: Some(
+                    if opts.drain_timeout_proceeds {
+                        "proceed"
+                    } else {
+                        "stop"
+                    }
+                    .into(),
+                ),
+                reload: opts.reload.clone(),
+                socket: opts.socket.clone(),
+                pid_file: opts.pid_file.clone(),
+                prefix: opts.prefix.clone(),
+                health_args: opts.health_args.clone(),
+            }),
+        }
     }
 }

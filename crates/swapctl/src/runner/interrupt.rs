@@ -3,7 +3,7 @@
 //! terminal's SIGINT does not reach it), and the deploy brings the batch's healthy servers back.
 //! The second stops at once, after marking the journal.
 
-use crate::journal::Journal;
+use crate::runner::journal::Journal;
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -24,7 +24,7 @@ pub fn install(
     std::thread::spawn(move || {
         for _ in signals.forever() {
             if !seen.swap(true, Ordering::SeqCst) {
-                crate::report::say(
+                crate::adapters::stderr::say(
                     "interrupted: stopping waits; a running restart may finish, then this batch's \
                      healthy servers come back (Ctrl-C again to stop at once)",
                 );
@@ -41,14 +41,14 @@ pub fn install(
                     let _ = j.save();
                 }
             }
-            crate::report::say(&message);
+            crate::adapters::stderr::say(&message);
             if json {
                 let error = hotswap_cli::ErrorObject::new(hotswap_cli::Kind::Interrupted, &message);
-                crate::report::Reporter {
+                crate::runner::report::Reporter {
                     json: true,
                     quiet: false,
                 }
-                .emit(&crate::report::Event::Finished {
+                .emit(&crate::runner::report::Event::Finished {
                     status: "interrupted".into(),
                     exit_code: error.exit_code,
                     message,

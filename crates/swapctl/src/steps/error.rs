@@ -1,0 +1,37 @@
+//! Why a strategy cannot make steps of the servers it is given (refused before anything changes).
+
+/// A deploy that cannot be planned.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Hot-swap of an upstream with fewer than two servers.
+    #[error("hot-swap needs at least 2 enabled servers in the upstream; it has {enabled}")]
+    HotSwapTooFew {
+        /// Enabled servers.
+        enabled: usize,
+    },
+    /// `--batch 0`.
+    #[error("--batch must be at least 1")]
+    BatchZero,
+    /// A batch that would take every server out.
+    #[error(
+        "--batch {batch} would take all {enabled} enabled servers out at once; use 1..{}",
+        enabled.saturating_sub(1).max(1)
+    )]
+    BatchTooLarge {
+        /// The batch.
+        batch: usize,
+        /// Enabled servers.
+        enabled: usize,
+    },
+    /// `--canary` with hot-swap.
+    #[error("--canary applies to rolling (hot-swap restarts half the servers at once)")]
+    CanaryOnHotSwap,
+    /// `--canary N` out of range.
+    #[error("--canary {count} must be at least 1 and fewer than the {servers} servers deployed")]
+    CanaryCount {
+        /// N.
+        count: usize,
+        /// Servers deployed.
+        servers: usize,
+    },
+}
