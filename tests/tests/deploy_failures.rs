@@ -404,3 +404,41 @@ fn an_out_that_cannot_drain_stays_out() {
     assert_eq!(back.status.code(), Some(0), "{}", text(&back));
     assert_eq!(std::fs::read(&s.conf).expect("read"), original);
 }
+
+/// A rolling step that brings the restarted server back and takes the next one out in one swap:
+/// when the next one does not drain in time, the swap is undone, and the restarted, healthy
+/// server comes back alone, so the deploy stops with nothing out (`resume` goes on from there).
+#[test]
+fn a_failed_swap_brings_the_restarted_server_back_alone() {
+    let s = nginx_stack(3, 1500);
+    let before = s.apps.pids(&s.app_ports);
+    let mut child = Command::new(bin("swapctl"))
+        .args(deploy_args(&s, &["--drain-timeout", "1s", "rolling"]))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = Lines::of(child.stderr.take().expect("stderr"));
+    // While the first server boots (1.5 s), long requests reach the other two through nginx.
+    s.apps.wait_restart_started(&s.app_ports, &before);
+    let open = slow_requests(s.listen, 2, 6000);
+    wait_sleeping(&s.app_ports[1..], 2);
+    let status = child.wait().expect("wait");
+    let txt = err.rest();
+    assert_eq!(status.code(), Some(1), "{txt}");
+    assert!(txt.contains("step 3/7 swap"), "{txt}");
+    assert!(txt.contains("nothing is out of rotation"), "{txt}");
+    assert_eq!(enabled_count(&s.conf), 3, "{txt}");
+    for t in open {
+        t.join().expect("client");
+    }
+    // resume goes on with the two not yet deployed.
+    s.apps.wait_restarts_done(&s.app_ports);
+    let r = run(&deploy_args(&s, &["resume"]));
+    assert_eq!(r.status.code(), Some(0), "{}", text(&r));
+    let now = s.apps.pids(&s.app_ports);
+    assert!(
+        now.iter().zip(&before).all(|(a, b)| a != b),
+        "all three restarted"
+    );
+}

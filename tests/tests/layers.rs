@@ -34,47 +34,137 @@ fn modules(src: &Path) -> BTreeMap<String, String> {
     out
 }
 
-/// The text before `#[cfg(test)]`, without `//` comments.
+/// The code of a file: without its test module and `//` comments, and with the whitespace inside
+/// paths taken out (`use crate::{\n    a::b,\n}` reads as `use crate::{a::b,}`).
 fn code(text: &str) -> String {
-    let text = text.split("#[cfg(test)]").next().unwrap_or_default();
-    text.lines()
+    let text = text.split("#[cfg(test)]\nmod ").next().unwrap_or_default();
+    let text: String = text
+        .lines()
         .map(|l| l.split("//").next().unwrap_or_default())
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_whitespace() {
+            let before = out.chars().last();
+            while chars.peek().is_some_and(|n| n.is_whitespace()) {
+                chars.next();
+            }
+            let after = chars.peek().copied();
+            let joins = |x: Option<char>| matches!(x, Some(':' | '{' | '}' | ','));
+            if joins(before) || joins(after) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn ident(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '_'
 }
 
-/// The paths a module names: `crate::a::b` (also inside `use crate::{a, b::c}`), `super::x`, and
-/// its own children's `child::x`.
-fn named(module: &str, text: &str, all: &BTreeMap<String, String>) -> Vec<String> {
-    let mut paths = Vec::new();
-    let take = |rest: &str| -> String {
-        rest.chars()
-            .take_while(|&c| ident(c) || c == ':')
-            .collect::<String>()
-            .trim_end_matches(':')
-            .to_string()
+/// The paths of a `use` tree such as `a::{b, c::{d, e}}` (or a plain path `a::b::C`).
+fn expand(tree: &str) -> Vec<String> {
+    let Some(open) = tree.find('{') else {
+        return vec![tree.trim_end_matches("::").to_string()];
     };
-    for (i, _) in text.match_indices("crate::") {
-        let rest = &text[i + 7..];
-        if let Some(group) = rest.strip_prefix('{') {
-            let inner = group.split('}').next().unwrap_or_default();
-            paths.extend(inner.split(',').map(|p| take(p.trim())));
-        } else {
-            paths.push(take(rest));
+    let base = tree[..open].trim_end_matches("::");
+    let Some(close) = tree.rfind('}').filter(|&c| c > open) else {
+        return vec![base.to_string()];
+    };
+    let inner = &tree[open + 1..close];
+    let (mut depth, mut start, mut out) = (0, 0, Vec::new());
+    for (i, c) in inner.char_indices().chain([(inner.len(), ',')]) {
+        match c {
+            '{' => depth += 1,
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                let part = inner[start..i].trim();
+                start = i + 1;
+                if part.is_empty() {
+                    continue;
+                }
+                for p in expand(part) {
+                    let p = p.split(" as ").next().unwrap_or_default().to_string();
+                    out.push(match (base.is_empty(), p == "self") {
+                        (_, true) => base.to_string(),
+                        (true, false) => p,
+                        (false, false) => format!("{base}::{p}"),
+                    });
+                }
+            }
+            _ => {}
         }
     }
-    let parent = module.rsplit_once("::").map_or("", |(p, _)| p);
+    out
+}
+
+/// The path that starts at `rest` (`a::b::{c, d}` included, braces balanced).
+fn path_at(rest: &str) -> String {
+    let mut depth = 0;
+    let mut end = rest.len();
+    for (i, c) in rest.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            c if depth == 0 && !(ident(c) || c == ':') => {
+                end = i;
+                break;
+            }
+            _ => {}
+        }
+    }
+    rest[..end].to_string()
+}
+
+/// The paths a module names: `crate::…`, `super::…` (repeated), `self::…`, and its own
+/// children's `child::…`.
+fn named(module: &str, text: &str, all: &BTreeMap<String, String>) -> Vec<String> {
+    let mut paths = Vec::new();
+    for (i, _) in text.match_indices("crate::") {
+        if text[..i].ends_with(|c: char| ident(c)) {
+            continue;
+        }
+        paths.extend(expand(&path_at(&text[i + 7..])));
+    }
+    let segments: Vec<&str> = if module.is_empty() {
+        Vec::new()
+    } else {
+        module.split("::").collect()
+    };
     for (i, _) in text.match_indices("super::") {
-        let p = take(&text[i + 7..]);
-        paths.push(if parent.is_empty() {
-            p
-        } else {
-            format!("{parent}::{p}")
-        });
+        if text[..i].ends_with(|c: char| ident(c) || c == ':') {
+            continue;
+        }
+        let mut rest = &text[i..];
+        let mut up = 0;
+        while let Some(r) = rest.strip_prefix("super::") {
+            rest = r;
+            up += 1;
+        }
+        let base = segments[..segments.len().saturating_sub(up)].join("::");
+        for p in expand(&path_at(rest)) {
+            paths.push(if base.is_empty() {
+                p
+            } else {
+                format!("{base}::{p}")
+            });
+        }
+    }
+    for (i, _) in text.match_indices("self::") {
+        if text[..i].ends_with(|c: char| ident(c) || c == ':') {
+            continue;
+        }
+        for p in expand(&path_at(&text[i + 6..])) {
+            paths.push(if module.is_empty() {
+                p
+            } else {
+                format!("{module}::{p}")
+            });
+        }
     }
     for child in all.keys().filter_map(|k| {
         let rest = if module.is_empty() {
@@ -84,18 +174,39 @@ fn named(module: &str, text: &str, all: &BTreeMap<String, String>) -> Vec<String
         }?;
         (!rest.is_empty() && !rest.contains("::")).then_some(rest)
     }) {
-        let used = text
-            .match_indices(&format!("{child}::"))
-            .any(|(i, _)| !text[..i].ends_with(|c: char| ident(c) || c == ':'));
-        if used {
-            paths.push(if module.is_empty() {
-                child.to_string()
-            } else {
-                format!("{module}::{child}")
-            });
+        for (i, _) in text.match_indices(&format!("{child}::")) {
+            if !text[..i].ends_with(|c: char| ident(c) || c == ':') {
+                let p = expand(&path_at(&text[i..]));
+                paths.extend(p.into_iter().map(|p| {
+                    if module.is_empty() {
+                        p
+                    } else {
+                        format!("{module}::{p}")
+                    }
+                }));
+            }
         }
     }
     paths
+}
+
+/// What the crate root re-exports (`pub use error::Error;`): name → the module it comes from.
+fn reexports(all: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+    let root = all.get("").cloned().unwrap_or_default();
+    let mut out = BTreeMap::new();
+    for stmt in root.split(';') {
+        let Some(tree) = stmt.trim().strip_prefix("pub use ") else {
+            continue;
+        };
+        for p in expand(tree) {
+            if let Some((m, name)) = p.rsplit_once("::") {
+                if let Some(m) = resolve(m, all) {
+                    out.insert(name.to_string(), m);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// The module a path lands in: its longest prefix that is a module.
@@ -109,11 +220,16 @@ fn resolve(path: &str, all: &BTreeMap<String, String>) -> Option<String> {
 
 fn graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
     let all = modules(src);
+    let roots = reexports(&all);
     all.iter()
         .map(|(m, text)| {
             let to = named(m, text, &all)
                 .iter()
-                .filter_map(|p| resolve(p, &all))
+                .filter_map(|p| {
+                    // `crate::Error`: the module the root re-exports it from.
+                    resolve(p, &all)
+                        .or_else(|| roots.get(p.split("::").next().unwrap_or_default()).cloned())
+                })
                 .filter(|t| t != m && !t.is_empty())
                 .collect();
             (m.clone(), to)
@@ -179,6 +295,12 @@ fn swapctl_imports_point_down_its_layers() {
     ];
     let rank = |m: &str| {
         let top = m.split("::").next().unwrap_or_default();
+        // The binary's side (flags, the commands' error) sits with the commands.
+        let top = if matches!(top, "cli" | "error") {
+            "commands"
+        } else {
+            top
+        };
         layers.iter().position(|l| *l == top)
     };
     let g = graph(&src("swapctl"));

@@ -503,6 +503,7 @@ fn execute(cli: &Cli) -> Result<(String, bool), Error> {
 
 fn ctrl_c(opts: &Options) -> Result<std::sync::Arc<std::sync::atomic::AtomicBool>, Error> {
     interrupt::install(opts.configs.clone(), opts.command_for("status"), opts.json)
+        .map_err(Error::SignalHandler)
 }
 
 fn lock(opts: &Options, what: &str) -> Result<journal::DeployLock, Error> {

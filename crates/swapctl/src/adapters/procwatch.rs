@@ -251,48 +251,6 @@ pub fn wait_new_worker(
     )
 }
 
-/// nginx's master starts the new workers, then sleeps 100 ms before it asks the old ones to shut
-/// down, and until then they take new requests with the old config: every change that takes a
-/// server out would wait those 100 ms. Once a new worker runs (its title set: the master forks
-/// them all at once, and the config may have changed their number), this asks the old ones
-/// itself (SIGQUIT, a graceful shutdown, which nginx documents for one worker); a new connection
-/// waits in the shared listen queue for a new worker.
-pub fn hasten_old_workers(
-    master: i32,
-    old: &HashSet<i32>,
-    timeout: Duration,
-    cancel: &AtomicBool,
-) -> Result<(), Error> {
-    let worker = |p: i32| {
-        std::fs::read(format!("/proc/{p}/cmdline"))
-            .is_ok_and(|c| c.windows(14).any(|w| w == b"worker process"))
-    };
-    let old_workers: Vec<i32> = old.iter().copied().filter(|&p| worker(p)).collect();
-    poll(
-        timeout,
-        cancel,
-        || {
-            if children(master)
-                .into_iter()
-                .any(|p| !old.contains(&p) && worker(p))
-            {
-                Ok(())
-            } else {
-                Err(())
-            }
-        },
-        |()| Error::NoNewWorker { after: timeout },
-    )?;
-    for p in old_workers {
-        // One that already exited needs nothing.
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(p),
-            nix::sys::signal::Signal::SIGQUIT,
-        );
-    }
-    Ok(())
-}
-
 /// Waits until `pidfile` names a live process other than `old` (a standalone haproxy's `-sf`).
 pub fn wait_pidfile_changed(
     pidfile: &Path,

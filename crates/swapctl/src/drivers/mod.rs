@@ -372,17 +372,9 @@ fn reload_master(
     let targets = procwatch::socket_addrs(&addrs);
     // Unix-socket servers cannot be told apart in /proc/net/unix: their old workers must exit.
     let tcp_only = (targets.len() >= addrs.len()).then_some(targets.as_slice());
-    let nginx = sig == nix::sys::signal::Signal::SIGHUP;
     let waited = match master {
         Some(pid) if !take_out.is_empty() || all_old => {
-            let asked = if nginx {
-                procwatch::hasten_old_workers(pid, &old, ctx.drain_timeout, cancel)
-            } else {
-                Ok(())
-            };
-            asked.and_then(|()| {
-                procwatch::wait_old_released(pid, &old, tcp_only, ctx.drain_timeout, cancel)
-            })
+            procwatch::wait_old_released(pid, &old, tcp_only, ctx.drain_timeout, cancel)
         }
         Some(pid) => procwatch::wait_new_worker(pid, &old, ctx.drain_timeout, cancel),
         None => procwatch::wait_drained(

@@ -16,10 +16,9 @@ pub fn install(
     configs: Vec<PathBuf>,
     status: String,
     json: bool,
-) -> Result<Arc<AtomicBool>, crate::Error> {
+) -> std::io::Result<Arc<AtomicBool>> {
     let flag = Arc::new(AtomicBool::new(false));
-    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])
-        .map_err(crate::Error::SignalHandler)?;
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
     let seen = flag.clone();
     std::thread::spawn(move || {
         for _ in signals.forever() {

@@ -298,7 +298,17 @@ impl Runner<'_> {
             }
             Action::Swap(i, o) => {
                 self.record_out(o)?;
-                apply(&mut self.fleet, &mut self.journal, i, o)?;
+                if let Err(e) = apply(&mut self.fleet, &mut self.journal, i, o) {
+                    // The swap was undone, so the half it brings back (restarted and healthy in
+                    // the step before) is out again: it comes back alone, as a restart failure's
+                    // healthy servers do; what it would have taken out stays in.
+                    let never = AtomicBool::new(false);
+                    if !cancel.load(Ordering::SeqCst) && self.fleet.apply(i, &[], &never).is_ok() {
+                        self.journal.out.retain(|x| !i.contains(x));
+                        add(&mut self.journal.deployed, i);
+                    }
+                    return Err(e);
+                }
                 self.journal.out.retain(|x| !i.contains(x));
                 add(&mut self.journal.deployed, i);
                 Ok(())
