@@ -585,6 +585,7 @@ fn a_stopped_deploy_gives_a_script_its_account_and_flags_read_alike() {
             .is_some_and(|t| t.contains("at most 2% errors")),
         "{plan:#}"
     );
+    assert_eq!(plan["gate"]["max_error_rate"], 2.0, "{plan:#}");
     let profiles = lab.conf.parent().expect("dir").join("profiles");
     std::fs::create_dir_all(&profiles).expect("mkdir");
     std::fs::write(
@@ -609,6 +610,14 @@ fn a_stopped_deploy_gives_a_script_its_account_and_flags_read_alike() {
     assert!(
         timeouts.contains("health 30s") && timeouts.contains("drain 2.5s"),
         "{timeouts}"
+    );
+    assert_eq!(
+        (
+            &plan["bounds"]["health_timeout_ms"],
+            &plan["bounds"]["drain_timeout_ms"]
+        ),
+        (&Value::from(30_000), &Value::from(2_500)),
+        "{plan:#}"
     );
 
     // -q and -v: quiet says nothing on stderr, verbose says more, in every tool.
@@ -652,6 +661,53 @@ fn signal(pid: u32, sig: &str) {
 fn a_stop_in_a_step_keeps_its_kind_and_interrupts_end_with_finished_and_130() {
     let lab = Lab::start();
     let c = lab.c();
+
+    // One Ctrl-C: the running restart finishes, the step ends with step_failed (interrupted),
+    // then finished.
+    let mut deploy = Command::new(bin("swapctl"))
+        .args([
+            "-c",
+            &c,
+            "--upstream",
+            "app",
+            "--restart",
+            "sleep 1 && true {port}",
+            "--health-timeout",
+            "1s",
+            "--json",
+            "rolling",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = Lines::of(deploy.stdout.take().expect("stdout"));
+    let err = Lines::of(deploy.stderr.take().expect("stderr"));
+    out.wait_for("\"action\":\"restart\"", Duration::from_secs(30));
+    signal(deploy.id(), "INT");
+    let status = deploy.wait().expect("wait");
+    assert_eq!(status.code(), Some(130), "{}", err.rest());
+    let events: Vec<Value> = out
+        .rest()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("a JSON line"))
+        .collect();
+    let failed = events
+        .iter()
+        .find(|e| e["event"] == "step_failed")
+        .expect("the interrupted step ends");
+    assert_eq!(
+        (&failed["action"], &failed["reason"]),
+        (&Value::from("restart"), &Value::from("interrupted"))
+    );
+    assert_eq!(events.last().expect("finished")["event"], "finished");
+    let out_now = failed["servers"][0]["address"].as_str().unwrap_or_default();
+    let back = run("swapctl", &strings(&["-c", &c, "in", out_now]));
+    assert!(
+        back.status.success(),
+        "{}",
+        String::from_utf8_lossy(&back.stderr)
+    );
 
     // Ctrl-C twice during a restart: JSON Lines still end with `finished`, kind interrupted.
     let mut deploy = Command::new(bin("swapctl"))

@@ -61,6 +61,42 @@ pub struct PlanReport {
     pub canary: Option<String>,
     /// Servers an earlier `out` (or a failed deploy) left out, as the journal records them.
     pub left_out: Vec<ServerRef>,
+    /// The same bounds as numbers.
+    pub bounds: PlanBounds,
+    /// The canary's gate as numbers, when there is one.
+    pub gate: Option<PlanGate>,
+}
+
+/// The bounds of a deploy, in milliseconds.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanBounds {
+    /// `--health-timeout`.
+    pub health_timeout_ms: u64,
+    /// `--restart-timeout`.
+    pub restart_timeout_ms: u64,
+    /// `--drain-timeout`.
+    pub drain_timeout_ms: u64,
+    /// What a drain past its bound does: `stop` or `proceed`.
+    pub on_drain_timeout: String,
+}
+
+/// The canary gate, in numbers.
+#[derive(Debug, Serialize, schemars::JsonSchema)]
+pub struct PlanGate {
+    /// Servers deployed and watched first.
+    pub count: usize,
+    /// `--observe`, in milliseconds.
+    pub observe_ms: u64,
+    /// `--observe-max`, in milliseconds.
+    pub observe_max_ms: u64,
+    /// `--min-requests`.
+    pub min_requests: u64,
+    /// `--max-error-rate`, in percent.
+    pub max_error_rate: f64,
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
 /// Builds the plan; templates are checked as a deploy would (exit 2).
@@ -116,6 +152,19 @@ pub fn plan(opts: &Options, s: Strategy) -> Result<String, crate::Error> {
             healthwait::duration::round(opts.drain_timeout),
             if opts.drain_timeout_proceeds { "proceed" } else { "stop" }
         ),
+        bounds: PlanBounds {
+            health_timeout_ms: millis(opts.health_timeout),
+            restart_timeout_ms: millis(opts.restart_timeout),
+            drain_timeout_ms: millis(opts.drain_timeout),
+            on_drain_timeout: if opts.drain_timeout_proceeds { "proceed" } else { "stop" }.into(),
+        },
+        gate: opts.canary.as_ref().map(|g| PlanGate {
+            count: g.count,
+            observe_ms: millis(g.observe),
+            observe_max_ms: millis(g.observe_max),
+            min_requests: g.min_requests,
+            max_error_rate: g.max_error_rate,
+        }),
         canary: opts.canary.as_ref().map(|g| {
             format!(
                 "the first {} server(s), watched {} (up to {} until {} requests) for at most {}% errors",

@@ -197,6 +197,13 @@ impl Runner<'_> {
                 }
                 Err(_) if self.cancel.load(Ordering::SeqCst) => {
                     self.journal.steps[i].state = "interrupted".into();
+                    // Every step_started gets its end, so a reader of the events is not left
+                    // with a step that seems to run on.
+                    self.reporter.emit(&Event::StepFailed {
+                        step: info,
+                        millis,
+                        reason: "interrupted".into(),
+                    });
                     return Err(self.interrupted(&format!(
                         "interrupted at step {}/{total} ({step_label})",
                         i + 1

@@ -135,6 +135,17 @@ impl Reporter {
                 step: s,
                 millis,
                 reason,
+            } if reason == "interrupted" => format!(
+                "step {}/{} {}: interrupted after {}",
+                s.step,
+                s.total,
+                s.description,
+                ms(*millis)
+            ),
+            Event::StepFailed {
+                step: s,
+                millis,
+                reason,
             } => format!(
                 "step {}/{} {}: FAILED after {}: {reason}",
                 s.step,
