@@ -13,10 +13,7 @@ pub enum Error {
     #[error("--batch must be at least 1")]
     BatchZero,
     /// A batch that would take every server out.
-    #[error(
-        "--batch {batch} would take all {enabled} enabled servers out at once; use 1..{}",
-        enabled.saturating_sub(1).max(1)
-    )]
+    #[error("{}", batch_text(*batch, *enabled))]
     BatchTooLarge {
         /// The batch.
         batch: usize,
@@ -34,4 +31,19 @@ pub enum Error {
         /// Servers deployed.
         servers: usize,
     },
+}
+
+fn batch_text(batch: usize, enabled: usize) -> String {
+    if enabled < 2 {
+        // No batch size helps: the one server cannot be restarted while another serves.
+        format!(
+            "a rolling deploy needs at least 2 enabled servers, and the upstream has {enabled}; \
+             restart it by hand (swapctl out, restart, swapctl in) or add a server first"
+        )
+    } else {
+        format!(
+            "--batch {batch} would take all {enabled} enabled servers out at once; use 1..{}",
+            enabled - 1
+        )
+    }
 }

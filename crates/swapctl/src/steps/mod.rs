@@ -281,3 +281,57 @@ fn label(action: &Action) -> String {
         _ => format!("{what} {}", names.join(", ")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn srv(port: u16) -> ServerRef {
+        ServerRef {
+            upstream: "app".into(),
+            name: None,
+            address: format!("127.0.0.1:{port}"),
+        }
+    }
+
+    #[test]
+    fn rolling_fuses_each_return_with_the_next_take_out() {
+        let s: Vec<ServerRef> = (1..=3).map(srv).collect();
+        let fused = fuse(steps(Strategy::Rolling(1), &s, 3).expect("steps"));
+        let kinds: Vec<ActionKind> = fused.iter().map(|a| a.info(1, 1).action).collect();
+        use ActionKind::*;
+        assert_eq!(
+            kinds,
+            [TakeOut, Restart, Swap, Restart, Swap, Restart, BringIn]
+        );
+        assert_eq!(
+            fused[2],
+            Action::Swap(vec![s[0].clone()], vec![s[1].clone()])
+        );
+        // n servers: n+1 routing changes instead of 2n.
+        let changes = |v: &[Action]| {
+            v.iter()
+                .filter(|a| !matches!(a, Action::Restart(_)))
+                .count()
+        };
+        assert_eq!(changes(&fused), 4);
+        // An observe between a return and the next take-out keeps them apart.
+        let watched = vec![
+            Action::In(vec![s[0].clone()]),
+            Action::Observe(vec![s[0].clone()]),
+            Action::Out(vec![s[1].clone()]),
+        ];
+        assert_eq!(fuse(watched.clone()), watched);
+    }
+
+    #[test]
+    fn a_one_server_upstream_cannot_roll_and_says_why() {
+        let e = steps(Strategy::Rolling(1), &[srv(1)], 1).expect_err("refused");
+        assert!(e.to_string().contains("at least 2 enabled servers"), "{e}");
+        let e = steps(Strategy::Rolling(3), &[srv(1), srv(2), srv(3)], 3).expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "--batch 3 would take all 3 enabled servers out at once; use 1..2"
+        );
+    }
+}
