@@ -432,9 +432,10 @@ fn a_failed_swap_brings_the_restarted_server_back_alone() {
     for t in open {
         t.join().expect("client");
     }
-    // resume goes on with the two not yet deployed.
+    // resume goes on with the two not yet deployed (with the default drain bound: the journal's
+    // 1s was this test's way to make the swap fail).
     s.apps.wait_restarts_done(&s.app_ports);
-    let r = run(&deploy_args(&s, &["resume"]));
+    let r = run(&deploy_args(&s, &["--drain-timeout", "30s", "resume"]));
     assert_eq!(r.status.code(), Some(0), "{}", text(&r));
     let now = s.apps.pids(&s.app_ports);
     assert!(

@@ -59,7 +59,13 @@ pub fn record(journal: &Path, pid: i32, address: &str, command: &str) -> Record 
     };
     let path = journal.with_file_name(format!("{}{pid}", prefix(journal)));
     let text = format!("{ticks}\n{address}\n{command}\n");
-    Record(std::fs::write(&path, text).ok().map(|()| path))
+    // Whole or not at all: a swapctl killed mid-write must not leave a record nobody can read.
+    let tmp = path.with_file_name(format!("{}{pid}.tmp", prefix(journal)));
+    let written = std::fs::write(&tmp, text).and_then(|()| std::fs::rename(&tmp, &path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    Record(written.ok().map(|()| path))
 }
 
 /// The restarts recorded beside `journal` that still run (a record whose process is gone, or
