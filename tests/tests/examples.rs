@@ -127,7 +127,7 @@ fn the_capistrano_task_deploys_over_ssh() {
     let ex = example(dir.path());
     let sshd = Sshd::start(dir.path());
     let out = Command::new("cap")
-        .current_dir(workspace_root().join("scripts/examples/capistrano"))
+        .current_dir(workspace_root().join("integrations/capistrano/examples"))
         .envs(ex.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("DEPLOY_SSH_HOST", "127.0.0.1")
         .env("DEPLOY_SSH_USER", "root")
@@ -163,7 +163,7 @@ fn the_ansible_playbook_rolls_one_server_at_a_time() {
         .env("ANSIBLE_REMOTE_TEMP", d.join("ansible-tmp"))
         .arg("-i")
         .arg(&inventory)
-        .arg(workspace_root().join("scripts/examples/ansible/playbook.yml"))
+        .arg(workspace_root().join("integrations/ansible/examples/playbook.yml"))
         .output()
         .expect("ansible-playbook");
     let t = text(&out);

@@ -1,8 +1,8 @@
 //! The multi-load-balancer examples, run for real: two nginx load balancers (each with its own
 //! config) in front of the same two apps, under load through both, and an orchestrator that runs
 //! `swapctl out` on every load balancer, restarts the app, then `swapctl in` on every load balancer:
-//! the Ansible playbook scripts/examples/ansible/out-in.yml and the Capistrano task
-//! `hotswap:cycle_host` (scripts/examples/capistrano), both over a real sshd.
+//! the Ansible playbook integrations/ansible/examples/out-in.yml and the Capistrano task
+//! `hotswap:cycle_host` (integrations/capistrano/examples), both over a real sshd.
 
 mod common;
 use common::*;
@@ -215,7 +215,7 @@ fn the_ansible_out_in_playbook_drains_both_load_balancers() {
         .arg("-v")
         .arg("-i")
         .arg(&inventory)
-        .arg(workspace_root().join("scripts/examples/ansible/out-in.yml"))
+        .arg(workspace_root().join("integrations/ansible/examples/out-in.yml"))
         .output()
         .expect("ansible-playbook");
     let t = text(&out);
@@ -245,7 +245,7 @@ fn the_capistrano_cycle_host_task_drains_both_load_balancers() {
     let mut account = String::new();
     for &p in &pair.app_ports {
         let out = Command::new("cap")
-            .current_dir(workspace_root().join("scripts/examples/capistrano"))
+            .current_dir(workspace_root().join("integrations/capistrano/examples"))
             .envs(pair.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("DEPLOY_SSH_HOST", "127.0.0.1")
             .env("DEPLOY_SSH_USER", "root")

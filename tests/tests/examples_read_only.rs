@@ -1,6 +1,6 @@
 //! The read-only deploy examples, run for real against nginx and two apps under a GET-only load:
-//! the Ansible playbook scripts/examples/ansible/read-only-deploy.yml and the Capistrano task
-//! `hotswap:read_only_deploy` (scripts/examples/capistrano, over a real sshd). Each puts the site
+//! the Ansible playbook integrations/ansible/examples/read-only-deploy.yml and the Capistrano task
+//! `hotswap:read_only_deploy` (integrations/capistrano/examples, over a real sshd). Each puts the site
 //! in read-only mode, runs the migration (here a script that checks, through nginx, that a POST
 //! gets 503 with Retry-After and a GET 200), restarts every app, and puts the site back to normal,
 //! also when the migration fails.
@@ -193,14 +193,14 @@ fn ansible(site: &Site) -> Output {
         .env("ANSIBLE_REMOTE_TEMP", d.join("ansible-tmp"))
         .arg("-i")
         .arg(&inventory)
-        .arg(workspace_root().join("scripts/examples/ansible/read-only-deploy.yml"))
+        .arg(workspace_root().join("integrations/ansible/examples/read-only-deploy.yml"))
         .output()
         .expect("ansible-playbook")
 }
 
 fn capistrano(site: &Site, sshd: &Sshd) -> Output {
     Command::new("cap")
-        .current_dir(workspace_root().join("scripts/examples/capistrano"))
+        .current_dir(workspace_root().join("integrations/capistrano/examples"))
         .envs(site.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
         .env("DEPLOY_SSH_HOST", "127.0.0.1")
         .env("DEPLOY_SSH_USER", "root")

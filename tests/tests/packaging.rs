@@ -116,6 +116,40 @@ fn the_deb_and_the_static_tarball_install_and_run() {
             .unwrap_or_else(|| panic!("no *{suffix} in dist/"))
     };
     let version = env!("CARGO_PKG_VERSION");
+    // The integrations, built by their ecosystems' own tools, listed in SHA256SUMS.
+    let listed = std::fs::read_to_string(dist.join("SHA256SUMS")).expect("SHA256SUMS");
+    for package in ["hotswap-toolkit-", "capistrano-hotswap-"] {
+        let file = find_prefixed(&dist, package);
+        let name = file
+            .file_name()
+            .expect("name")
+            .to_string_lossy()
+            .into_owned();
+        assert!(listed.contains(&name), "{name} in SHA256SUMS:\n{listed}");
+    }
+    let gem = Command::new("gem")
+        .args(["specification"])
+        .arg(find_prefixed(&dist, "capistrano-hotswap-"))
+        .arg("name")
+        .output()
+        .expect("gem specification");
+    assert!(text(&gem).contains("capistrano-hotswap"), "{}", text(&gem));
+    let collection = Command::new("tar")
+        .arg("-tzf")
+        .arg(find_prefixed(&dist, "hotswap-toolkit-"))
+        .output()
+        .expect("tar");
+    for member in [
+        "MANIFEST.json",
+        "plugins/modules/upstream_server.py",
+        "plugins/modules/rotation.py",
+        "roles/rolling/tasks/main.yml",
+    ] {
+        assert!(
+            text(&collection).contains(member),
+            "{member} in the collection"
+        );
+    }
     // The .deb, unpacked into a temporary root as dpkg would install it.
     let deb_root = tempfile::tempdir().expect("tempdir");
     let x = Command::new("dpkg")
@@ -268,4 +302,17 @@ fn colour_only_on_a_terminal_and_never_with_no_color() {
             "{tool}: --help is coloured on a terminal"
         );
     }
+}
+
+/// The file in `dir` whose name starts with `prefix`.
+fn find_prefixed(dir: &std::path::Path, prefix: &str) -> std::path::PathBuf {
+    std::fs::read_dir(dir)
+        .expect("dist")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
+        })
+        .unwrap_or_else(|| panic!("no {prefix}* in {}", dir.display()))
 }
