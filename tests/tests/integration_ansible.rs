@@ -474,3 +474,85 @@ exec sh {d}/restart.sh "$port"
     drop(proxies);
     drop(apps);
 }
+
+/// `rotation` against a running nginx: a line a person commented out never makes the server look
+/// out (a second `in` is ok, not changed); a server in no config fails, in check mode too, with
+/// rc 3; and the rolling role refuses to restart anything when it knows no load balancer.
+#[test]
+fn rotation_ignores_a_persons_line_and_the_role_needs_its_load_balancers() {
+    if !have_ansible() || !have("nginx") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    install_collection(d);
+    let (p1, p2, listen) = (free_port(), free_port(), free_port());
+    let conf = nginx_fixture(d, listen, &[p1, p2]);
+    // A person's commented copy of the first server, beside its live line.
+    let written = std::fs::read_to_string(&conf).expect("read");
+    let live = format!("        server 127.0.0.1:{p1} max_fails=0;\n");
+    std::fs::write(
+        &conf,
+        written.replace(
+            &live,
+            &format!("{live}        # server 127.0.0.1:{p1} backup;\n"),
+        ),
+    )
+    .expect("write");
+    let _nginx = Proxy::nginx(&conf, &d.join("nginx.pid"), listen);
+    let inventory = d.join("inventory.ini");
+    std::fs::write(
+        &inventory,
+        "[local]\nlocalhost ansible_connection=local ansible_python_interpreter=/usr/bin/python3\n",
+    )
+    .expect("inventory");
+    let rotation = |name: &str, server: &str, state: &str| -> PathBuf {
+        let path = d.join(format!("{name}.yml"));
+        std::fs::write(
+            &path,
+            format!(
+                "- name: {name}\n  hosts: local\n  gather_facts: false\n  tasks:\n    - hotswap.toolkit.rotation:\n        configs: [{conf}]\n        upstream: app\n        server: {server}\n        state: {state}\n        executable: {exe}\n",
+                conf = conf.display(),
+                exe = bin("swapctl").display()
+            ),
+        )
+        .expect("play");
+        path
+    };
+    let first = format!("127.0.0.1:{p1}");
+    let back_in = rotation("in", &first, "in");
+    let out = playbook(d, &inventory, &back_in, &[]);
+    let t = text(&out);
+    assert!(out.status.success(), "{t}");
+    assert_eq!(
+        recap(&t, "localhost"),
+        (0, 0),
+        "already in, despite the person's line: {t}"
+    );
+    let ghost = rotation("ghost", "127.0.0.1:9", "out");
+    for extra in [&["--check"][..], &[]] {
+        let out = playbook(d, &inventory, &ghost, extra);
+        let t = text(&out);
+        assert!(!out.status.success(), "{extra:?}: {t}");
+        assert!(
+            t.contains("\"rc\": 3") && t.contains("not_found"),
+            "{extra:?}: {t}"
+        );
+    }
+    // The role with no load balancer in its inventory: it stops before the restart.
+    let marker = d.join("restarted");
+    let role = d.join("role.yml");
+    std::fs::write(
+        &role,
+        format!(
+            "- hosts: local\n  gather_facts: false\n  vars:\n    hotswap_address: 127.0.0.1:{p2}\n    hotswap_restart: touch {m}\n  roles:\n    - hotswap.toolkit.rolling\n",
+            m = marker.display()
+        ),
+    )
+    .expect("role play");
+    let out = playbook(d, &inventory, &role, &[]);
+    let t = text(&out);
+    assert!(!out.status.success(), "{t}");
+    assert!(t.contains("needs the load balancers"), "{t}");
+    assert!(!marker.exists(), "nothing restarted");
+}

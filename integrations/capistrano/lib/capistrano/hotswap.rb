@@ -30,6 +30,10 @@ namespace :load do
     # More swapctl options, before the command (e.g. ["--health-status", "200"]).
     set_if_empty :hotswap_options, []
     # The roles of the load balancers and of the app servers.
+    # Run swapctl with `sudo -n` on the load balancers (a sudoers line must allow the exact command).
+    set_if_empty :hotswap_sudo, false
+    # A swapctl profile (/etc/hotswap/NAME.toml) instead of configs, upstream and health here.
+    set_if_empty :hotswap_profile, nil
     set_if_empty :hotswap_lb_role, :lb
     set_if_empty :hotswap_app_role, :app
   end

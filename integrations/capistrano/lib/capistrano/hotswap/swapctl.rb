@@ -139,16 +139,26 @@ module Capistrano
     # swapctl's command line on the load balancer `lb`, with that server's own configs.
     def swapctl_command(dsl, lb, action, addresses)
       bin = dsl.fetch(:hotswap_bin).to_s
-      configs = Array(lb.properties.fetch(:hotswap_configs) || dsl.fetch(:hotswap_configs))
-      stop!(dsl, "no proxy config for #{lb}: set :hotswap_configs or its hotswap_configs property") if configs.empty?
-      args = [bin.empty? ? "swapctl" : File.join(bin, "swapctl")]
-      configs.each { |c| args.push("-c", c.to_s) }
-      upstream = dsl.fetch(:hotswap_upstream)
-      args.push("--upstream", upstream.to_s) if upstream
+      args = []
+      # Through sudo (non-interactive: a prompt would hang the deploy), as a pinned sudoers line
+      # allows; with a profile, the root-owned /etc/hotswap/NAME.toml holds the configs and
+      # commands, and swapctl refuses the flags that would override them.
+      args.push("sudo", "-n") if dsl.fetch(:hotswap_sudo)
+      args.push(bin.empty? ? "swapctl" : File.join(bin, "swapctl"))
+      profile = dsl.fetch(:hotswap_profile)
+      if profile
+        args.push("--profile", profile.to_s)
+      else
+        configs = Array(lb.properties.fetch(:hotswap_configs) || dsl.fetch(:hotswap_configs))
+        stop!(dsl, "no proxy config for #{lb}: set :hotswap_configs or its hotswap_configs property") if configs.empty?
+        configs.each { |c| args.push("-c", c.to_s) }
+        upstream = dsl.fetch(:hotswap_upstream)
+        args.push("--upstream", upstream.to_s) if upstream
+        health = dsl.fetch(:hotswap_health)
+        args.push("--health", health.to_s) if action == "in" && health
+      end
       drain = dsl.fetch(:hotswap_drain_timeout)
       args.push("--drain-timeout", drain.to_s) if drain
-      health = dsl.fetch(:hotswap_health)
-      args.push("--health", health.to_s) if action == "in" && health
       args.concat(Array(dsl.fetch(:hotswap_options)).map(&:to_s))
       args.push("--json", action)
       args.concat(addresses)
@@ -196,8 +206,12 @@ module Capistrano
     # failure message).
     def events(text)
       text.to_s.each_line.filter_map do |line|
-        json = line[/\{.*\}\s*\z/]
-        next unless json
+        # swapctl's objects start with {"ts": or {"error": — a prefix (SSHKit's failure message
+        # quotes the command, whose --health template holds braces too) is skipped.
+        start = line.index(/\{"(ts|error)":/)
+        next unless start
+
+        json = line[start..].strip
 
         begin
           v = JSON.parse(json)

@@ -137,10 +137,18 @@ events:
   type: list
   elements: dict
   sample:
-    - event: step
-      step: take out
+    - event: step_started
+      step: 1
+      total: 1
+      action: take_out
+      servers: [{upstream: app, name: null, address: "10.0.0.11:4040"}]
+    - event: step_done
+      step: 1
+      total: 1
+      action: take_out
+      millis: 118
     - event: finished
-      status: ok
+      status: done
       exit_code: 0
 before:
   description: The server's state in each config before the task, as C(config -> [states]).
@@ -221,6 +229,10 @@ def _states(module, toggle, config, kind, upstream, server):
     for s in servers:
         if want_up is not None and s.get('upstream') != want_up:
             continue
+        # A line a person commented out (no marker) is not a server swapctl takes out or
+        # brings back: it never makes the server look out of rotation.
+        if s.get('state') == 'disabled' and s.get('method') == 'comment' and not s.get('marked'):
+            continue
         if name in (s.get('address'), s.get('name')):
             states.append(s.get('state'))
     return states
@@ -261,6 +273,9 @@ def main():
     before = {}
     for c in p['configs']:
         before[c] = _states(module, toggle, c, p['kind'], p['upstream'], p['server'])
+    if not any(before.values()):
+        module.fail_json(msg='no server matches %s in %s' % (p['server'], ', '.join(p['configs'])),
+                         rc=3, kind='not_found', before=before)
     done = all(st and all(s == want for s in st) for st in before.values())
     if done:
         module.exit_json(changed=False, before=before, rc=0, events=[],
