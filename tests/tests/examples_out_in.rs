@@ -46,34 +46,16 @@ impl Pair {
             })
             .collect();
         let bins = bin("swapctl").parent().expect("dir").display().to_string();
-        // nginx retries a refused connection on the other app, so the load alone would not see a
-        // restart of a server that one load balancer still routes to: the restart command
-        // records, before restarting, any config in which the server is still enabled.
-        let confs: Vec<String> = lbs.iter().map(|l| l.conf.display().to_string()).collect();
-        let checked = d.join("checked-restart.sh");
-        let script = format!(
-            r#"#!/bin/sh
-# checked-restart.sh PORT: records any load balancer config that still routes to PORT, then restarts it
-port=$1
-for c in {confs}; do
-    if grep -Eq "^[[:space:]]*server[[:space:]]+127\.0\.0\.1:$port[[:space:];]" "$c"; then
-        echo "restart $port while $c still routes to it" >>{d}/restarts.log
-    fi
-done
-echo "restart $port" >>{d}/restarts.log
-exec {d}/restart.sh "$port"
-"#,
-            confs = confs.join(" "),
-            d = d.display()
-        );
-        std::fs::write(&checked, script).expect("write");
-        let _ = Command::new("chmod").arg("+x").arg(&checked).status();
+        // The restart command records, before restarting, any config in which the server is
+        // still enabled (see `checked_restart`).
+        let confs: Vec<PathBuf> = lbs.iter().map(|l| l.conf.clone()).collect();
+        let checked = checked_restart(d, &apps, &confs);
         let env = vec![
             ("DEPLOY_BIN".to_string(), bins),
             ("DEPLOY_UPSTREAM".into(), "app".into()),
             (
                 "DEPLOY_RESTART".into(),
-                format!("{} {{port}}", checked.display()),
+                format!("sh {} {{port}}", checked.display()),
             ),
             ("DEPLOY_HEALTH".into(), "http://{address}/health".into()),
         ];

@@ -282,30 +282,10 @@ fn the_rolling_role_restarts_every_app_behind_two_load_balancers() {
         .collect();
     let loads: Vec<Load> = listens.iter().map(|&l| Load::start(l, 2)).collect();
 
-    // The restart records any load balancer config that still routes to the port (nginx
-    // retries a refused connection on another app, so the load alone would not see it), and
-    // fails, restarting nothing, when d/fail-PORT exists.
+    // The restart records any load balancer config that still routes to the port, and fails,
+    // restarting nothing, when d/fail-PORT exists.
+    let checked = checked_restart(d, &apps, &confs);
     let confs_s: Vec<String> = confs.iter().map(|c| c.display().to_string()).collect();
-    let checked = d.join("checked-restart.sh");
-    std::fs::write(
-        &checked,
-        format!(
-            r#"#!/bin/sh
-port=$1
-if [ -f {d}/fail-$port ]; then echo "restart $port failed: the new release does not start" >&2; exit 3; fi
-for c in {confs}; do
-    if grep -Eq "^[[:space:]]*server[[:space:]]+127\.0\.0\.1:$port[[:space:];]" "$c"; then
-        echo "restart $port while $c still routes to it" >>{d}/restarts.log
-    fi
-done
-echo "restart $port" >>{d}/restarts.log
-exec sh {d}/restart.sh "$port"
-"#,
-            confs = confs_s.join(" "),
-            d = d.display()
-        ),
-    )
-    .expect("write");
 
     let py = "ansible_python_interpreter: /usr/bin/python3";
     let app_hosts: String = app_ports

@@ -120,32 +120,6 @@ fn cap(
         .expect("cap")
 }
 
-/// A restart script that records, before restarting, any load balancer config that still routes
-/// to the port (nginx retries a refused connection on another app, so the load alone would not
-/// see a restart of a server one load balancer still sends traffic to).
-fn checked_restart(dir: &Path, apps: &Apps, confs: &[PathBuf; 2]) -> String {
-    let confs: Vec<String> = confs.iter().map(|c| c.display().to_string()).collect();
-    let checked = dir.join("checked-restart.sh");
-    let script = format!(
-        r#"#!/bin/sh
-# checked-restart.sh PORT: records any load balancer config that still routes to PORT, then restarts it
-port=$1
-for c in {confs}; do
-    if grep -Eq "^[[:space:]]*server[[:space:]]+127\.0\.0\.1:$port[[:space:];]" "$c"; then
-        echo "restart $port while $c still routes to it" >>{d}/restarts.log
-    fi
-done
-echo "restart $port" >>{d}/restarts.log
-exec {restart} "$port"
-"#,
-        confs = confs.join(" "),
-        d = dir.display(),
-        restart = apps.dir.join("restart.sh").display()
-    );
-    std::fs::write(&checked, script).expect("write");
-    format!("sh {} {{port}}", checked.display())
-}
-
 /// The state (`enabled`/`disabled`) of each of `ports` in `conf`, as `upstream-toggle list --json`
 /// reads it.
 fn states(conf: &Path, ports: &[u16]) -> Vec<String> {
@@ -232,7 +206,10 @@ fn cap_hotswap_rolling_restarts_every_app_behind_both_load_balancers() {
     let loads: Vec<Load> = listens.iter().map(|&l| Load::start(l, 2)).collect();
     let sshd = Sshd::start(d);
     let project = cap_project(d, &sshd, &confs, &app_ports);
-    let restart = checked_restart(d, &apps, &confs);
+    let restart = format!(
+        "sh {} {{port}}",
+        checked_restart(d, &apps, &confs).display()
+    );
 
     let out = cap(
         &project,

@@ -170,3 +170,32 @@ pub fn is_root() -> bool {
         .output()
         .is_ok_and(|o| o.stdout.trim_ascii() == b"0")
 }
+
+/// Writes `dir/checked-restart.sh PORT`: it records in `dir/restarts.log` any of `confs` that
+/// still routes to PORT (nginx retries a refused connection on another app, so the load alone
+/// would not see a restart of a server one load balancer still sends traffic to), then restarts
+/// it with `apps`' `restart.sh`. While `dir/fail-PORT` exists it fails and restarts nothing.
+/// Run it through `sh` (`sh SCRIPT {port}`): a script just written cannot be exec'd while another
+/// test thread's fork still holds it open.
+pub fn checked_restart(dir: &Path, apps: &Apps, confs: &[PathBuf]) -> PathBuf {
+    let confs: Vec<String> = confs.iter().map(|c| c.display().to_string()).collect();
+    let checked = dir.join("checked-restart.sh");
+    let script = format!(
+        r#"#!/bin/sh
+port=$1
+if [ -f {d}/fail-$port ]; then echo "restart $port failed: the new release does not start" >&2; exit 3; fi
+for c in {confs}; do
+    if grep -Eq "^[[:space:]]*server[[:space:]]+127\.0\.0\.1:$port[[:space:];]" "$c"; then
+        echo "restart $port while $c still routes to it" >>{d}/restarts.log
+    fi
+done
+echo "restart $port" >>{d}/restarts.log
+exec sh {restart} "$port"
+"#,
+        confs = confs.join(" "),
+        d = dir.display(),
+        restart = apps.dir.join("restart.sh").display()
+    );
+    std::fs::write(&checked, script).expect("write checked-restart.sh");
+    checked
+}
