@@ -648,6 +648,22 @@ fn a_stopped_deploy_gives_a_script_its_account_and_flags_read_alike() {
     assert!(back.status.success());
 }
 
+/// A `swapctl --json rolling` of `app` in `conf` with `restart` (and `extra` flags), running, with
+/// its stdout and stderr read as they come.
+fn rolling_json(conf: &str, restart: &str, extra: &[&str]) -> (Child, Lines, Lines) {
+    let mut child = Command::new(bin("swapctl"))
+        .args(["-c", conf, "--upstream", "app", "--restart", restart])
+        .args(extra)
+        .args(["--json", "rolling"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let out = Lines::of(child.stdout.take().expect("stdout"));
+    let err = Lines::of(child.stderr.take().expect("stderr"));
+    (child, out, err)
+}
+
 /// Sends `sig` to `pid` (kill(1), so the test needs no signal crate).
 fn signal(pid: u32, sig: &str) {
     let ok = Command::new("kill")
@@ -664,25 +680,8 @@ fn a_stop_in_a_step_keeps_its_kind_and_interrupts_end_with_finished_and_130() {
 
     // One Ctrl-C: the running restart finishes, the step ends with step_failed (interrupted),
     // then finished.
-    let mut deploy = Command::new(bin("swapctl"))
-        .args([
-            "-c",
-            &c,
-            "--upstream",
-            "app",
-            "--restart",
-            "sleep 1 && true {port}",
-            "--health-timeout",
-            "1s",
-            "--json",
-            "rolling",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let out = Lines::of(deploy.stdout.take().expect("stdout"));
-    let err = Lines::of(deploy.stderr.take().expect("stderr"));
+    let (mut deploy, out, err) =
+        rolling_json(&c, "sleep 1 && true {port}", &["--health-timeout", "1s"]);
     out.wait_for("\"action\":\"restart\"", Duration::from_secs(30));
     signal(deploy.id(), "INT");
     let status = deploy.wait().expect("wait");
@@ -710,23 +709,7 @@ fn a_stop_in_a_step_keeps_its_kind_and_interrupts_end_with_finished_and_130() {
     );
 
     // Ctrl-C twice during a restart: JSON Lines still end with `finished`, kind interrupted.
-    let mut deploy = Command::new(bin("swapctl"))
-        .args([
-            "-c",
-            &c,
-            "--upstream",
-            "app",
-            "--restart",
-            "sleep 30 && true {port}",
-            "--json",
-            "rolling",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let out = Lines::of(deploy.stdout.take().expect("stdout"));
-    let err = Lines::of(deploy.stderr.take().expect("stderr"));
+    let (mut deploy, out, err) = rolling_json(&c, "sleep 30 && true {port}", &[]);
     out.wait_for("\"action\":\"restart\"", Duration::from_secs(30));
     signal(deploy.id(), "INT");
     err.wait_for("Ctrl-C again to stop at once", Duration::from_secs(10));
