@@ -17,23 +17,30 @@ impl From<Error> for EngineFailure {
 
 impl fmt::Display for EngineFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        EngineFailure::shown(&self.0).fmt(f)
+        Shown {
+            error: &self.0,
+            edit_flags: true,
+        }
+        .fmt(f)
     }
 }
 
-/// The engine's message with the binaries' flag hints, for errors that wrap an engine error.
+/// The engine's message with the flag hints every binary has (`-c`, `-k`, `--upstream`,
+/// `--message`), for a tool that edits through a deploy (swapctl): it has no `--force` or
+/// `--lock-timeout`, so those hints are left out.
 pub fn describe(e: &Error) -> String {
-    EngineFailure::shown(e).to_string()
+    Shown {
+        error: e,
+        edit_flags: false,
+    }
+    .to_string()
 }
 
-/// A borrowed engine error, shown with the hints.
-pub struct Shown<'a>(&'a Error);
-
-impl EngineFailure {
-    /// A displayable borrow of `e`, with the hints.
-    pub fn shown(e: &Error) -> Shown<'_> {
-        Shown(e)
-    }
+/// A borrowed engine error, shown with the hints; `edit_flags` adds upstream-toggle's own
+/// (`--force`, `--lock-timeout`).
+struct Shown<'a> {
+    error: &'a Error,
+    edit_flags: bool,
 }
 
 /// The contract's kind of an engine error (DESIGN.md's table).
@@ -110,7 +117,7 @@ pub fn context(e: &Error) -> Context {
 
 impl fmt::Display for Shown<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let e = self.0;
+        let e = self.error;
         match e {
             Error::Syntax {
                 looks_like: Some(l),
@@ -132,9 +139,13 @@ impl fmt::Display for Shown<'_> {
             Error::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 write!(f, "{e} (check the path, or name the config with -c FILE)")
             }
-            Error::LockTimeout { .. } => write!(f, "{e}, or raise --lock-timeout"),
-            Error::DeployHolds { .. } => write!(f, "{e}, or pass --force"),
-            Error::WouldEmpty { .. } => write!(f, "{e}, or pass --force if an outage is intended"),
+            Error::LockTimeout { .. } if self.edit_flags => {
+                write!(f, "{e}, or raise --lock-timeout")
+            }
+            Error::DeployHolds { .. } if self.edit_flags => write!(f, "{e}, or pass --force"),
+            Error::WouldEmpty { .. } if self.edit_flags => {
+                write!(f, "{e}, or pass --force if an outage is intended")
+            }
             _ => write!(f, "{e}"),
         }
     }
@@ -157,8 +168,10 @@ mod tests {
     use std::path::PathBuf;
     use std::time::Duration;
 
+    /// As upstream-toggle shows it (with its edit flags), and its exit code.
     fn shown(e: Error) -> (String, i32) {
-        (describe(&e), exit_code(&e))
+        let code = exit_code(&e);
+        (EngineFailure(e).to_string(), code)
     }
 
     #[test]
@@ -272,5 +285,24 @@ mod tests {
             before_edit: true,
         };
         assert_eq!(exit_code(&rejected), 5);
+    }
+
+    #[test]
+    fn a_deploy_tool_is_not_told_of_upstream_toggles_own_flags() {
+        let held = Error::LockTimeout {
+            lock: ".nginx.conf.lock".into(),
+            holder: "pid 1".into(),
+            waited: Duration::from_secs(2),
+        };
+        let m = describe(&held);
+        assert!(m.ends_with("retry when it is done"), "{m}");
+        let empty = Error::WouldEmpty {
+            group: "upstream",
+            name: "app".into(),
+            at: "nginx.conf:3".into(),
+            others: Vec::new(),
+            through: None,
+        };
+        assert!(!describe(&empty).contains("--force"));
     }
 }
