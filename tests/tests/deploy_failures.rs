@@ -397,6 +397,10 @@ fn an_out_that_cannot_drain_stays_out() {
     assert_eq!(enabled_count(&s.conf), 1, "it stays out: {t}");
     let conf = std::fs::read_to_string(&s.conf).expect("read");
     assert!(conf.contains("swapctl out: sick box, ticket 7"), "{conf}");
+    // status does not call an undrained out done.
+    let st = swapctl(&[&base[..], &["status"]].concat());
+    assert_eq!(st.status.code(), Some(1), "{}", text(&st));
+    assert!(text(&st).contains("FAILED"), "{}", text(&st));
     for h in hung {
         let _ = h.join();
     }
@@ -442,4 +446,42 @@ fn a_failed_swap_brings_the_restarted_server_back_alone() {
         now.iter().zip(&before).all(|(a, b)| a != b),
         "all three restarted"
     );
+}
+
+/// Ctrl-C while `out` waits for the drain: the wait stops, and the server stays out (an out is
+/// never undone, even by an interrupt); the account gives the `in` that brings it back.
+#[test]
+fn ctrl_c_during_an_out_leaves_the_server_out() {
+    let s = nginx_stack(2, 0);
+    let hung = slow_requests(s.listen, 2, 4000);
+    wait_sleeping(&s.app_ports, 2);
+    let sick = format!("127.0.0.1:{}", s.app_ports[0]);
+    let c = s.conf.display().to_string();
+    let mut child = Command::new(bin("swapctl"))
+        .args(["-c", &c, "--upstream", "app", "out", &sick])
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let err = Lines::of(child.stderr.take().expect("stderr"));
+    err.wait_for("starting step 1/1", Duration::from_secs(20));
+    // The edit is made and the drain is being waited for: the server is out of the file.
+    wait_until(
+        "the server to be out of the file",
+        Duration::from_secs(20),
+        || enabled_count(&s.conf) == 1,
+    );
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().expect("wait");
+    let t = err.rest();
+    assert_eq!(status.code(), Some(130), "{t}");
+    assert_eq!(enabled_count(&s.conf), 1, "it stays out: {t}");
+    assert!(
+        t.contains("an out is never undone") && t.contains(&format!("in app/{sick}")),
+        "{t}"
+    );
+    for h in hung {
+        let _ = h.join();
+    }
 }

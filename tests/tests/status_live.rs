@@ -134,3 +134,48 @@ fn nginx_status_says_when_the_file_is_not_loaded_yet() {
     assert_eq!(code, Some(0), "{t}");
     assert_eq!(server(&doc, &first)["live"], "out", "{doc:#}");
 }
+
+/// One of two load balancers is down (its pid file names no running nginx): status says so and
+/// exits 1, while the other's servers still read fine.
+#[test]
+fn a_load_balancer_that_is_down_needs_a_person() {
+    let d = tmp();
+    let app_ports = [free_port(), free_port()];
+    let (confs, _listens, proxies) = two_nginx_lbs(d.path(), &app_ports);
+    let (c1, c2) = (
+        confs[0].display().to_string(),
+        confs[1].display().to_string(),
+    );
+    let ok = swapctl(&["-c", &c1, "-c", &c2, "--upstream", "app", "status"]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok));
+    let pid = proxies[1].pid();
+    let _ = std::process::Command::new("kill")
+        .args(["-QUIT", &pid.to_string()])
+        .status();
+    wait_until("lb2's nginx to stop", Duration::from_secs(10), || {
+        !alive(pid)
+    });
+    let out = swapctl(&["-c", &c1, "-c", &c2, "--upstream", "app", "status"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("nginx is down"), "{}", text(&out));
+    let json = swapctl(&[
+        "-c",
+        &c1,
+        "-c",
+        &c2,
+        "--upstream",
+        "app",
+        "--json",
+        "status",
+    ]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).expect("status --json");
+    assert_eq!(
+        (
+            &doc["ok"],
+            &doc["proxies"][0]["down"],
+            &doc["proxies"][1]["down"]
+        ),
+        (&false.into(), &false.into(), &true.into()),
+        "{doc:#}"
+    );
+}

@@ -10,6 +10,9 @@ pub fn notice(done: &Applied, main: &Path, prefix: Option<&Path>) -> Option<Stri
     if done.written.is_empty() {
         return None;
     }
+    // nginx reads a relative -c against its prefix, not the caller's directory: name the file
+    // the way it can be found from anywhere.
+    let main = &std::path::absolute(main).unwrap_or_else(|_| main.to_path_buf());
     let files = done
         .written
         .iter()

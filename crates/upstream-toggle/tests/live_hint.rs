@@ -90,3 +90,34 @@ fn haproxy_the_runtime_commands_it_names_go_the_edits_way() {
         assert!(state().contains(want), "{verb}: {}", state());
     }
 }
+
+/// `-c nginx.conf` given relative to where the operator stands: the reload it names still finds
+/// the file from anywhere (nginx would read a relative `-c` against its own prefix).
+#[test]
+fn nginx_a_relative_config_gets_a_reload_that_works_from_anywhere() {
+    let d = tmp();
+    let listen = free_port();
+    let body = format!(
+        "    upstream app {{\n        server 127.0.0.1:4001;\n        server 127.0.0.1:4002;\n    }}\n    server {{\n        listen 127.0.0.1:{listen};\n        location / {{ proxy_pass http://app; }}\n    }}\n"
+    );
+    let conf = write(d.path(), "nginx.conf", nginx_conf(d.path(), &body));
+    std::fs::create_dir_all(d.path().join("tmp")).expect("mkdir");
+    let nginx = Proxy::nginx(&conf, &d.path().join("nginx.pid"), listen);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upstream-toggle"))
+        .current_dir(d.path())
+        .args(["-c", "nginx.conf", "disable", "127.0.0.1:4001"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let cmd = quoted(&stderr, "make it live: ", &[" (or", ", then"]);
+    assert!(cmd.contains(&conf.display().to_string()), "{cmd}");
+    let old = nginx.workers();
+    let st = std::process::Command::new("sh")
+        .current_dir("/")
+        .args(["-c", &cmd])
+        .status()
+        .expect("sh");
+    assert!(st.success(), "{cmd}");
+    nginx.wait_new_workers(&old, "the reload it named");
+}

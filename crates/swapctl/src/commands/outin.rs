@@ -66,7 +66,7 @@ pub fn out(
     if late.is_empty() {
         return Ok(done);
     }
-    Err(Error::StillDraining {
+    let err = Error::StillDraining {
         servers: todo.clone(),
         late,
         next: opts.command_for(&format!(
@@ -76,7 +76,14 @@ pub fn out(
                 .collect::<Vec<_>>()
                 .join(" ")
         )),
-    })
+    };
+    // The journal says so too: `status` must not call an undrained out done.
+    if let Ok(Some(mut j)) = Journal::load(&opts.configs[0]) {
+        j.status = "failed".into();
+        j.message = Some(err.to_string());
+        let _ = j.save();
+    }
+    Err(err)
 }
 
 /// Health-checks `wanted` (with `--health`) and brings them back into every proxy.

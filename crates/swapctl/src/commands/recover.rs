@@ -282,6 +282,8 @@ pub struct LiveProxy {
     pub reload_pending: Option<bool>,
     /// Why the live state is unknown, when it is.
     pub live_unknown: Option<String>,
+    /// The proxy is not running (nginx: no live master behind its pid file); status exits 1.
+    pub down: bool,
 }
 
 /// `status --json`.
@@ -322,11 +324,11 @@ pub fn status(opts: &Options) -> Result<(String, bool), Error> {
     let restarts_running =
         crate::runner::orphans::find(&crate::runner::journal::journal_path(&opts.configs[0]));
     let proxies: Vec<LiveProxy> = fleet.members.iter().map(live).collect();
-    // The file and the running proxy disagree, or a server the file enables is down.
+    // The file and the running proxy disagree, a server the file enables is down, or a proxy is.
     let ok = ok
-        && proxies
-            .iter()
-            .all(|p| p.reload_pending != Some(true) && p.servers.iter().all(|s| !s.differs));
+        && proxies.iter().all(|p| {
+            !p.down && p.reload_pending != Some(true) && p.servers.iter().all(|s| !s.differs)
+        });
     let report = StatusReport {
         journal,
         unreadable,
@@ -389,6 +391,7 @@ fn live(m: &crate::fleet::Member) -> LiveProxy {
             .collect(),
         reload_pending: now.reload_pending,
         live_unknown: now.unknown_why,
+        down: now.down,
     }
 }
 

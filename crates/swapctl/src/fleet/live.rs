@@ -16,6 +16,8 @@ pub struct Live {
     pub reload_pending: Option<bool>,
     /// Why nothing could be asked, when nothing could.
     pub unknown_why: Option<String>,
+    /// The proxy is not running (nginx: no live master behind its pid file).
+    pub down: bool,
 }
 
 /// One server as the file has it.
@@ -41,6 +43,7 @@ fn unknown(n: usize, why: String) -> Live {
         states: vec!["unknown".into(); n],
         reload_pending: None,
         unknown_why: Some(why),
+        down: false,
     }
 }
 
@@ -82,16 +85,22 @@ fn haproxy(m: &Member, servers: &[FileServer<'_>]) -> Live {
         states,
         reload_pending: None,
         unknown_why: None,
+        down: false,
     }
 }
 
 fn nginx(m: &Member, servers: &[FileServer<'_>]) -> Live {
     let n = servers.len();
     let Some(master) = m.master() else {
-        return unknown(
-            n,
-            "no running nginx master found through its pid file".into(),
-        );
+        return Live {
+            down: true,
+            ..unknown(
+                n,
+                "no running nginx master found through its pid file: nginx is down, or its pid \
+                 file is stale (start it, or give --pid-file)"
+                    .into(),
+            )
+        };
     };
     let Some(loaded) = crate::adapters::procwatch::children(master)
         .iter()
@@ -130,6 +139,7 @@ fn nginx(m: &Member, servers: &[FileServer<'_>]) -> Live {
         states,
         reload_pending: Some(pending),
         unknown_why: None,
+        down: false,
     }
 }
 
