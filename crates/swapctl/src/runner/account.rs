@@ -31,16 +31,7 @@ pub fn account(j: &Journal, fleet: &Fleet, headline: &str, opts: &Options) -> Ac
             opts.command_for("resume")
         ));
     }
-    if j.strategy == "out" && !j.out.is_empty() {
-        // An out stays out; the way back is the operator's `in`.
-        let selectors: Vec<String> = j.out.iter().map(ServerRef::selector).collect();
-        let back = format!("in {}", selectors.join(" "));
-        commands.push(opts.command_for(&back));
-        next.push_str(&format!(
-            "\n  it stays out (an out is never undone); when it should serve again:\n    {}",
-            opts.command_for(&back)
-        ));
-    } else if !j.out.is_empty() {
+    if !j.out.is_empty() {
         commands.push(opts.command_for("recover"));
         next.push_str(&format!(
             "\n  or bring back only what is healthy now:\n    {}",

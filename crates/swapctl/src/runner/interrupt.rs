@@ -24,9 +24,8 @@ pub fn install(
         for _ in signals.forever() {
             if !seen.swap(true, Ordering::SeqCst) {
                 crate::adapters::stderr::say(
-                    "interrupted: stopping waits; a running restart may finish, then a deploy \
-                     brings its batch's healthy servers back (an out leaves its servers out) \
-                     (Ctrl-C again to stop at once)",
+                    "interrupted: stopping waits; a running restart may finish, then this batch's \
+                     healthy servers come back (Ctrl-C again to stop at once)",
                 );
                 continue;
             }

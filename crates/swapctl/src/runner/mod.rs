@@ -415,13 +415,8 @@ impl Runner<'_> {
         }
     }
 
-    /// Brings back what this deploy took out and is healthy now (a short, bounded check each);
-    /// never for an `out`.
+    /// Brings back what this deploy took out and is healthy now (a short, bounded check each).
     fn bring_back_healthy(&mut self, why: &str) {
-        // An `out` is never undone: what it took out stays out, whatever stopped it.
-        if self.journal.strategy == "out" {
-            return;
-        }
         let never = AtomicBool::new(false);
         let out: Vec<ServerRef> = self
             .journal
